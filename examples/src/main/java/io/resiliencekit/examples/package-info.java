@@ -1,0 +1,2 @@
+/** Runnable example pipelines. */
+package io.resiliencekit.examples;
