@@ -1,0 +1,200 @@
+package io.resiliencekit.spark.partition;
+
+import io.resiliencekit.config.ConfigException;
+import io.resiliencekit.config.Options;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * How the partition helpers process a partition. Immutable and {@link Serializable}; built with
+ * {@link #builder()} or parsed from string options (all under {@code partition.}), and validated on
+ * the driver with every problem reported at once.
+ *
+ * <table>
+ *   <caption>Options</caption>
+ *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>partition.runId</td><td>required when idempotencyKeys</td><td>logical run (batch id, trigger time); part of every idempotency key</td></tr>
+ *   <tr><td>partition.jobId</td><td>job group, or empty</td><td>put in the MDC and metrics lines</td></tr>
+ *   <tr><td>partition.idempotencyKeys</td><td>true</td><td>give each call a key and fingerprint</td></tr>
+ *   <tr><td>partition.keyNamespace</td><td>rk</td><td>first part of each key</td></tr>
+ *   <tr><td>partition.batchSize</td><td>1</td><td>records per policy call (batch forms)</td></tr>
+ *   <tr><td>partition.continueOnError</td><td>false</td><td>dead-letter a failed record and go on</td></tr>
+ *   <tr><td>partition.deadLetterPath</td><td>required when continueOnError</td><td>directory of JSON Lines dead letters, shared by executors</td></tr>
+ *   <tr><td>partition.metricsLog</td><td>true</td><td>log one JSON metrics line per partition</td></tr>
+ * </table>
+ *
+ * <pre>{@code
+ * PartitionOptions opts = PartitionOptions.fromOptions(Map.of(
+ *     "partition.runId", "2024-06-01",
+ *     "partition.continueOnError", "true",
+ *     "partition.deadLetterPath", "/data/dlq/orders"));
+ * }</pre>
+ */
+public final class PartitionOptions implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,199}");
+    public static final String PREFIX = "partition.";
+
+    private final String runId;
+    private final String jobId;
+    private final boolean idempotencyKeys;
+    private final String keyNamespace;
+    private final int batchSize;
+    private final boolean continueOnError;
+    private final String deadLetterPath;
+    private final boolean metricsLog;
+
+    private PartitionOptions(Builder b) {
+        this.runId = b.runId;
+        this.jobId = b.jobId;
+        this.idempotencyKeys = b.idempotencyKeys;
+        this.keyNamespace = b.keyNamespace;
+        this.batchSize = b.batchSize;
+        this.continueOnError = b.continueOnError;
+        this.deadLetterPath = b.deadLetterPath;
+        this.metricsLog = b.metricsLog;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Parses {@code partition.*} options; throws one {@link ConfigException} naming every problem. */
+    public static PartitionOptions fromOptions(Map<String, String> options) {
+        Options o = Options.of(options);
+        Builder b = builder();
+        b.runId = o.string(PREFIX + "runId", null);
+        b.jobId = o.string(PREFIX + "jobId", null);
+        b.idempotencyKeys = o.booleanValue(PREFIX + "idempotencyKeys", true);
+        b.keyNamespace = o.string(PREFIX + "keyNamespace", "rk");
+        b.batchSize = o.intValue(PREFIX + "batchSize", 1, 1, 100_000);
+        b.continueOnError = o.booleanValue(PREFIX + "continueOnError", false);
+        b.deadLetterPath = o.string(PREFIX + "deadLetterPath", null);
+        b.metricsLog = o.booleanValue(PREFIX + "metricsLog", true);
+        o.rejectUnknown(PREFIX);
+        List<String> problems = new ArrayList<>(o.problems());
+        problems.addAll(b.problems());
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new PartitionOptions(b);
+    }
+
+    /** Back to string options; {@code fromOptions(toOptions())} equals this. */
+    public Map<String, String> toOptions() {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (runId != null) m.put(PREFIX + "runId", runId);
+        if (jobId != null) m.put(PREFIX + "jobId", jobId);
+        m.put(PREFIX + "idempotencyKeys", String.valueOf(idempotencyKeys));
+        m.put(PREFIX + "keyNamespace", keyNamespace);
+        m.put(PREFIX + "batchSize", String.valueOf(batchSize));
+        m.put(PREFIX + "continueOnError", String.valueOf(continueOnError));
+        if (deadLetterPath != null) m.put(PREFIX + "deadLetterPath", deadLetterPath);
+        m.put(PREFIX + "metricsLog", String.valueOf(metricsLog));
+        return m;
+    }
+
+    /** Every problem of these options (empty when valid). */
+    public List<String> problems() {
+        return toBuilder().problems();
+    }
+
+    public String runId() { return runId; }
+    public String jobId() { return jobId; }
+    public boolean idempotencyKeys() { return idempotencyKeys; }
+    public String keyNamespace() { return keyNamespace; }
+    public int batchSize() { return batchSize; }
+    public boolean continueOnError() { return continueOnError; }
+    public String deadLetterPath() { return deadLetterPath; }
+    public boolean metricsLog() { return metricsLog; }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.runId = runId;
+        b.jobId = jobId;
+        b.idempotencyKeys = idempotencyKeys;
+        b.keyNamespace = keyNamespace;
+        b.batchSize = batchSize;
+        b.continueOnError = continueOnError;
+        b.deadLetterPath = deadLetterPath;
+        b.metricsLog = metricsLog;
+        return b;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PartitionOptions p && toOptions().equals(p.toOptions());
+    }
+
+    @Override
+    public int hashCode() {
+        return toOptions().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionOptions" + toOptions();
+    }
+
+    /** Builds {@link PartitionOptions}; {@link #build()} validates. */
+    public static final class Builder {
+        private String runId;
+        private String jobId;
+        private boolean idempotencyKeys = true;
+        private String keyNamespace = "rk";
+        private int batchSize = 1;
+        private boolean continueOnError;
+        private String deadLetterPath;
+        private boolean metricsLog = true;
+
+        public Builder runId(String runId) { this.runId = runId; return this; }
+        public Builder jobId(String jobId) { this.jobId = jobId; return this; }
+        public Builder idempotencyKeys(boolean on) { this.idempotencyKeys = on; return this; }
+        public Builder keyNamespace(String ns) { this.keyNamespace = ns; return this; }
+        public Builder batchSize(int n) { this.batchSize = n; return this; }
+        public Builder continueOnError(boolean on) { this.continueOnError = on; return this; }
+        public Builder deadLetterPath(String path) { this.deadLetterPath = path; return this; }
+        public Builder metricsLog(boolean on) { this.metricsLog = on; return this; }
+
+        List<String> problems() {
+            List<String> p = new ArrayList<>();
+            if (idempotencyKeys && (runId == null || runId.isBlank())) {
+                p.add(PREFIX + "runId: is required when partition.idempotencyKeys is true "
+                    + "(a logical run id such as a batch id; never wall-clock time or attempt numbers)");
+            } else if (runId != null && !ID.matcher(runId).matches()) {
+                p.add(PREFIX + "runId: must be 1-200 letters, digits, '.', '_', ':' or '-', was '" + runId + "'");
+            }
+            if (jobId != null && !ID.matcher(jobId).matches()) {
+                p.add(PREFIX + "jobId: must be 1-200 letters, digits, '.', '_', ':' or '-', was '" + jobId + "'");
+            }
+            if (keyNamespace == null || !ID.matcher(keyNamespace).matches()) {
+                p.add(PREFIX + "keyNamespace: must be 1-200 letters, digits, '.', '_', ':' or '-', was '" + keyNamespace + "'");
+            }
+            if (batchSize < 1 || batchSize > 100_000) {
+                p.add(PREFIX + "batchSize: must be between 1 and 100000, was " + batchSize);
+            }
+            if (continueOnError && (deadLetterPath == null || deadLetterPath.isBlank())) {
+                p.add(PREFIX + "deadLetterPath: is required when partition.continueOnError is true");
+            }
+            return p;
+        }
+
+        public PartitionOptions build() {
+            List<String> p = problems();
+            if (!p.isEmpty()) {
+                throw new ConfigException(p);
+            }
+            return new PartitionOptions(this);
+        }
+
+        /** Builds without validating; the helpers validate again on the driver with the policy's problems. */
+        PartitionOptions buildUnchecked() {
+            return new PartitionOptions(this);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.resiliencekit.spark.partition.internal;
+
+/** Minimal JSON writing for metrics lines and dead letters; avoids a JSON library dependency. */
+public final class Json {
+
+    private Json() {
+    }
+
+    public static StringBuilder string(StringBuilder sb, String s) {
+        if (s == null) {
+            return sb.append("null");
+        }
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"': sb.append("\\\""); break;
+                case '\\': sb.append("\\\\"); break;
+                case '\n': sb.append("\\n"); break;
+                case '\r': sb.append("\\r"); break;
+                case '\t': sb.append("\\t"); break;
+                default:
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+            }
+        }
+        return sb.append('"');
+    }
+
+    public static StringBuilder field(StringBuilder sb, String name, String value) {
+        string(sb, name).append(':');
+        return string(sb, value);
+    }
+
+    public static StringBuilder field(StringBuilder sb, String name, long value) {
+        return string(sb, name).append(':').append(value);
+    }
+
+    public static StringBuilder field(StringBuilder sb, String name, double value) {
+        string(sb, name).append(':');
+        return Double.isFinite(value) ? sb.append(Math.round(value * 10.0) / 10.0) : sb.append("null");
+    }
+}

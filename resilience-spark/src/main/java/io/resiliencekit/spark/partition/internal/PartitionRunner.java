@@ -1,0 +1,376 @@
+package io.resiliencekit.spark.partition.internal;
+
+import io.resiliencekit.CallContext;
+import io.resiliencekit.CallFailedException;
+import io.resiliencekit.CircuitOpenException;
+import io.resiliencekit.RateLimitedException;
+import io.resiliencekit.ResilienceException;
+import io.resiliencekit.spark.partition.BatchFunction;
+import io.resiliencekit.spark.partition.ContentFunction;
+import io.resiliencekit.spark.partition.KeyFunction;
+import io.resiliencekit.spark.partition.PartitionDeadLetter;
+import io.resiliencekit.spark.partition.PartitionFailedException;
+import io.resiliencekit.spark.partition.PartitionInfo;
+import io.resiliencekit.spark.partition.PartitionMetrics;
+import io.resiliencekit.spark.partition.PartitionMetricsAccumulator;
+import io.resiliencekit.spark.partition.PartitionOptions;
+import io.resiliencekit.spark.partition.PolicySpec;
+import io.resiliencekit.spark.partition.RecordFunction;
+import io.resiliencekit.spark.partition.ResourceFactory;
+import io.resiliencekit.spark.partition.ResourceFunction;
+import java.io.PrintWriter;
+import java.io.Serializable;
+import java.io.StringWriter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.util.TaskCompletionListener;
+import org.apache.spark.util.TaskFailureListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The engine behind every helper form: processes one partition lazily, record by record or batch by
+ * batch, through the JVM's policy runtime. Serializable; the per-partition state lives in {@link Run}.
+ */
+public final class PartitionRunner<C extends AutoCloseable, T, R> implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionRunner.class);
+    private static final String[] MDC_KEYS = {"appId", "jobId", "stage", "partition", "attempt"};
+
+    private final PolicySpec spec;
+    private final PartitionOptions options;
+    private final ResourceFactory<C> resources;
+    private final ResourceFunction<C, T, R> perRecord;
+    private final BatchFunction<C, T, R> perBatch;
+    private final KeyFunction<T> keyFn;
+    private final ContentFunction<T> contentFn;
+    private final RecordFunction<T, String> payloadFn;
+    private final PartitionMetricsAccumulator accumulator;
+
+    public PartitionRunner(PolicySpec spec, PartitionOptions options, ResourceFactory<C> resources,
+                           ResourceFunction<C, T, R> perRecord, BatchFunction<C, T, R> perBatch, KeyFunction<T> keyFn,
+                           ContentFunction<T> contentFn, RecordFunction<T, String> payloadFn,
+                           PartitionMetricsAccumulator accumulator) {
+        this.spec = spec;
+        this.options = options;
+        this.resources = resources;
+        this.perRecord = perRecord;
+        this.perBatch = perBatch;
+        this.keyFn = keyFn;
+        this.contentFn = contentFn;
+        this.payloadFn = payloadFn;
+        this.accumulator = accumulator;
+    }
+
+    /** Lazily maps the partition; the resource is closed and the metrics line written when it ends. */
+    public Iterator<R> process(Iterator<T> input) {
+        return new Run(input, true);
+    }
+
+    /** Drains the partition, discarding outputs. */
+    public void consume(Iterator<T> input) {
+        Run run = new Run(input, false);
+        while (run.hasNext()) {
+            run.next();
+        }
+    }
+
+    static PartitionInfo partitionInfo(PartitionOptions o) {
+        TaskContext tc = TaskContext.get();
+        SparkEnv env = SparkEnv.get();
+        String appId = env == null ? "" : env.conf().getAppId();
+        String executor = env == null ? "" : env.executorId();
+        if (tc == null) {
+            return new PartitionInfo(appId, o.jobId() == null ? "" : o.jobId(), o.runId(), -1, -1, -1, -1, -1, executor);
+        }
+        String job = o.jobId() != null ? o.jobId() : tc.getLocalProperty("spark.jobGroup.id");
+        return new PartitionInfo(appId, job == null ? "" : job, o.runId(), tc.stageId(), tc.stageAttemptNumber(),
+            tc.partitionId(), tc.attemptNumber(), tc.taskAttemptId(), executor);
+    }
+
+    /** The state of one task attempt over its partition. */
+    private final class Run implements Iterator<R> {
+        private final Iterator<T> input;
+        private final boolean keepOutputs;
+        private final ArrayDeque<R> out = new ArrayDeque<>();
+        private final PartitionCounters counters = new PartitionCounters();
+        private final PolicyRuntime runtime;
+        private final int batchSize;
+        private PartitionInfo info;
+        private RecordKeys keys;
+        private C resource;
+        private DeadLetterWriter deadLetters;
+        private long startNanos;
+        private boolean started;
+        private boolean finished;
+        private Throwable taskFailure;
+        private final String[] previousMdc = new String[MDC_KEYS.length];
+
+        Run(Iterator<T> input, boolean keepOutputs) {
+            this.input = input;
+            this.keepOutputs = keepOutputs;
+            this.runtime = io.resiliencekit.spark.partition.PolicyRegistry.runtime(spec);
+            this.batchSize = perBatch == null ? 1 : options.batchSize();
+        }
+
+        private void start() {
+            started = true;
+            startNanos = System.nanoTime();
+            info = partitionInfo(options);
+            if (options.idempotencyKeys()) {
+                keys = new RecordKeys();
+            }
+            String[] mdc = {info.appId(), info.jobId(), String.valueOf(info.stageId()), String.valueOf(info.partition()),
+                String.valueOf(info.attempt())};
+            for (int i = 0; i < MDC_KEYS.length; i++) {
+                previousMdc[i] = MDC.get(MDC_KEYS[i]);
+                MDC.put(MDC_KEYS[i], mdc[i]);
+            }
+            counters.bind();
+            TaskContext tc = TaskContext.get();
+            if (tc != null) {
+                // Kills and downstream failures never reach our iterator: the listeners still close
+                // the resource and write the line. Failure listeners run before completion ones.
+                TaskFailureListener onFailure = (ctx, error) -> taskFailure = error;
+                TaskCompletionListener onCompletion = ctx -> {
+                    if (!finished) {
+                        finish(ctx.isInterrupted() ? "killed" : taskFailure != null ? "failed" : "ok", taskFailure);
+                    }
+                };
+                tc.addTaskFailureListener(onFailure);
+                tc.addTaskCompletionListener(onCompletion);
+            }
+            try {
+                resource = resources.open(info);
+            } catch (Exception e) {
+                RuntimeException failure = new IllegalStateException("cannot open the resource of partition "
+                    + info.partition() + " (stage " + info.stageId() + ", attempt " + info.attempt() + "): " + e, e);
+                finish("failed", failure);
+                throw failure;
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (!out.isEmpty()) {
+                return true;
+            }
+            if (finished) {
+                return false;
+            }
+            if (!started) {
+                start();
+            }
+            try {
+                while (out.isEmpty()) {
+                    if (!input.hasNext()) {
+                        finish("ok", null);
+                        return false;
+                    }
+                    if (perBatch == null) {
+                        processRecord(input.next());
+                        if (!keepOutputs) {
+                            // foreach: the caller drains us; report progress without buffering
+                            return hasNextAfterDiscard();
+                        }
+                    } else {
+                        processBatch();
+                    }
+                }
+                return true;
+            } catch (RuntimeException | Error e) {
+                if (!finished) {
+                    finish("failed", e);
+                }
+                throw e;
+            }
+        }
+
+        private boolean hasNextAfterDiscard() {
+            out.clear();
+            return true;
+        }
+
+        @Override
+        public R next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return out.isEmpty() ? null : out.poll();
+        }
+
+        private void processRecord(T record) {
+            long offset = counters.rowsIn++;
+            String key = null;
+            CallContext ctx = CallContext.NONE;
+            try {
+                if (keys != null) {
+                    byte[] content = RecordKeys.content(record, contentFn);
+                    String fingerprint = keys.sha256Hex(content);
+                    key = keyFn != null
+                        ? options.keyNamespace() + ':' + options.runId() + ':' + keyFn.key(record)
+                        : options.keyNamespace() + ':' + options.runId() + ":p" + info.partition() + ':' + fingerprint;
+                    ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
+                }
+            } catch (Exception e) {
+                onFailure(record, offset, key, e);
+                return;
+            }
+            long rejectionsBefore = counters.breakerRejections;
+            try {
+                C res = resource;
+                R result = runtime.call(ctx, () -> perRecord.apply(res, record));
+                counters.succeeded++;
+                if (keepOutputs && result != null) {
+                    out.add(result);
+                }
+            } catch (Exception e) {
+                if (e instanceof CircuitOpenException && counters.breakerRejections == rejectionsBefore) {
+                    counters.breakerRejections++;
+                }
+                onFailure(record, offset, key, e);
+            }
+        }
+
+        private void processBatch() {
+            long firstOffset = counters.rowsIn;
+            List<T> batch = new ArrayList<>(batchSize);
+            while (batch.size() < batchSize && input.hasNext()) {
+                batch.add(input.next());
+            }
+            counters.rowsIn += batch.size();
+            String key = null;
+            CallContext ctx = CallContext.NONE;
+            try {
+                if (keys != null) {
+                    StringBuilder ids = new StringBuilder(batch.size() * 66);
+                    for (T r : batch) {
+                        ids.append(keyFn != null ? keyFn.key(r) : keys.sha256Hex(RecordKeys.content(r, contentFn))).append('\n');
+                    }
+                    String fingerprint = keys.sha256Hex(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    key = options.keyNamespace() + ':' + options.runId() + ":p" + info.partition() + ":b:" + fingerprint;
+                    ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
+                }
+                C res = resource;
+                List<R> results = runtime.call(ctx, () -> perBatch.apply(res, batch));
+                counters.succeeded += batch.size();
+                if (keepOutputs && results != null) {
+                    for (R r : results) {
+                        if (r != null) {
+                            out.add(r);
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                if (e instanceof CircuitOpenException) {
+                    counters.breakerRejections++;
+                }
+                for (int i = 0; i < batch.size(); i++) {
+                    onFailure(batch.get(i), firstOffset + i, key, e);
+                }
+            }
+        }
+
+        private void onFailure(T record, long offset, String key, Exception e) {
+            counters.failed++;
+            if (e instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
+                Thread.currentThread().interrupt();
+                throw new PartitionFailedException(info, offset, key, e);
+            }
+            if (!options.continueOnError()) {
+                throw new PartitionFailedException(info, offset, key, e);
+            }
+            if (deadLetters == null) {
+                deadLetters = new DeadLetterWriter(options.deadLetterPath(), info);
+            }
+            deadLetters.write(deadLetter(record, offset, key, e));
+            counters.deadLettered++;
+        }
+
+        private PartitionDeadLetter deadLetter(T record, long offset, String key, Exception e) {
+            String payload = null;
+            if (payloadFn != null) {
+                try {
+                    payload = payloadFn.apply(record);
+                } catch (Exception pe) {
+                    payload = "<payload function failed: " + pe.getClass().getName() + ">";
+                }
+            }
+            String kind = e instanceof CallFailedException cf ? String.valueOf(cf.failureKind())
+                : e instanceof CircuitOpenException ? "BREAKER_OPEN"
+                : e instanceof RateLimitedException ? "RATE_LIMITED" : "PERMANENT";
+            int attempts = e instanceof ResilienceException re ? re.attempts() : 1;
+            Throwable root = e instanceof ResilienceException && e.getCause() != null ? e.getCause() : e;
+            String msg = String.valueOf(e.getMessage());
+            return new PartitionDeadLetter(key, info.runId(), info.appId(), info.stageId(), info.partition(),
+                info.attempt(), offset, spec.name(), kind, attempts, root.getClass().getName(),
+                msg.length() > 1000 ? msg.substring(0, 1000) : msg, trimmedStack(root), System.currentTimeMillis(), payload);
+        }
+
+        private void finish(String status, Throwable error) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            Throwable problem = error;
+            try {
+                if (resource != null) {
+                    resource.close();
+                }
+            } catch (Exception e) {
+                LOG.warn("closing the resource of partition {} failed", info.partition(), e);
+            }
+            if (deadLetters != null) {
+                if ("ok".equals(status)) {
+                    try {
+                        deadLetters.commit();
+                    } catch (Exception e) {
+                        problem = e;
+                        status = "failed";
+                        deadLetters.abort();
+                    }
+                } else {
+                    deadLetters.abort();
+                }
+            }
+            PartitionMetrics line = counters.toMetrics(spec.name(), info, status,
+                problem == null ? null : problem.getClass().getName(), System.nanoTime() - startNanos);
+            try {
+                io.resiliencekit.spark.partition.PartitionMetricsLog.publish(line, options.metricsLog());
+                if (accumulator != null) {
+                    accumulator.add(line);
+                }
+            } finally {
+                counters.unbind();
+                for (int i = 0; i < MDC_KEYS.length; i++) {
+                    if (previousMdc[i] == null) {
+                        MDC.remove(MDC_KEYS[i]);
+                    } else {
+                        MDC.put(MDC_KEYS[i], previousMdc[i]);
+                    }
+                }
+            }
+            if (problem != error && problem instanceof Exception ex) {
+                throw new IllegalStateException("cannot publish dead letters of partition " + info.partition(), ex);
+            }
+        }
+    }
+
+    private static String trimmedStack(Throwable t) {
+        StackTraceElement[] st = t.getStackTrace();
+        StringWriter sw = new StringWriter();
+        PrintWriter pw = new PrintWriter(sw);
+        pw.print(t.getClass().getName());
+        for (int i = 0; i < Math.min(8, st.length); i++) {
+            pw.print("\n\tat " + st[i]);
+        }
+        return sw.toString();
+    }
+}
