@@ -1,5 +1,6 @@
 package io.resiliencekit.spark.partition;
 
+import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.spark.partition.internal.PartitionRunner;
 import java.io.IOException;
@@ -19,7 +20,8 @@ import org.apache.spark.api.java.function.VoidFunction;
  * letters, MDC and one metrics line per partition.
  *
  * <pre>{@code
- * PolicySpec policy = PolicySpec.of("orders", () -> ResiliencePolicy.builder("orders").build());
+ * ResiliencePolicyConfig policy = ResiliencePolicy.builder("orders")
+ *     .retry(RetryConfig.builder().maxAttempts(5).build()).config();   // serializable; one runtime per JVM
  * PartitionOptions opts = PartitionOptions.builder().runId("2024-06-01").continueOnError(true)
  *     .deadLetterPath("/data/dlq/orders").build();
  * PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "orders");
@@ -40,30 +42,30 @@ import org.apache.spark.api.java.function.VoidFunction;
  */
 public final class Partitions<T> {
 
-    private final PolicySpec policy;
+    private final ResiliencePolicyConfig policy;
     private final PartitionOptions options;
     private KeyFunction<T> keyFn;
     private ContentFunction<T> contentFn;
     private RecordFunction<T, String> payloadFn;
     private PartitionMetricsAccumulator accumulator;
 
-    private Partitions(PolicySpec policy, PartitionOptions options) {
+    private Partitions(ResiliencePolicyConfig policy, PartitionOptions options) {
         this.policy = policy;
         this.options = options;
     }
 
     /** Starts a helper for records of type {@code T}. */
-    public static <T> Partitions<T> using(PolicySpec policy, PartitionOptions options) {
+    public static <T> Partitions<T> using(ResiliencePolicyConfig policy, PartitionOptions options) {
         return new Partitions<>(policy, options);
     }
 
     /** {@code mapPartitions} per record through {@code policy}. */
-    public static <T, R> MapPartitionsFunction<T, R> map(PolicySpec policy, PartitionOptions options, RecordFunction<T, R> fn) {
+    public static <T, R> MapPartitionsFunction<T, R> map(ResiliencePolicyConfig policy, PartitionOptions options, RecordFunction<T, R> fn) {
         return Partitions.<T>using(policy, options).map(fn);
     }
 
     /** {@code foreachPartition} per record through {@code policy}. */
-    public static <T> ForeachPartitionFunction<T> foreach(PolicySpec policy, PartitionOptions options, RecordFunction<T, ?> fn) {
+    public static <T> ForeachPartitionFunction<T> foreach(ResiliencePolicyConfig policy, PartitionOptions options, RecordFunction<T, ?> fn) {
         return Partitions.<T>using(policy, options).foreach(fn);
     }
 
@@ -154,8 +156,6 @@ public final class Partitions<T> {
         List<String> problems = new ArrayList<>();
         if (policy == null) {
             problems.add("policy: is required");
-        } else {
-            problems.addAll(policy.problems());
         }
         if (options == null) {
             problems.add("options: are required");

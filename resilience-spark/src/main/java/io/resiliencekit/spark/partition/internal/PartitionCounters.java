@@ -39,7 +39,6 @@ public final class PartitionCounters {
     public void onEvent(ResilienceEvent e) {
         switch (e.type()) {
             case RETRY: retried++; break;
-            case DUPLICATE_SKIPPED: duplicatesSkipped++; break;
             case THROTTLE_WAIT: throttleWaitNanos += e.delay().toNanos(); break;
             case BREAKER_REJECTED: breakerRejections++; break;
             case BREAKER_TRANSITION: breakerTransitions++; break;

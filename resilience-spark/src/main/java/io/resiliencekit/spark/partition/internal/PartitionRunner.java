@@ -5,6 +5,8 @@ import io.resiliencekit.CallFailedException;
 import io.resiliencekit.CircuitOpenException;
 import io.resiliencekit.RateLimitedException;
 import io.resiliencekit.ResilienceException;
+import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.spark.partition.BatchFunction;
 import io.resiliencekit.spark.partition.ContentFunction;
 import io.resiliencekit.spark.partition.KeyFunction;
@@ -14,7 +16,6 @@ import io.resiliencekit.spark.partition.PartitionInfo;
 import io.resiliencekit.spark.partition.PartitionMetrics;
 import io.resiliencekit.spark.partition.PartitionMetricsAccumulator;
 import io.resiliencekit.spark.partition.PartitionOptions;
-import io.resiliencekit.spark.partition.PolicySpec;
 import io.resiliencekit.spark.partition.RecordFunction;
 import io.resiliencekit.spark.partition.ResourceFactory;
 import io.resiliencekit.spark.partition.ResourceFunction;
@@ -44,7 +45,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
     private static final Logger LOG = LoggerFactory.getLogger(PartitionRunner.class);
     private static final String[] MDC_KEYS = {"appId", "jobId", "stage", "partition", "attempt"};
 
-    private final PolicySpec spec;
+    private final ResiliencePolicyConfig spec;
     private final PartitionOptions options;
     private final ResourceFactory<C> resources;
     private final ResourceFunction<C, T, R> perRecord;
@@ -54,7 +55,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
     private final RecordFunction<T, String> payloadFn;
     private final PartitionMetricsAccumulator accumulator;
 
-    public PartitionRunner(PolicySpec spec, PartitionOptions options, ResourceFactory<C> resources,
+    public PartitionRunner(ResiliencePolicyConfig spec, PartitionOptions options, ResourceFactory<C> resources,
                            ResourceFunction<C, T, R> perRecord, BatchFunction<C, T, R> perBatch, KeyFunction<T> keyFn,
                            ContentFunction<T> contentFn, RecordFunction<T, String> payloadFn,
                            PartitionMetricsAccumulator accumulator) {
@@ -101,7 +102,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private final boolean keepOutputs;
         private final ArrayDeque<R> out = new ArrayDeque<>();
         private final PartitionCounters counters = new PartitionCounters();
-        private final PolicyRuntime runtime;
+        private final ResiliencePolicy runtime;
         private final int batchSize;
         private PartitionInfo info;
         private RecordKeys keys;
@@ -110,13 +111,14 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private long startNanos;
         private boolean started;
         private boolean finished;
+        private boolean invoked;
         private Throwable taskFailure;
         private final String[] previousMdc = new String[MDC_KEYS.length];
 
         Run(Iterator<T> input, boolean keepOutputs) {
             this.input = input;
             this.keepOutputs = keepOutputs;
-            this.runtime = io.resiliencekit.spark.partition.PolicyRegistry.runtime(spec);
+            this.runtime = PolicyRuntime.resolve(spec);
             this.batchSize = perBatch == null ? 1 : options.batchSize();
         }
 
@@ -226,8 +228,15 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             long rejectionsBefore = counters.breakerRejections;
             try {
                 C res = resource;
-                R result = runtime.call(ctx, () -> perRecord.apply(res, record));
+                invoked = false;
+                R result = runtime.call(ctx, () -> {
+                    invoked = true;
+                    return perRecord.apply(res, record);
+                });
                 counters.succeeded++;
+                if (!invoked) {
+                    counters.duplicatesSkipped++;   // the guard answered from its store: the call was not made
+                }
                 if (keepOutputs && result != null) {
                     out.add(result);
                 }
@@ -259,8 +268,15 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
                 }
                 C res = resource;
-                List<R> results = runtime.call(ctx, () -> perBatch.apply(res, batch));
+                invoked = false;
+                List<R> results = runtime.call(ctx, () -> {
+                    invoked = true;
+                    return perBatch.apply(res, batch);
+                });
                 counters.succeeded += batch.size();
+                if (!invoked) {
+                    counters.duplicatesSkipped += batch.size();
+                }
                 if (keepOutputs && results != null) {
                     for (R r : results) {
                         if (r != null) {

@@ -1,30 +1,33 @@
 package io.resiliencekit.spark.partition.internal;
 
-import io.resiliencekit.CallContext;
-import io.resiliencekit.CheckedSupplier;
+import io.resiliencekit.PolicyRegistry;
 import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.metrics.ResilienceEvent;
+import java.util.Collections;
+import java.util.Set;
+import java.util.WeakHashMap;
 
-/** A resolved policy plus the one listener that routes its events to the partition running on the calling thread. */
+/**
+ * Resolves a shipped {@link ResiliencePolicyConfig} to this JVM's one runtime
+ * ({@link PolicyRegistry#shared()}) and, once per runtime, registers the listener that routes its
+ * events to the partition running on the calling thread.
+ */
 public final class PolicyRuntime {
 
-    private final ResiliencePolicy policy;
+    private static final Set<ResiliencePolicy> ROUTED = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
-    public PolicyRuntime(ResiliencePolicy policy) {
-        this.policy = policy;
-        if (policy != null) {
+    private PolicyRuntime() {
+    }
+
+    public static ResiliencePolicy resolve(ResiliencePolicyConfig config) {
+        ResiliencePolicy policy = PolicyRegistry.shared().policy(config);
+        if (!ROUTED.contains(policy) && ROUTED.add(policy)) {
             // Policies publish on the calling thread, which is the task thread: the partition
             // running on it owns the event. One listener per JVM and policy, not per task.
             policy.events().register(PolicyRuntime::route);
         }
-    }
-
-    public ResiliencePolicy policy() {
         return policy;
-    }
-
-    public <T> T call(CallContext context, CheckedSupplier<T> action) throws Exception {
-        return policy == null ? action.get() : policy.call(context, action);
     }
 
     private static void route(ResilienceEvent e) {
