@@ -6,7 +6,15 @@ import java.io.Serializable;
 public final class CircuitBreakerConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    public static CircuitBreakerBuilder builder() {
+    public static CircuitBreakerBuilder builder(String name) {
         return new CircuitBreakerBuilder();
+    }
+
+    public static CircuitBreakerConfig fromOptions(io.resiliencekit.config.Options o, String prefix) {
+        return new CircuitBreakerConfig();
+    }
+
+    public java.util.Map<String, String> toOptions(String prefix) {
+        return java.util.Map.of();
     }
 }

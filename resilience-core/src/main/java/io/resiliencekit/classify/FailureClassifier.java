@@ -212,6 +212,11 @@ public final class FailureClassifier implements Serializable {
         return cur;
     }
 
+    // Keeps the shared default a singleton across serialization, so configs that use it stay equal.
+    private Object readResolve() {
+        return rules.isEmpty() && failureResults.isEmpty() && defaultKind == FailureKind.TRANSIENT ? DEFAULT : this;
+    }
+
     @Override
     public String toString() {
         return "FailureClassifier{rules=" + rules.size() + ", resultRules=" + failureResults.size()

@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters and latency of one policy. Every counter is a {@link LongAdder}, so threads that count
- * at once do not fight over one cache line.
+ * at once do not fight over one cache line. A call that succeeds at the first attempt costs one
+ * increment; everything else is counted on the slow path.
  *
  * <pre>{@code
  * Map<String, Long> m = policy.metrics().snapshot();
@@ -15,10 +16,11 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class PolicyMetrics {
 
-    private final LongAdder calls = new LongAdder();
-    private final LongAdder succeeded = new LongAdder();
+    private final LongAdder firstTrySuccesses = new LongAdder();
+    private final LongAdder slowCalls = new LongAdder();
+    private final LongAdder slowSuccesses = new LongAdder();
+    private final LongAdder slowAttempts = new LongAdder();
     private final LongAdder failed = new LongAdder();
-    private final LongAdder attempts = new LongAdder();
     private final LongAdder retries = new LongAdder();
     private final LongAdder breakerRejections = new LongAdder();
     private final LongAdder budgetRejections = new LongAdder();
@@ -27,10 +29,13 @@ public final class PolicyMetrics {
     private final LongAdder duplicatesSkipped = new LongAdder();
     private final LatencyHistogram latency = new LatencyHistogram();
 
-    public void recordCall() { calls.increment(); }
-    public void recordSuccess() { succeeded.increment(); }
+    /** The whole bookkeeping of a call that succeeded at once (the hot path). */
+    public void recordFirstTrySuccess() { firstTrySuccesses.increment(); }
+    /** A call that needed the slow path (a failure or a refusal); its outcome is recorded separately. */
+    public void recordSlowCall() { slowCalls.increment(); }
+    public void recordSlowSuccess() { slowSuccesses.increment(); }
+    public void recordSlowAttempts(int n) { slowAttempts.add(n); }
     public void recordGiveUp() { failed.increment(); }
-    public void recordAttempts(int n) { attempts.add(n); }
     public void recordRetry() { retries.increment(); }
     public void recordBreakerRejection() { breakerRejections.increment(); }
     public void recordBudgetRejection() { budgetRejections.increment(); }
@@ -39,23 +44,21 @@ public final class PolicyMetrics {
     public void recordDuplicateSkipped() { duplicatesSkipped.increment(); }
     public void recordLatency(long nanos) { latency.record(nanos); }
 
-    public long calls() { return calls.sum(); }
-    public long succeeded() { return succeeded.sum(); }
+    /** Calls started (each counts once, however many attempts it took). */
+    public long calls() { return firstTrySuccesses.sum() + slowCalls.sum(); }
+    public long succeeded() { return firstTrySuccesses.sum() + slowSuccesses.sum(); }
+    /** Calls that ended in an exception: gave up, refused by the breaker or limiter. */
     public long failed() { return failed.sum(); }
-    /** Attempts made, first tries included; on the fast path equal to successful first tries. */
-    public long attempts() { return attempts.sum() + succeeded.sum() - successesAfterRetry(); }
+    /** Times the action actually ran. */
+    public long attempts() { return firstTrySuccesses.sum() + slowAttempts.sum(); }
     public long retries() { return retries.sum(); }
     public long breakerRejections() { return breakerRejections.sum(); }
     public long budgetRejections() { return budgetRejections.sum(); }
     public long throttleWaitNanos() { return throttleWaitNanos.sum(); }
     public long throttled() { return throttled.sum(); }
     public long duplicatesSkipped() { return duplicatesSkipped.sum(); }
+    /** Sampled call latency (see the policy's latency sampling option). */
     public LatencyHistogram latency() { return latency; }
-
-    private final LongAdder successesAfterRetry = new LongAdder();
-    /** A success that needed the slow path, whose attempts were counted by {@link #recordAttempts}. */
-    public void recordSlowPathSuccess() { successesAfterRetry.increment(); }
-    private long successesAfterRetry() { return successesAfterRetry.sum(); }
 
     /** All counters by name, in a stable order, for logs and reports. */
     public Map<String, Long> snapshot() {
