@@ -1,0 +1,142 @@
+package io.resiliencekit.spark;
+
+import java.io.Serializable;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.codahale.metrics.Counter;
+import org.apache.spark.api.plugin.ExecutorPlugin;
+import org.apache.spark.api.plugin.PluginContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executor side of {@link ResiliencePlugin}: keeps the {@link PluginContext} so code in tasks can
+ * reach the driver through {@link ResilienceCluster#coordinator()}.
+ *
+ * <p>Metrics: {@code rpc.asks}, {@code rpc.sends}, {@code rpc.failures} (counters).
+ */
+final class ExecutorSide implements ExecutorPlugin {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorSide.class);
+
+    private volatile PluginCoordinator coordinator;
+
+    @Override
+    public void init(PluginContext ctx, Map<String, String> extraConf) {
+        PluginOptions options = PluginOptions.fromOptions(extraConf);
+        coordinator = new PluginCoordinator(ctx, options);
+        ResilienceCluster.bindExecutor(coordinator);
+        LOG.info("resiliencekit plugin started on executor {}", ctx.executorID());
+    }
+
+    @Override
+    public void shutdown() {
+        PluginCoordinator c = coordinator;
+        if (c != null) {
+            ResilienceCluster.unbindExecutor(c);
+            c.close();
+        }
+    }
+
+    static <R extends Serializable> R cast(ServiceKey<?, R> key, Serializable value) {
+        if (value != null && !key.responseType().isInstance(value)) {
+            throw new ClusterCoordinationException(key.name(), "expected a " + key.responseType().getName()
+                    + " reply but got " + value.getClass().getName(), null);
+        }
+        return key.responseType().cast(value);
+    }
+
+    /** Requests over {@link PluginContext#ask}/{@link PluginContext#send}. */
+    static final class PluginCoordinator implements ClusterCoordinator {
+        private final PluginContext ctx;
+        private final PluginOptions options;
+        private final ExecutorService pool;
+        private final Counter asks;
+        private final Counter sends;
+        private final Counter failures;
+
+        PluginCoordinator(PluginContext ctx, PluginOptions options) {
+            this.ctx = ctx;
+            this.options = options;
+            AtomicInteger n = new AtomicInteger();
+            ThreadPoolExecutor p = new ThreadPoolExecutor(options.rpcThreads(), options.rpcThreads(),
+                    30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(r, "resiliencekit-rpc-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            p.allowCoreThreadTimeOut(true);
+            this.pool = p;
+            this.asks = ctx.metricRegistry().counter("rpc.asks");
+            this.sends = ctx.metricRegistry().counter("rpc.sends");
+            this.failures = ctx.metricRegistry().counter("rpc.failures");
+        }
+
+        PluginOptions options() {
+            return options;
+        }
+
+        @Override
+        public String executorId() {
+            return ctx.executorID();
+        }
+
+        @Override
+        public boolean isDriverLocal() {
+            return false;
+        }
+
+        @Override
+        public <Q extends Serializable, R extends Serializable> R ask(ServiceKey<Q, R> key, Q request) {
+            asks.inc();
+            Object reply;
+            try {
+                reply = ctx.ask(new RpcMessages.Request(ctx.executorID(), key.name(), request));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failures.inc();
+                throw new ClusterCoordinationException(key.name(), "interrupted while waiting for the driver", e);
+            } catch (Exception e) {
+                failures.inc();
+                throw new ClusterCoordinationException(key.name(), "RPC to the driver failed: " + e, e);
+            }
+            if (!(reply instanceof RpcMessages.Reply)) {
+                failures.inc();
+                throw new ClusterCoordinationException(key.name(), "unexpected reply "
+                        + (reply == null ? "null" : reply.getClass().getName()), null);
+            }
+            RpcMessages.Reply r = (RpcMessages.Reply) reply;
+            if (r.error != null) {
+                failures.inc();
+                throw new ClusterCoordinationException(key.name(), "driver answered: " + r.error, null);
+            }
+            return cast(key, r.value);
+        }
+
+        @Override
+        public <Q extends Serializable, R extends Serializable> CompletableFuture<R> askAsync(ServiceKey<Q, R> key, Q request) {
+            return CompletableFuture.supplyAsync(() -> ask(key, request), pool);
+        }
+
+        @Override
+        public <Q extends Serializable> void send(ServiceKey<Q, ?> key, Q request) {
+            sends.inc();
+            try {
+                ctx.send(new RpcMessages.Request(ctx.executorID(), key.name(), request));
+            } catch (Exception e) {
+                failures.inc();
+                LOG.warn("send to driver service {} failed: {}", key.name(), e.toString());
+            }
+        }
+
+        void close() {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.resiliencekit.spark;
+
+import static io.resiliencekit.spark.TestMessages.PING;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.resiliencekit.spark.TestMessages.Pong;
+import io.resiliencekit.spark.testing.SparkSessionExtension;
+
+/** In local[2] the executor side runs in the driver JVM; tasks still go through the plugin's RPC. */
+class ResiliencePluginLocalTest {
+
+    @RegisterExtension
+    static final SparkSessionExtension SPARK = SparkSessionExtension.local()
+            .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS)
+            .conf(PluginOptions.BREAKER_POLL_INTERVAL, "100ms");
+
+    @BeforeAll
+    static void registerServices() {
+        ResilienceCluster.driverServices().register(PING, (caller, ping) -> new Pong(ping.n + 1, caller, 0));
+    }
+
+    @Test
+    void askWorksInLocalMode() {
+        List<String> rows = SPARK.jsc().parallelize(List.of(1, 2, 3, 4), 4).map(i -> {
+            ClusterCoordinator c = ResilienceCluster.coordinator().orElseThrow();
+            Pong p = c.ask(PING, new TestMessages.Ping(i));
+            return c.isDriverLocal() + " " + p.seenCaller + " " + p.n;
+        }).collect();
+
+        assertThat(rows).containsExactly("false driver 2", "false driver 3", "false driver 4", "false driver 5");
+        assertThat(ResilienceCluster.options().breakerPollInterval().toMillis()).isEqualTo(100);
+    }
+}
