@@ -25,6 +25,8 @@ public enum Fault {
     RATE_LIMITED,
     /** {@code 400 Bad Request} for a poison record. */
     POISON,
+    /** {@code 401 Unauthorized}: a header set with {@link FlakyApiServer.Builder#requireHeader} was missing or wrong. */
+    UNAUTHORIZED,
     /** {@code 422 Unprocessable Entity}: an {@code Idempotency-Key} reused with a different body. */
     KEY_REUSED
 }

@@ -61,7 +61,7 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * <h2>Order of checks for {@code POST /records}</h2>
- * down (503 mode) &rarr; rate limit (429) &rarr; injected fault: fail-first per server, then
+ * down (503 mode) &rarr; required headers (401) &rarr; rate limit (429) &rarr; injected fault: fail-first per server, then
  * fail-first per key, then random 503 / reset / slow &rarr; poison (400) &rarr; idempotency (replay
  * the stored response, or 422 if the same key comes with another body) &rarr; effect applied (200).
  * A {@link Fault#SLOW} request is processed normally and its response is delayed afterwards.
@@ -115,6 +115,7 @@ public final class FlakyApiServer implements AutoCloseable {
     private final DownMode defaultDownMode;
     private final double ratePerSecond;
     private final int burst;
+    private final Map<String, String> requiredHeaders;
 
     private final ExecutorService executor;
     private final Object lifecycle = new Object();
@@ -157,6 +158,7 @@ public final class FlakyApiServer implements AutoCloseable {
         this.defaultDownMode = b.downMode;
         this.ratePerSecond = b.ratePerSecond;
         this.burst = b.burst;
+        this.requiredHeaders = Map.copyOf(b.requiredHeaders);
         for (Fault f : Fault.values()) {
             faults.put(f, new LongAdder());
         }
@@ -314,7 +316,7 @@ public final class FlakyApiServer implements AutoCloseable {
         return out;
     }
 
-    /** Requests that got no 2xx: 429, 503, 400, 422 and resets (slow ones are not rejections). */
+    /** Requests that got no 2xx: 401, 429, 503, 400, 422 and resets (slow ones are not rejections). */
     public long rejectedCount() {
         long n = 0;
         for (Fault f : Fault.values()) {
@@ -393,7 +395,9 @@ public final class FlakyApiServer implements AutoCloseable {
         try (ex) {
             drain(ex);
             healthChecks.increment();
-            if (unavailable) {
+            if (!authorized(ex)) {
+                reject(ex, Fault.UNAUTHORIZED, 401, "{\"error\":\"unauthorized\"}", null);
+            } else if (unavailable) {
                 respond(ex, 503, "{\"status\":\"down\"}", retryAfterHeader());
             } else {
                 respond(ex, 200, "{\"status\":\"up\"}", null);
@@ -420,6 +424,10 @@ public final class FlakyApiServer implements AutoCloseable {
             byte[] body = drain(ex);
             if (unavailable) {
                 reject(ex, Fault.UNAVAILABLE, 503, "{\"error\":\"down\"}", retryAfterHeader());
+                return;
+            }
+            if (!authorized(ex)) {
+                reject(ex, Fault.UNAUTHORIZED, 401, "{\"error\":\"unauthorized\"}", null);
                 return;
             }
             TokenBucket b = bucket;
@@ -521,6 +529,15 @@ public final class FlakyApiServer implements AutoCloseable {
             effectsPerRecordId.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
         }
         return "{\"id\":" + (id == null ? "null" : "\"" + escape(id) + "\"") + ",\"effect\":" + n + "}";
+    }
+
+    private boolean authorized(HttpExchange ex) {
+        for (Map.Entry<String, String> e : requiredHeaders.entrySet()) {
+            if (!e.getValue().equals(ex.getRequestHeaders().getFirst(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void reject(HttpExchange ex, Fault fault, int status, String body, String retryAfter) throws IOException {
@@ -626,6 +643,7 @@ public final class FlakyApiServer implements AutoCloseable {
         private final Set<String> poisonIds = new HashSet<>();
         private Predicate<String> poisonIf;
         private DownMode downMode = DownMode.REFUSE_CONNECTIONS;
+        private final Map<String, String> requiredHeaders = new HashMap<>();
         private double ratePerSecond;
         private int burst;
         private final List<String> problems = new ArrayList<>();
@@ -723,6 +741,15 @@ public final class FlakyApiServer implements AutoCloseable {
         /** Records whose id matches always get 400 (or-ed with {@link #poisonIds}). Must be thread-safe. */
         public Builder poisonIf(Predicate<String> idPredicate) {
             this.poisonIf = Objects.requireNonNull(idPredicate, "idPredicate");
+            return this;
+        }
+
+        /**
+         * Requests without this exact header value get 401 (checked after down-503, before the rate
+         * limit; {@code /health} too), e.g. {@code requireHeader("Authorization", "Bearer t0k3n")}.
+         */
+        public Builder requireHeader(String name, String value) {
+            requiredHeaders.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
             return this;
         }
 

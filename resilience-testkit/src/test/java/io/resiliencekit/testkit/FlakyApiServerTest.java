@@ -316,6 +316,19 @@ class FlakyApiServerTest {
     }
 
     @Test
+    void requiredHeaderGuardsRecordsAndHealth() throws Exception {
+        try (FlakyApiServer s = FlakyApiServer.builder().requireHeader("Authorization", "Bearer ok").start()) {
+            assertThat(post(s, "a", null).statusCode()).isEqualTo(401);
+            assertThat(get(s.baseUri().resolve("/health")).statusCode()).isEqualTo(401);
+            HttpRequest req = HttpRequest.newBuilder(s.recordsUri()).header("Authorization", "Bearer ok")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"a\"}")).build();
+            assertThat(client.send(req, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(s.faultCount(Fault.UNAUTHORIZED)).isEqualTo(2);
+            assertThat(s.acceptedCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void builderReportsEveryProblemAtOnce() {
         assertThatThrownBy(() -> FlakyApiServer.builder().failFirst(-1, Fault.POISON).randomUnavailable(1.5)
             .rateLimit(0, 0).slowDelay(Duration.ZERO).build())
