@@ -69,6 +69,19 @@ public final class Partitions<T> {
         return Partitions.<T>using(policy, options).foreach(fn);
     }
 
+    /**
+     * The idempotency key of the record (or batch) the calling task thread is processing, to send
+     * along (e.g. as the {@code Idempotency-Key} header); null outside a helper or when keys are off.
+     *
+     * <pre>{@code
+     * Partitions.<Order>using(policy, opts).foreach(o -> api.post("/orders", o.json(), Partitions.currentIdempotencyKey()));
+     * }</pre>
+     */
+    public static String currentIdempotencyKey() {
+        io.resiliencekit.spark.partition.internal.PartitionCounters c = io.resiliencekit.spark.partition.internal.PartitionCounters.current();
+        return c == null ? null : c.currentKey;
+    }
+
     /** Business key of a record; the idempotency key becomes {@code namespace:runId:key}. */
     public Partitions<T> keyBy(KeyFunction<T> fn) {
         this.keyFn = fn;

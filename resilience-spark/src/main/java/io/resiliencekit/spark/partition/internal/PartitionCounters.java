@@ -21,6 +21,8 @@ public final class PartitionCounters {
     public long throttleWaitNanos;
     public long breakerRejections;
     public long breakerTransitions;
+    /** Idempotency key of the record (or batch) being processed, for the action to send along. */
+    public String currentKey;
 
     public static PartitionCounters current() {
         return CURRENT.get();

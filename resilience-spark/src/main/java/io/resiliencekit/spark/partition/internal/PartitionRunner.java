@@ -77,10 +77,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
 
     /** Drains the partition, discarding outputs. */
     public void consume(Iterator<T> input) {
-        Run run = new Run(input, false);
-        while (run.hasNext()) {
-            run.next();
-        }
+        new Run(input, false).drain();
     }
 
     static PartitionInfo partitionInfo(PartitionOptions o) {
@@ -178,10 +175,6 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     }
                     if (perBatch == null) {
                         processRecord(input.next());
-                        if (!keepOutputs) {
-                            // foreach: the caller drains us; report progress without buffering
-                            return hasNextAfterDiscard();
-                        }
                     } else {
                         processBatch();
                     }
@@ -195,9 +188,24 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             }
         }
 
-        private boolean hasNextAfterDiscard() {
-            out.clear();
-            return true;
+        /** foreach: process everything, keep nothing. */
+        void drain() {
+            start();
+            try {
+                while (input.hasNext()) {
+                    if (perBatch == null) {
+                        processRecord(input.next());
+                    } else {
+                        processBatch();
+                    }
+                }
+                finish("ok", null);
+            } catch (RuntimeException | Error e) {
+                if (!finished) {
+                    finish("failed", e);
+                }
+                throw e;
+            }
         }
 
         @Override
@@ -205,7 +213,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            return out.isEmpty() ? null : out.poll();
+            return out.poll();
         }
 
         private void processRecord(T record) {
@@ -225,6 +233,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 onFailure(record, offset, key, e);
                 return;
             }
+            counters.currentKey = key;
             long rejectionsBefore = counters.breakerRejections;
             try {
                 C res = resource;
@@ -267,6 +276,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     key = options.keyNamespace() + ':' + options.runId() + ":p" + info.partition() + ":b:" + fingerprint;
                     ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
                 }
+                counters.currentKey = key;
                 C res = resource;
                 invoked = false;
                 List<R> results = runtime.call(ctx, () -> {

@@ -1,0 +1,45 @@
+package io.resiliencekit.spark.partition;
+
+import io.resiliencekit.CallContext;
+import io.resiliencekit.CheckedSupplier;
+import io.resiliencekit.idempotency.IdempotencyGuard;
+import io.resiliencekit.idempotency.IdempotencyGuardFactory;
+import io.resiliencekit.time.Ticker;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * Test-only guard for local mode (one JVM): claim a key, skip it when completed, wait while another
+ * attempt holds it, release it when the action fails. Stands in for the idempotency branch's store.
+ */
+final class InJvmGuard implements IdempotencyGuard {
+
+    static final ConcurrentMap<String, String> STATE = new ConcurrentHashMap<>();
+
+    static IdempotencyGuardFactory factory() {
+        return (IdempotencyGuardFactory) (Ticker t) -> new InJvmGuard();
+    }
+
+    @Override
+    public <T> T execute(String policyName, CallContext context, CheckedSupplier<T> action) throws Exception {
+        String key = context.idempotencyKey();
+        while (true) {
+            String prev = STATE.putIfAbsent(key, "IN_PROGRESS");
+            if (prev == null) {
+                break;
+            }
+            if (prev.equals("COMPLETED")) {
+                return null;
+            }
+            Thread.sleep(5);   // a twin holds the key: wait for its outcome
+        }
+        try {
+            T result = action.get();
+            STATE.put(key, "COMPLETED");
+            return result;
+        } catch (Exception | Error e) {
+            STATE.remove(key);
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package io.resiliencekit.spark.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.http.HttpJsonClient;
+import io.resiliencekit.retry.RetryConfig;
+import io.resiliencekit.testkit.Fault;
+import io.resiliencekit.testkit.FlakyApiServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.ForeachPartitionFunction;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.MDC;
+
+/**
+ * The helpers in real Spark, {@code local[2,3]} (two task threads, up to 3 attempts per task, so
+ * task retries happen in one JVM where static counters can watch resources and lines).
+ */
+class PartitionHelpersLocalTest {
+
+    static SparkSession spark;
+    static JavaSparkContext jsc;
+    static final AtomicInteger OPENED = new AtomicInteger();
+    static final AtomicInteger CLOSED = new AtomicInteger();
+    static final AtomicInteger CALLS_P0 = new AtomicInteger();
+    final List<PartitionMetrics> lines = new CopyOnWriteArrayList<>();
+    final Consumer<PartitionMetrics> listener = lines::add;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() {
+        spark = SparkSession.builder().config(new SparkConf().setMaster("local[2,3]").setAppName("PartitionHelpersLocalTest")
+            .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
+            .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")
+            .set("spark.sql.shuffle.partitions", "4")).getOrCreate();
+        jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+        SparkSession.clearActiveSession();
+        SparkSession.clearDefaultSession();
+    }
+
+    @BeforeEach
+    void listen() {
+        OPENED.set(0);
+        CLOSED.set(0);
+        PartitionMetricsLog.addListener(listener);
+    }
+
+    @AfterEach
+    void unlisten() {
+        PartitionMetricsLog.removeListener(listener);
+    }
+
+    static Dataset<String> ids(int n, int partitions) {
+        List<String> ids = IntStream.range(0, n).mapToObj(i -> "r-" + i).collect(Collectors.toList());
+        return spark.createDataset(ids, Encoders.STRING()).repartition(partitions);
+    }
+
+    static ResiliencePolicyConfig retrying(String name) {
+        return ResiliencePolicy.builder(name)
+            .retry(RetryConfig.builder().maxAttempts(4).backoff(Duration.ofMillis(1), 2.0, Duration.ofMillis(5)).seed(1L).noBudget().build())
+            .config();
+    }
+
+    static ResourceFactory<AutoCloseable> countedResource() {
+        return info -> {
+            OPENED.incrementAndGet();
+            return CLOSED::incrementAndGet;
+        };
+    }
+
+    @Test
+    void continueOnErrorDeadLettersPoisonRecordsAndReportsEveryPartition() {
+        PartitionOptions opts = PartitionOptions.builder().runId("run-1").continueOnError(true)
+            .deadLetterPath(tmp.resolve("dlq").toString()).jobId("orders-job").build();
+        PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "coe");
+        MapPartitionsFunction<String, String> fn = Partitions.<String>using(retrying("coe"), opts).metrics(acc)
+            .payloadBy(s -> s)
+            .map(countedResource(), (res, id) -> {
+                if (id.endsWith("7") && id.length() == 4) {      // r-07.. : r-17, r-27, ... 9 poison records under 100
+                    throw new io.resiliencekit.classify.PermanentFailureException("bad record " + id);
+                }
+                return id + "@" + MDC.get("partition") + "/" + MDC.get("jobId");
+            });
+
+        List<String> out = ids(100, 4).mapPartitions(fn, Encoders.STRING()).collectAsList();
+
+        List<String> poison = IntStream.range(0, 100).mapToObj(i -> "r-" + i).filter(s -> s.endsWith("7") && s.length() == 4).toList();
+        assertThat(poison).hasSize(9);
+        assertThat(out).hasSize(91);
+        assertThat(out).allSatisfy(s -> assertThat(s).matches("r-\\d+@[0-3]/orders-job"));
+        List<PartitionDeadLetter> dead = DeadLetterFiles.read(tmp.resolve("dlq"));
+        assertThat(dead).extracting(PartitionDeadLetter::payload).containsExactlyInAnyOrderElementsOf(poison);
+        assertThat(dead).allSatisfy(d -> {
+            assertThat(d.key()).startsWith("rk:run-1:p" + d.partition() + ":");
+            assertThat(d.failureKind()).isEqualTo("PERMANENT");
+            assertThat(d.attempts()).isEqualTo(1);          // permanent: not retried
+            assertThat(d.offset()).isGreaterThanOrEqualTo(0);
+            assertThat(d.runId()).isEqualTo("run-1");
+        });
+        PartitionReport report = PartitionReport.of(acc.value());
+        assertThat(report.attempts()).isEqualTo(4);
+        assertThat(report.totals().rowsIn()).isEqualTo(100);
+        assertThat(report.totals().succeeded()).isEqualTo(91);
+        assertThat(report.totals().failed()).isEqualTo(9);
+        assertThat(report.totals().deadLettered()).isEqualTo(9);
+        assertThat(OPENED.get()).isEqualTo(4);
+        assertThat(CLOSED.get()).isEqualTo(4);
+        assertThat(lines).hasSize(4).allSatisfy(m -> assertThat(m.toJson()).contains("\"status\":\"ok\"", "\"jobId\":\"orders-job\""));
+    }
+
+    @Test
+    void failingPartitionStillWritesItsLineAndReportTotalsEqualTheSumOfLines() {
+        PartitionOptions opts = PartitionOptions.builder().runId("run-2").build();
+        PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "fail");
+        ForeachPartitionFunction<String> fn = Partitions.<String>using(retrying("fail"), opts).metrics(acc)
+            .keyBy(id -> id)
+            .foreach(countedResource(), (res, id) -> {
+                if (id.equals("r-42")) {
+                    throw new io.resiliencekit.classify.PermanentFailureException("rejected payload password=hunter2");
+                }
+                return null;
+            });
+
+        Dataset<String> data = ids(200, 4);
+        assertThatThrownBy(() -> data.foreachPartition(fn))
+            .hasMessageContaining("key rk:run-2:r-42")
+            .hasMessageContaining("of partition ");
+
+        // 3 partitions succeed once; the poison one fails 3 times (local[2,3]) and logs a line each time
+        assertThat(lines).hasSize(6);
+        List<PartitionMetrics> failed = lines.stream().filter(m -> !m.ok()).toList();
+        assertThat(failed).hasSize(3).allSatisfy(m -> {
+            assertThat(m.status()).isEqualTo("failed");
+            assertThat(m.failed()).isEqualTo(1);
+            assertThat(m.rowsIn()).isEqualTo(m.succeeded() + 1);   // stopped at the poison record
+            assertThat(m.toJson()).doesNotContain("hunter2");
+        });
+        assertThat(failed).extracting(PartitionMetrics::attempt).containsExactlyInAnyOrder(0, 1, 2);
+        assertThat(OPENED.get()).isEqualTo(6);
+        assertThat(CLOSED.get()).isEqualTo(6);
+
+        PartitionReport report = PartitionReport.of(acc.value());
+        assertThat(report.attempts()).isEqualTo(lines.size());
+        assertThat(report.failedAttempts()).isEqualTo(3);
+        PartitionMetrics t = report.totals();
+        assertThat(t.rowsIn()).isEqualTo(lines.stream().mapToLong(PartitionMetrics::rowsIn).sum());
+        assertThat(t.succeeded()).isEqualTo(lines.stream().mapToLong(PartitionMetrics::succeeded).sum());
+        assertThat(t.failed()).isEqualTo(lines.stream().mapToLong(PartitionMetrics::failed).sum()).isEqualTo(3);
+        assertThat(t.retried()).isEqualTo(lines.stream().mapToLong(PartitionMetrics::retried).sum());
+        assertThat(t.durationNanos()).isEqualTo(lines.stream().mapToLong(PartitionMetrics::durationNanos).sum());
+        assertThat(report.toJson()).contains("\"failedAttempts\":3");
+    }
+
+    @Test
+    void retriesAreCountedPerPartitionAndEveryRecordTakesEffectOnce() throws Exception {
+        try (FlakyApiServer api = FlakyApiServer.builder().seed(3).failFirstPerKey(1, Fault.UNAVAILABLE).start()) {
+            HttpJsonClient client = HttpJsonClient.builder().baseUri(api.baseUri()).requestTimeout(Duration.ofSeconds(5)).build();
+            PartitionOptions opts = PartitionOptions.builder().runId("run-3").build();
+            PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "api");
+            ids(300, 3).foreachPartition(Partitions.<String>using(retrying("api"), opts).metrics(acc).keyBy(id -> id)
+                .foreach(id -> client.post(FlakyApiServer.RECORDS_PATH, "{\"id\":\"" + id + "\"}", Partitions.currentIdempotencyKey())));
+
+            PartitionReport report = PartitionReport.of(acc.value());
+            assertThat(report.totals().rowsIn()).isEqualTo(300);
+            assertThat(report.totals().succeeded()).isEqualTo(300);
+            assertThat(report.totals().retried()).isEqualTo(300);    // each key's first attempt got 503
+            assertThat(api.effectsPerRecordId()).hasSize(300).allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
+            assertThat(api.effectsPerKey().keySet()).allSatisfy(k -> assertThat(k).startsWith("rk:run-3:r-"));
+        }
+    }
+
+    @Test
+    void retriedTaskSkipsRecordsAlreadyDoneThroughTheGuard() throws Exception {
+        InJvmGuard.STATE.clear();
+        CALLS_P0.set(0);
+        try (FlakyApiServer api = FlakyApiServer.builder().seed(4).start()) {
+            HttpJsonClient client = HttpJsonClient.builder().baseUri(api.baseUri()).build();
+            ResiliencePolicyConfig guarded = ResiliencePolicy.builder("guarded").noRetry().idempotency(InJvmGuard.factory()).config();
+            PartitionOptions opts = PartitionOptions.builder().runId("run-4").build();
+            PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "guarded");
+            ids(200, 2).foreachPartition(Partitions.<String>using(guarded, opts).metrics(acc)
+                .foreach(id -> {
+                    TaskContext tc = TaskContext.get();
+                    String out = client.post(FlakyApiServer.RECORDS_PATH, "{\"id\":\"" + id + "\"}", Partitions.currentIdempotencyKey());
+                    if (tc.partitionId() == 0 && tc.attemptNumber() == 0 && CALLS_P0.incrementAndGet() >= 30) {
+                        throw new IllegalStateException("executor lost mid-partition (simulated)");
+                    }
+                    return out;
+                }));
+
+            PartitionReport report = PartitionReport.of(acc.value());
+            assertThat(report.failedAttempts()).isEqualTo(1);
+            assertThat(api.effectsPerRecordId()).hasSize(200).allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
+            // only the record in flight when the attempt died (effect made, claim released) is sent again,
+            // and the API's Idempotency-Key dedup absorbs it; every completed record is skipped
+            assertThat(api.duplicateKeysSeen()).as("calls repeated by the retry").isEqualTo(1);
+            long skipped = report.totals().duplicatesSkipped();
+            assertThat(skipped).isGreaterThan(0);
+            // the retry skipped exactly what the failed attempt had completed (its failing record was released)
+            PartitionMetrics failedLine = report.lines().stream().filter(m -> !m.ok()).findFirst().orElseThrow();
+            assertThat(skipped).isEqualTo(failedLine.succeeded());
+        }
+    }
+
+    @Test
+    void batchesMakeOneCallPerBatchAndKeepOutputs() {
+        PartitionOptions opts = PartitionOptions.builder().runId("run-5").batchSize(16).build();
+        PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "batch");
+        AtomicInteger unused = new AtomicInteger();
+        List<Integer> sizes = ids(100, 2).mapPartitions(Partitions.<String>using(retrying("batch"), opts).metrics(acc)
+                .mapBatches(countedResource(), (res, batch) -> List.of(batch.size())), Encoders.INT())
+            .collectAsList();
+        assertThat(sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(100);
+        assertThat(sizes).allSatisfy(s -> assertThat(s).isBetween(1, 16));
+        assertThat(PartitionReport.of(acc.value()).totals().succeeded()).isEqualTo(100);
+        assertThat(CLOSED.get()).isEqualTo(2);
+        assertThat(unused.get()).isZero();
+    }
+
+    @Test
+    void javaRddFormsWork() {
+        PartitionOptions opts = PartitionOptions.builder().idempotencyKeys(false).build();
+        List<Integer> doubled = jsc.parallelize(List.of(1, 2, 3, 4, 5, 6), 3)
+            .mapPartitions(Partitions.<Integer>using(retrying("rdd"), opts).mapRdd(i -> i * 2)).collect();
+        assertThat(doubled).containsExactly(2, 4, 6, 8, 10, 12);
+        List<Integer> seen = new ArrayList<>();
+        jsc.parallelize(List.of(1, 2, 3), 1).foreachPartition(Partitions.<Integer>using(retrying("rdd"), opts)
+            .foreachRdd(countedResource(), (r, i) -> i));
+        assertThat(CLOSED.get()).isEqualTo(1);
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
+    void downstreamFailureStillClosesTheResourceAndWritesTheLine() {
+        PartitionOptions opts = PartitionOptions.builder().idempotencyKeys(false).build();
+        MapPartitionsFunction<String, String> fn = Partitions.<String>using(retrying("down"), opts)
+            .map(countedResource(), (r, s) -> s);
+        assertThatThrownBy(() -> ids(10, 1).mapPartitions(fn, Encoders.STRING())
+            .map((org.apache.spark.api.java.function.MapFunction<String, String>) s -> {
+                throw new IllegalStateException("downstream");
+            }, Encoders.STRING()).collectAsList()).hasMessageContaining("downstream");
+        assertThat(CLOSED.get()).isEqualTo(OPENED.get()).isEqualTo(3);
+        assertThat(lines).hasSize(3).allSatisfy(m -> assertThat(m.status()).isEqualTo("failed"));
+    }
+
+    // keep imports honest
+    @SuppressWarnings("unused")
+    private static final Class<?>[] USED = {Files.class, Map.class};
+}
