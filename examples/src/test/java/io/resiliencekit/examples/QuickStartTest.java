@@ -1,0 +1,46 @@
+package io.resiliencekit.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.resiliencekit.testkit.Fault;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/** A smaller run of the README's example job, in real Spark local mode against the real simulator. */
+class QuickStartTest {
+
+    @Test
+    void smallRunDeliversEverythingOnceDeadLettersPoisonAndStaysUnderTheRate() throws Exception {
+        QuickStart.Settings s = new QuickStart.Settings(4_000, 1000, 100, 4, 2, 7, 0.03, 0.01, 0.01, 1_000);
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("QuickStartTest")
+            .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+        QuickStart.Result r;
+        try {
+            r = QuickStart.run(s, spark);
+        } finally {
+            spark.stop();
+            SparkSession.clearActiveSession();
+            SparkSession.clearDefaultSession();
+        }
+        r.print(System.out);
+
+        assertThat(r.input()).isEqualTo(4_000);
+        assertThat(s.poisonCount()).isEqualTo(4);
+        assertThat(r.deadLettered()).isEqualTo(4);
+        assertThat(r.delivered()).isEqualTo(3_996);
+        assertThat(r.delivered() + r.deadLettered()).isEqualTo(r.input());
+        assertThat(r.duplicateEffects()).isZero();
+        // faults were really injected and really retried
+        assertThat(r.faults().get(Fault.UNAVAILABLE) + r.faults().get(Fault.RESET)).isGreaterThan(50);
+        assertThat(r.retries()).isGreaterThanOrEqualTo(r.faults().get(Fault.UNAVAILABLE) + r.faults().get(Fault.RESET));
+        // the job paced itself: never more than R*1s + B requests in any second
+        assertThat(r.peakAdmitted1s()).isLessThanOrEqualTo(1000 + 100 + 10);
+        // and it cannot be faster than the quota allows
+        assertThat(r.elapsedSeconds()).isGreaterThanOrEqualTo((4_000 - 100) / 1000.0 * 0.95);
+        // driver report: every row of every partition, poison dead-lettered there too
+        assertThat(r.report().totals().rowsIn()).isEqualTo(4_000);
+        assertThat(r.report().totals().deadLettered()).isEqualTo(4);
+        assertThat(r.report().partitionsSucceeded()).isEqualTo(4);
+    }
+}
