@@ -124,7 +124,9 @@ public final class QuickStart {
         int poisonEvery = s.poisonEvery();
         Path dlq = Files.createTempDirectory("resiliencekit-dlq");
         try (FlakyApiServer api = FlakyApiServer.builder().seed(s.seed())
-            .rateLimit(s.rate(), s.burst())
+            // the API's quota: R per second; it tolerates bursts of 2B, the job spends at most B at once,
+            // so arrival jitter on the wire does not turn into 429s (each 429 pauses the whole job)
+            .rateLimit(s.rate(), 2 * s.burst())
             .randomUnavailable(s.unavailable()).randomResets(s.resets()).randomSlow(s.slow(), Duration.ofMillis(20))
             .poisonIf(id -> id.startsWith("order-") && isPoison(Long.parseLong(id.substring(6)), poisonEvery))
             .start()) {

@@ -1,0 +1,166 @@
+package io.resiliencekit.spark.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.http.HttpJsonClient;
+import io.resiliencekit.retry.RetryConfig;
+import io.resiliencekit.spark.testing.SparkSessionExtension;
+import io.resiliencekit.testkit.FlakyApiServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Done-when 2: each record's effect happens exactly once under Spark's own re-execution, in
+ * {@code local-cluster[2,1,1024]} (two executor JVMs), with speculation on throughout.
+ *
+ * <p>Exactly-once here comes from stable idempotency keys (business key + run id, never the attempt)
+ * sent as {@code Idempotency-Key}: a re-executed record reaches the API with the same key and the
+ * API answers from its idempotency store. The driver-hosted ledger (plugin) and the JDBC store
+ * (idempotency issue) would additionally stop the repeat call before it leaves the executor; that
+ * is shown in one JVM by {@code PartitionHelpersLocalTest.retriedTaskSkipsRecordsAlreadyDoneThroughTheGuard}.
+ */
+class ExactlyOnceClusterTest {
+
+    static final int N = 400;
+    static final Set<String> POISON = Set.of("rec-13", "rec-222");
+
+    @RegisterExtension
+    static final SparkSessionExtension SPARK = SparkSessionExtension.localCluster()
+        .conf("spark.speculation", "true")
+        .conf("spark.speculation.interval", "100ms")
+        .conf("spark.speculation.multiplier", "1.5")
+        .conf("spark.speculation.quantile", "0.5")
+        .conf("spark.speculation.minTaskRuntime", "300ms")
+        .conf("spark.task.maxFailures", "4");
+
+    @TempDir
+    Path tmp;
+
+    /** Upstream of the helper in the same task: misbehaves on a chosen partition's first attempt. */
+    enum Mischief { FAIL, SLOW, KILL_EXECUTOR }
+
+    static MapPartitionsFunction<String, String> inject(Mischief what, int partition, int afterRecords) {
+        return it -> new Iterator<>() {
+            int n;
+
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public String next() {
+                TaskContext tc = TaskContext.get();
+                if (tc.partitionId() == partition && tc.attemptNumber() == 0 && n++ == afterRecords) {
+                    switch (what) {
+                        case FAIL:
+                            throw new IllegalStateException("injected task failure after " + afterRecords + " records");
+                        case SLOW:
+                            try {
+                                Thread.sleep(4000);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                throw new IllegalStateException("killed while slow", e);
+                            }
+                            break;
+                        default:
+                            Runtime.getRuntime().halt(137);   // the executor JVM dies mid-partition
+                    }
+                }
+                return it.next();
+            }
+        };
+    }
+
+    Result runJob(Mischief what, int partition, int afterRecords) throws Exception {
+        try (FlakyApiServer api = FlakyApiServer.builder().seed(11).randomUnavailable(0.02).poisonIds(POISON).start()) {
+            HttpJsonClient client = HttpJsonClient.builder().baseUri(api.baseUri()).requestTimeout(Duration.ofSeconds(5)).build();
+            ResiliencePolicyConfig policy = ResiliencePolicy.builder("exactly-once-" + what.name().toLowerCase())
+                .retry(RetryConfig.builder().maxAttempts(6).backoff(Duration.ofMillis(5), 2.0, Duration.ofMillis(100)).noBudget().build())
+                .config();
+            PartitionOptions opts = PartitionOptions.builder().runId("eo-" + what).continueOnError(true)
+                .deadLetterPath(tmp.resolve("dlq").toString()).build();
+            PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(SPARK.spark().sparkContext(), "eo");
+            AtomicInteger speculative = new AtomicInteger();
+            SparkListener listener = new SparkListener() {
+                @Override
+                public void onTaskStart(SparkListenerTaskStart e) {
+                    if (e.taskInfo().speculative()) {
+                        speculative.incrementAndGet();
+                    }
+                }
+            };
+            SPARK.spark().sparkContext().addSparkListener(listener);
+            try {
+                Dataset<String> records = SPARK.spark().range(0, N, 1, 4)
+                    .map((MapFunction<Long, String>) n -> "rec-" + n, Encoders.STRING())
+                    .mapPartitions(inject(what, partition, afterRecords), Encoders.STRING());
+                records.foreachPartition(Partitions.<String>using(policy, opts).metrics(acc).keyBy(id -> id)
+                    .foreach(id -> client.post(FlakyApiServer.RECORDS_PATH, "{\"id\":\"" + id + "\"}",
+                        Partitions.currentIdempotencyKey())));
+            } finally {
+                SPARK.spark().sparkContext().removeSparkListener(listener);
+            }
+            return new Result(api.effectsPerRecordId(), api.duplicateEffectCount(), api.duplicateKeysSeen(),
+                DeadLetterFiles.read(tmp.resolve("dlq")), PartitionReport.of(acc.value()), speculative.get());
+        }
+    }
+
+    record Result(Map<String, Integer> effects, long duplicateEffects, long replays, List<PartitionDeadLetter> dead,
+                  PartitionReport report, int speculativeTasks) {
+
+        void assertExactlyOnce() {
+            assertThat(effects).hasSize(N - POISON.size());
+            assertThat(effects).allSatisfy((id, n) -> assertThat(n).as("effects of " + id).isEqualTo(1));
+            assertThat(duplicateEffects).isZero();
+            assertThat(dead).extracting(PartitionDeadLetter::key)
+                .containsExactlyInAnyOrder("rk:" + dead.get(0).runId() + ":rec-13", "rk:" + dead.get(0).runId() + ":rec-222");
+            assertThat(effects.size() + dead.size()).as("delivered + dead-lettered = input").isEqualTo(N);
+        }
+    }
+
+    @Test
+    void taskFailingMidPartitionIsRetriedWithoutDuplicateEffects() throws Exception {
+        Result r = runJob(Mischief.FAIL, 1, 40);
+        r.assertExactlyOnce();
+        assertThat(r.replays()).as("the retry re-sent the 40 records done before the failure").isGreaterThanOrEqualTo(40);
+        assertThat(r.report().failedAttempts()).isGreaterThanOrEqualTo(1);
+        assertThat(r.report().lines()).anySatisfy(m -> {
+            assertThat(m.partition()).isEqualTo(1);
+            assertThat(m.status()).isEqualTo("failed");
+            assertThat(m.rowsIn()).isEqualTo(40);
+        });
+    }
+
+    @Test
+    void speculativeTwinOfASlowTaskDoesNotDuplicateEffects() throws Exception {
+        Result r = runJob(Mischief.SLOW, 2, 50);
+        r.assertExactlyOnce();
+        assertThat(r.speculativeTasks()).as("Spark launched a speculative copy").isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void executorKilledMidJobDoesNotDuplicateEffects() throws Exception {
+        Result r = runJob(Mischief.KILL_EXECUTOR, 0, 60);
+        r.assertExactlyOnce();
+        assertThat(r.replays()).as("records sent before the kill were sent again").isGreaterThanOrEqualTo(60);
+        SPARK.spark();   // the session survives: the worker starts a new executor
+    }
+}
