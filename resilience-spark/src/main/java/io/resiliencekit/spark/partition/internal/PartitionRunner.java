@@ -109,6 +109,14 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private boolean started;
         private boolean finished;
         private boolean invoked;
+        private T current;
+        // Per-record mode keeps at most one output: a slot, not the deque (hot path of map()).
+        private R slot;
+        private boolean slotFull;
+        private final io.resiliencekit.CheckedSupplier<R> recordCall = () -> {
+            invoked = true;
+            return perRecord.apply(resource, current);
+        };
         private Throwable taskFailure;
         private final String[] previousMdc = new String[MDC_KEYS.length];
 
@@ -158,7 +166,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
 
         @Override
         public boolean hasNext() {
-            if (!out.isEmpty()) {
+            if (slotFull || !out.isEmpty()) {
                 return true;
             }
             if (finished) {
@@ -168,7 +176,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 start();
             }
             try {
-                while (out.isEmpty()) {
+                while (!slotFull && out.isEmpty()) {
                     if (!input.hasNext()) {
                         finish("ok", null);
                         return false;
@@ -213,6 +221,12 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
+            if (slotFull) {
+                R r = slot;
+                slot = null;
+                slotFull = false;
+                return r;
+            }
             return out.poll();
         }
 
@@ -236,18 +250,16 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             counters.currentKey = key;
             long rejectionsBefore = counters.breakerRejections;
             try {
-                C res = resource;
                 invoked = false;
-                R result = runtime.call(ctx, () -> {
-                    invoked = true;
-                    return perRecord.apply(res, record);
-                });
+                current = record;
+                R result = runtime.call(ctx, recordCall);   // one reusable supplier: no allocation per record
                 counters.succeeded++;
                 if (!invoked) {
                     counters.duplicatesSkipped++;   // the guard answered from its store: the call was not made
                 }
                 if (keepOutputs && result != null) {
-                    out.add(result);
+                    slot = result;
+                    slotFull = true;
                 }
             } catch (Exception e) {
                 if (e instanceof CircuitOpenException && counters.breakerRejections == rejectionsBefore) {
