@@ -111,6 +111,18 @@ public final class CircuitBreaker {
         return config;
     }
 
+    /**
+     * This breaker as a Failsafe policy, to mix into {@code Failsafe.with(retry, breaker.asFailsafePolicy())}.
+     * See {@link CircuitBreakerPolicy}.
+     */
+    public <R> CircuitBreakerPolicy<R> asFailsafePolicy() {
+        return new CircuitBreakerPolicy<>(this);
+    }
+
+    Ticker ticker() {
+        return ticker;
+    }
+
     /** Connects this breaker to a cluster-wide board ({@code null} disconnects). */
     public CircuitBreaker bindBoard(BreakerBoard board) {
         this.board = board;
