@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * (capped) on the n-th consecutive open. FORCED_OPEN: refuses everything until
  * {@link #transitionToClosed()} or {@link #reset()}. Each transition publishes
  * {@link EventType#BREAKER_TRANSITION} with detail {@code "CLOSED->OPEN"} (and the open duration
- * as delay); each refusal {@link EventType#BREAKER_REJECTED}.
+ * as delay); each refusal {@link EventType#BREAKER_REJECTED}. Transition listeners run on the
+ * thread that caused the transition, under the breaker's lock, so they see transitions in order:
+ * keep them quick.
  *
  * <p>Outcomes carry no permission token, so a call that started before a transition is recorded
  * in the state current when it ends: ignored while OPEN, counted as a trial while HALF_OPEN.
