@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -12,7 +11,6 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -63,7 +61,11 @@ public final class CanonicalForm {
     /** The canonical bytes of {@code value}. */
     public static byte[] bytes(Object value) {
         Buf out = new Buf(256);
-        write(value, out, "$", 0, null);
+        try {
+            write(value, out, 0);
+        } catch (Bad e) {
+            throw new IllegalArgumentException(e.describe(), e.getCause());
+        }
         return out.toByteArray();
     }
 
@@ -73,10 +75,35 @@ public final class CanonicalForm {
         out.write(b, 0, b.length);
     }
 
-    private static void write(Object v, Buf out, String path, int depth, IdentityHashMap<Object, Boolean> seen) {
+    /**
+     * A problem deep inside a value. The path is assembled while the exception unwinds, so the
+     * common case (no problem) builds no path strings at all.
+     */
+    private static final class Bad extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String before;
+        private final String after;
+        private final StringBuilder path = new StringBuilder();
+
+        Bad(String before, String after, Throwable cause) {
+            super(before, cause, false, false);
+            this.before = before;
+            this.after = after;
+        }
+
+        Bad at(String segment) {
+            path.insert(0, segment);
+            return this;
+        }
+
+        String describe() {
+            return before + " at $" + path + after;
+        }
+    }
+
+    private static void write(Object v, Buf out, int depth) {
         if (depth > MAX_DEPTH) {
-            throw new IllegalArgumentException("record nested deeper than " + MAX_DEPTH + " levels at " + path
-                + " (cycle?)");
+            throw new Bad("record nested deeper than " + MAX_DEPTH + " levels", " (does it contain a cycle?)", null);
         }
         if (v == null) {
             out.write('N');
@@ -92,13 +119,8 @@ public final class CanonicalForm {
             integral(v.toString(), out);
         } else if (v instanceof BigDecimal) {
             decimal((BigDecimal) v, out);
-        } else if (v instanceof Number) {
-            // AtomicLong, LongAdder...: by value, when it is integral
-            if (v instanceof java.util.concurrent.atomic.AtomicInteger || v instanceof java.util.concurrent.atomic.AtomicLong) {
-                integral(Long.toString(((Number) v).longValue()), out);
-            } else {
-                throw unsupported(v, path);
-            }
+        } else if (v instanceof java.util.concurrent.atomic.AtomicInteger || v instanceof java.util.concurrent.atomic.AtomicLong) {
+            integral(Long.toString(((Number) v).longValue()), out);
         } else if (v instanceof Character || v instanceof Enum || v instanceof UUID || v instanceof Instant
             || v instanceof LocalDate || v instanceof LocalDateTime || v instanceof OffsetDateTime) {
             string(v instanceof Enum ? ((Enum<?>) v).name() : v.toString(), out);
@@ -108,17 +130,21 @@ public final class CanonicalForm {
             out.writeInt(b.length);
             out.write(b, 0, b.length);
         } else if (v instanceof Canonical) {
-            write(((Canonical) v).canonicalValue(), out, path, depth + 1, seen);
+            write(((Canonical) v).canonicalValue(), out, depth + 1);
         } else if (v instanceof Map) {
-            map((Map<?, ?>) v, out, path, depth, enter(v, path, seen));
+            map((Map<?, ?>) v, out, depth);
         } else if (v instanceof Set) {
-            IdentityHashMap<Object, Boolean> s = enter(v, path, seen);
             Collection<?> c = (Collection<?>) v;
             List<byte[]> items = new ArrayList<>(c.size());
             int i = 0;
             for (Object o : c) {
                 Buf b = new Buf(32);
-                write(o, b, path + "[" + i++ + "]", depth + 1, s);
+                try {
+                    write(o, b, depth + 1);
+                } catch (Bad e) {
+                    throw e.at("[" + i + "]");
+                }
+                i++;
                 items.add(b.toByteArray());
             }
             items.sort(Arrays::compareUnsigned);
@@ -127,30 +153,29 @@ public final class CanonicalForm {
             for (byte[] b : items) {
                 out.write(b, 0, b.length);
             }
-            leave(v, s);
         } else if (v instanceof Collection) {
-            IdentityHashMap<Object, Boolean> s = enter(v, path, seen);
             Collection<?> c = (Collection<?>) v;
             out.write('L');
             out.writeInt(c.size());
             int i = 0;
             for (Object o : c) {
-                write(o, out, path + "[" + i++ + "]", depth + 1, s);
-            }
-            leave(v, s);
-        } else if (v instanceof Object[]) {
-            Object[] a = (Object[]) v;
-            out.write('L');
-            out.writeInt(a.length);
-            for (int i = 0; i < a.length; i++) {
-                write(a[i], out, path + "[" + i + "]", depth + 1, seen);
+                try {
+                    write(o, out, depth + 1);
+                } catch (Bad e) {
+                    throw e.at("[" + i + "]");
+                }
+                i++;
             }
         } else if (v.getClass().isArray()) {
             int n = java.lang.reflect.Array.getLength(v);
             out.write('L');
             out.writeInt(n);
             for (int i = 0; i < n; i++) {
-                write(java.lang.reflect.Array.get(v, i), out, path + "[" + i + "]", depth + 1, seen);
+                try {
+                    write(java.lang.reflect.Array.get(v, i), out, depth + 1);
+                } catch (Bad e) {
+                    throw e.at("[" + i + "]");
+                }
             }
         } else if (v.getClass().isRecord()) {
             RecordComponent[] rc = v.getClass().getRecordComponents();
@@ -161,73 +186,72 @@ public final class CanonicalForm {
                     acc.setAccessible(true);
                     m.put(c.getName(), acc.invoke(v));
                 } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new IllegalArgumentException("cannot read record component " + path + "." + c.getName()
-                        + " of " + v.getClass().getName() + ": " + e, e);
+                    throw new Bad("cannot read record component " + c.getName() + " of " + v.getClass().getName(),
+                        ": " + e, e);
                 }
             }
-            map(m, out, path, depth, seen);
+            map(m, out, depth);
         } else {
-            throw unsupported(v, path);
+            throw new Bad("cannot build a canonical form of " + v.getClass().getName(), ": use maps, lists, strings, "
+                + "numbers, booleans, byte[], records, or implement CanonicalForm.Canonical (toString() is not stable "
+                + "enough for a content hash)", null);
         }
     }
 
-    private static IdentityHashMap<Object, Boolean> enter(Object v, String path, IdentityHashMap<Object, Boolean> seen) {
-        IdentityHashMap<Object, Boolean> s = seen == null ? new IdentityHashMap<>() : seen;
-        if (s.put(v, Boolean.TRUE) != null) {
-            throw new IllegalArgumentException("record contains a cycle at " + path);
+    private static final class Item {
+        final byte[] key;
+        final Object value;
+        final Object rawKey;
+
+        Item(byte[] key, Object value, Object rawKey) {
+            this.key = key;
+            this.value = value;
+            this.rawKey = rawKey;
         }
-        return s;
     }
 
-    private static void leave(Object v, IdentityHashMap<Object, Boolean> s) {
-        s.remove(v);
-    }
-
-    private static void map(Map<?, ?> m, Buf out, String path, int depth, IdentityHashMap<Object, Boolean> seen) {
-        IdentityHashMap<Object, Boolean> s = seen == null ? new IdentityHashMap<>() : seen;
-        byte[][] keys = new byte[m.size()][];
-        byte[][] values = new byte[m.size()][];
-        Integer[] order = new Integer[m.size()];
+    private static void map(Map<?, ?> m, Buf out, int depth) {
+        Item[] items = new Item[m.size()];
         int i = 0;
         for (Map.Entry<?, ?> e : m.entrySet()) {
             Buf k = new Buf(16);
-            write(e.getKey(), k, path + ".<key>", depth + 1, s);
-            Buf val = new Buf(32);
-            write(e.getValue(), val, path + "." + e.getKey(), depth + 1, s);
-            keys[i] = k.toByteArray();
-            values[i] = val.toByteArray();
-            order[i] = i;
-            i++;
-        }
-        Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(keys[a], keys[b]));
-        out.write('M');
-        out.writeInt(order.length);
-        for (int j = 0; j < order.length; j++) {
-            if (j > 0 && Arrays.equals(keys[order[j]], keys[order[j - 1]])) {
-                throw new IllegalArgumentException("map at " + path
-                    + " has two keys with the same canonical value (e.g. 1 and 1L)");
+            try {
+                write(e.getKey(), k, depth + 1);
+            } catch (Bad b) {
+                throw b.at(".<key>");
             }
-            out.write(keys[order[j]], 0, keys[order[j]].length);
-            out.write(values[order[j]], 0, values[order[j]].length);
+            items[i++] = new Item(k.toByteArray(), e.getValue(), e.getKey());
         }
-        if (seen != null) {
-            s.remove(m);
+        // Sorted by the keys' canonical bytes: for string keys that is by UTF-8 length, then bytes.
+        Arrays.sort(items, (a, b) -> Arrays.compareUnsigned(a.key, b.key));
+        out.write('M');
+        out.writeInt(items.length);
+        for (int j = 0; j < items.length; j++) {
+            if (j > 0 && Arrays.equals(items[j].key, items[j - 1].key)) {
+                throw new Bad("map has two keys with the same canonical value (e.g. 1 and 1L)", "", null);
+            }
+            out.write(items[j].key, 0, items[j].key.length);
+            try {
+                write(items[j].value, out, depth + 1);
+            } catch (Bad b) {
+                throw b.at("." + items[j].rawKey);
+            }
         }
     }
 
     private static void string(String s, Buf out) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
         out.write('S');
-        out.writeInt(b.length);
-        out.write(b, 0, b.length);
+        int lenPos = out.size;
+        out.writeInt(0);
+        int start = out.size;
+        out.writeUtf8(s);
+        out.putInt(lenPos, out.size - start);
     }
 
     private static void integral(String digits, Buf out) {
         out.write('I');
         out.writeInt(digits.length());
-        for (int i = 0; i < digits.length(); i++) {
-            out.write(digits.charAt(i));
-        }
+        out.writeAscii(digits);
     }
 
     private static void floating(double d, String floatText, Buf out) {
@@ -235,9 +259,7 @@ public final class CanonicalForm {
             String name = Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
             out.write('X');
             out.writeInt(name.length());
-            for (int i = 0; i < name.length(); i++) {
-                out.write(name.charAt(i));
-            }
+            out.writeAscii(name);
             return;
         }
         if (d == Math.rint(d) && Math.abs(d) < 1e15) {
@@ -257,15 +279,7 @@ public final class CanonicalForm {
         String text = s.toPlainString();
         out.write('D');
         out.writeInt(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            out.write(text.charAt(i));
-        }
-    }
-
-    private static IllegalArgumentException unsupported(Object v, String path) {
-        return new IllegalArgumentException("cannot build a canonical form of " + v.getClass().getName() + " at "
-            + path + ": use maps, lists, strings, numbers, booleans, byte[], records, or implement "
-            + "CanonicalForm.Canonical (toString() is not stable enough for a content hash)");
+        out.writeAscii(text);
     }
 
     /** An unsynchronized byte buffer (ByteArrayOutputStream locks on every write). */
@@ -288,6 +302,46 @@ public final class CanonicalForm {
             buf[size++] = (byte) (v >>> 16);
             buf[size++] = (byte) (v >>> 8);
             buf[size++] = (byte) v;
+        }
+
+        void putInt(int pos, int v) {
+            buf[pos] = (byte) (v >>> 24);
+            buf[pos + 1] = (byte) (v >>> 16);
+            buf[pos + 2] = (byte) (v >>> 8);
+            buf[pos + 3] = (byte) v;
+        }
+
+        void writeAscii(String s) {
+            ensure(s.length());
+            for (int i = 0; i < s.length(); i++) {
+                buf[size++] = (byte) s.charAt(i);
+            }
+        }
+
+        /** UTF-8 without an intermediate array; unpaired surrogates become '?' like String.getBytes. */
+        void writeUtf8(String s) {
+            ensure(s.length() * 3);
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c < 0x80) {
+                    buf[size++] = (byte) c;
+                } else if (c < 0x800) {
+                    buf[size++] = (byte) (0xC0 | (c >> 6));
+                    buf[size++] = (byte) (0x80 | (c & 0x3F));
+                } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    int cp = Character.toCodePoint(c, s.charAt(++i));
+                    buf[size++] = (byte) (0xF0 | (cp >> 18));
+                    buf[size++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+                    buf[size++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+                    buf[size++] = (byte) (0x80 | (cp & 0x3F));
+                } else if (Character.isSurrogate(c)) {
+                    buf[size++] = '?';
+                } else {
+                    buf[size++] = (byte) (0xE0 | (c >> 12));
+                    buf[size++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                    buf[size++] = (byte) (0x80 | (c & 0x3F));
+                }
+            }
         }
 
         void write(byte[] b, int off, int len) {
