@@ -1,6 +1,7 @@
 package io.resiliencekit;
 
 import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.config.Secrets;
 
 /**
  * The action failed and the policy gave up: the failure was permanent, or attempts, deadline or
@@ -34,6 +35,7 @@ public class CallFailedException extends ResilienceException {
         if (t == null) {
             return "no exception (result classified as failure)";
         }
-        return t.getClass().getName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+        // third-party messages sometimes carry credentials: scrub before they reach logs and dead letters
+        return t.getClass().getName() + (t.getMessage() == null ? "" : ": " + Secrets.scrub(t.getMessage()));
     }
 }
