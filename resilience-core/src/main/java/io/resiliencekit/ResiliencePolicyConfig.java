@@ -88,7 +88,10 @@ public final class ResiliencePolicyConfig implements Serializable {
         b.retry(RetryConfig.fromOptions(o, "retry."));
         boolean anyBreakerKey = o.asMap().keySet().stream().anyMatch(k -> k.startsWith("breaker.") && !k.equals("breaker.enabled"));
         if (o.booleanValue("breaker.enabled", anyBreakerKey)) {
-            b.circuitBreaker(CircuitBreakerConfig.fromOptions(o, "breaker."));
+            boolean named = o.has("breaker.name");
+            CircuitBreakerConfig breaker = CircuitBreakerConfig.fromOptions(o, "breaker.");
+            // a breaker is named after its policy unless told otherwise
+            b.circuitBreaker(breaker == null || named ? breaker : breaker.toBuilder().name(name).build());
         }
         b.rateLimitMaxWait(o.duration("rateLimit.maxWait", DEFAULT_RATE_LIMIT_WAIT, Duration.ZERO, Duration.ofDays(1)));
         b.latencySampling(o.intValue("metrics.latencySampling", DEFAULT_LATENCY_SAMPLING, 0, 1 << 20));

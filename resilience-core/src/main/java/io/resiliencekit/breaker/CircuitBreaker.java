@@ -1,60 +1,502 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.breaker.internal.CountWindow;
+import io.resiliencekit.breaker.internal.OutcomeWindow;
+import io.resiliencekit.breaker.internal.TimeWindow;
 import io.resiliencekit.metrics.EventPublisher;
+import io.resiliencekit.metrics.EventType;
+import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.time.Ticker;
 import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * STUB: contract only; the implementation lands with the circuit breaker work.
+ * The runtime circuit breaker: one per name and JVM, built from a {@link CircuitBreakerConfig}
+ * and shared by all threads.
+ *
+ * <pre>{@code
+ * CircuitBreaker breaker = CircuitBreaker.of(config, Ticker.system());
+ * if (!breaker.tryAcquirePermission()) {
+ *     throw new CircuitOpenException("orders", breaker.name(), 0, breaker.remainingOpenTime(), null);
+ * }
+ * long start = breaker.needsTiming() ? System.nanoTime() : 0;
+ * try {
+ *     Response r = client.send(request);
+ *     breaker.onSuccess(breaker.needsTiming() ? System.nanoTime() - start : -1);
+ *     return r;
+ * } catch (Exception e) {
+ *     breaker.onFailure(breaker.needsTiming() ? System.nanoTime() - start : -1, e);
+ *     throw e;
+ * }
+ * }</pre>
+ *
+ * <p><b>Semantics.</b> CLOSED: outcomes go to the window; once it holds at least
+ * {@code minimumCalls} calls and the failure rate (or, with a slow-call duration, the slow-call
+ * rate) reaches its threshold, the breaker opens. OPEN: every call is refused until the open
+ * duration has passed on the {@link Ticker}; the next {@link #tryAcquirePermission()} then moves
+ * to HALF_OPEN (so {@link #state()} reports OPEN until someone asks). HALF_OPEN: exactly
+ * {@code permittedCallsInHalfOpen} trial calls are let through, concurrent callers beyond that are
+ * refused; when all trials have completed, the breaker closes (fresh window) if their failure and
+ * slow-call rates are below the thresholds, else re-opens, for {@code open * multiplier^(n-1)}
+ * (capped) on the n-th consecutive open. FORCED_OPEN: refuses everything until
+ * {@link #transitionToClosed()} or {@link #reset()}. Each transition publishes
+ * {@link EventType#BREAKER_TRANSITION} with detail {@code "CLOSED->OPEN"} (and the open duration
+ * as delay); each refusal {@link EventType#BREAKER_REJECTED}. Transition listeners run on the
+ * thread that caused the transition, under the breaker's lock, so they see transitions in order:
+ * keep them quick.
+ *
+ * <p>Outcomes carry no permission token, so a call that started before a transition is recorded
+ * in the state current when it ends: ignored while OPEN, counted as a trial while HALF_OPEN.
+ *
+ * <p><b>Cost.</b> CLOSED with a full count window that holds no failure and no slow call,
+ * {@code tryAcquirePermission()} + {@code onSuccess(d)} are two volatile reads: no lock, no write,
+ * no allocation, no clock read. Any other outcome takes a lock; a time window also reads the clock.
+ *
+ * <p><b>Sharing.</b> {@link #bindBoard(BreakerBoard)} connects it to a cluster-wide
+ * {@link BreakerBoard}; remote verdicts come in through {@link #applyRemote(CircuitState, Duration)}.
  */
 public final class CircuitBreaker {
 
-    private final String name;
-    private final EventPublisher events = new EventPublisher();
+    private static final Logger LOG = LoggerFactory.getLogger(CircuitBreaker.class);
 
-    private CircuitBreaker(String name) {
-        this.name = name;
+    private final CircuitBreakerConfig config;
+    private final String name;
+    private final Ticker ticker;
+    private final EventPublisher events = new EventPublisher();
+    private final OutcomeWindow window;
+    private final boolean timing;
+    private final long slowNanos;
+    private final double failureThreshold;
+    private final double slowThreshold;
+    private final int minimumCalls;
+    private final int trials;
+    private final Object lock = new Object();
+    private final LongAdder notPermitted = new LongAdder();
+
+    // The only field the hot path reads besides window.cleanFull; replaced on every transition.
+    private volatile Phase phase = Phase.closed();
+    private volatile BreakerBoard board;
+    private int consecutiveOpens; // guarded by lock
+
+    private CircuitBreaker(CircuitBreakerConfig config, Ticker ticker) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.name = config.name();
+        if (config.windowType() == CircuitBreakerConfig.WindowType.COUNT) {
+            this.window = new CountWindow(config.windowSize());
+            this.minimumCalls = Math.min(config.minimumCalls(), config.windowSize());
+        } else {
+            this.window = new TimeWindow(config.windowDuration().toNanos(), ticker.nanoTime());
+            this.minimumCalls = config.minimumCalls();
+        }
+        this.timing = config.slowCallDurationThreshold().isPresent();
+        this.slowNanos = timing ? config.slowCallDurationThreshold().get().toNanos() : Long.MAX_VALUE;
+        this.failureThreshold = config.failureRateThreshold();
+        this.slowThreshold = config.slowCallRateThreshold();
+        this.trials = config.permittedCallsInHalfOpen();
     }
 
-    /** Creates a breaker from its config, on the given clock. */
-    public static CircuitBreaker of(CircuitBreakerConfig config, io.resiliencekit.time.Ticker ticker) {
-        return new CircuitBreaker("stub");
+    /** A new, closed breaker; build one per JVM and name, and share it. */
+    public static CircuitBreaker of(CircuitBreakerConfig config, Ticker ticker) {
+        return new CircuitBreaker(config, ticker);
     }
 
     public String name() {
         return name;
     }
 
-    /** Hot path: true if a call may be made now. In CLOSED state this must do no write. */
+    public CircuitBreakerConfig config() {
+        return config;
+    }
+
+    /**
+     * This breaker as a Failsafe policy, to mix into {@code Failsafe.with(retry, breaker.asFailsafePolicy())}.
+     * See {@link CircuitBreakerPolicy}.
+     */
+    public <R> CircuitBreakerPolicy<R> asFailsafePolicy() {
+        return new CircuitBreakerPolicy<>(this);
+    }
+
+    Ticker ticker() {
+        return ticker;
+    }
+
+    /** Connects this breaker to a cluster-wide board ({@code null} disconnects). */
+    public CircuitBreaker bindBoard(BreakerBoard board) {
+        this.board = board;
+        return this;
+    }
+
+    /** Hot path: true if a call may be made now. In CLOSED state this does no write. */
     public boolean tryAcquirePermission() {
-        return true;
+        Phase p = phase;
+        if (p.state == CircuitState.CLOSED) {
+            return true;
+        }
+        return acquireSlow(p);
     }
 
     /** @param durationNanos the call's duration, or -1 if not timed (see {@link #needsTiming()}) */
     public void onSuccess(long durationNanos) {
+        boolean slow = durationNanos >= slowNanos;
+        // Fast path: replacing the oldest success of a clean full window by a success changes nothing.
+        if (!slow && window.cleanFull && phase.state == CircuitState.CLOSED) {
+            return;
+        }
+        record(false, slow, null);
     }
 
+    /** @param durationNanos the call's duration, or -1 if not timed (see {@link #needsTiming()}) */
     public void onFailure(long durationNanos, Throwable failure) {
+        record(true, durationNanos >= slowNanos, failure);
     }
 
     /** A permission was acquired but the call was not made. */
     public void releasePermission() {
+        Phase p = phase;
+        if (p.state == CircuitState.HALF_OPEN && p.returnPermit()) {
+            BreakerBoard b = board;
+            if (b != null) {
+                try {
+                    b.releaseTrial(name);
+                } catch (RuntimeException e) {
+                    LOG.warn("breaker board failed to release a trial of '{}'; ignored", name, e);
+                }
+            }
+        }
     }
 
     /** True if outcomes must carry durations (slow-call threshold configured). */
     public boolean needsTiming() {
-        return false;
+        return timing;
     }
 
+    /**
+     * The current state. An OPEN breaker whose open duration has passed still reports OPEN until
+     * the next {@link #tryAcquirePermission()} moves it to HALF_OPEN.
+     */
     public CircuitState state() {
-        return CircuitState.CLOSED;
+        return phase.state;
     }
 
     /** Time left before an open breaker lets a trial through; zero unless OPEN. */
     public Duration remainingOpenTime() {
-        return Duration.ZERO;
+        Phase p = phase;
+        if (p.state != CircuitState.OPEN) {
+            return Duration.ZERO;
+        }
+        long left = p.openUntilNanos - ticker.nanoTime();
+        return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
     }
 
     public EventPublisher events() {
         return events;
+    }
+
+    /** A consistent snapshot of state and window (trial outcomes while HALF_OPEN). */
+    public CircuitBreakerMetrics metrics() {
+        synchronized (lock) {
+            Phase p = phase;
+            int calls;
+            int failed;
+            int slow;
+            if (p.state == CircuitState.HALF_OPEN) {
+                calls = p.completed;
+                failed = p.failures;
+                slow = p.slow;
+            } else {
+                calls = window.calls(window.needsClock() ? ticker.nanoTime() : 0L);
+                failed = window.failures();
+                slow = window.slowCalls();
+            }
+            return new CircuitBreakerMetrics(p.state, calls, failed, slow,
+                calls == 0 ? 0.0 : (double) failed / calls, calls == 0 ? 0.0 : (double) slow / calls,
+                notPermitted.sum(), consecutiveOpens);
+        }
+    }
+
+    /** Opens the breaker now, for the (grown) open duration, as if the failure rate had been reached. */
+    public void transitionToOpen() {
+        synchronized (lock) {
+            Phase p = phase;
+            if (p.state != CircuitState.OPEN) {
+                openLocked(p, null);
+            }
+        }
+    }
+
+    /** Opens the breaker until {@link #transitionToClosed()} or {@link #reset()}. */
+    public void forceOpen() {
+        synchronized (lock) {
+            Phase p = phase;
+            if (p.state != CircuitState.FORCED_OPEN) {
+                transitionLocked(p, Phase.forcedOpen(), null, true);
+            }
+        }
+    }
+
+    /** Closes the breaker now with an empty window; the open-duration growth starts over. */
+    public void transitionToClosed() {
+        synchronized (lock) {
+            Phase p = phase;
+            if (p.state != CircuitState.CLOSED) {
+                closeLocked(p, true);
+            }
+        }
+    }
+
+    /** Back to a new breaker's condition: CLOSED, empty window, no growth, refusal count zero. */
+    public void reset() {
+        synchronized (lock) {
+            Phase p = phase;
+            notPermitted.reset();
+            if (p.state != CircuitState.CLOSED) {
+                closeLocked(p, true);
+            } else {
+                window.clear();
+                consecutiveOpens = 0;
+            }
+        }
+    }
+
+    /**
+     * Applies a verdict reached elsewhere (delivered by a {@link BreakerBoard}); it is not
+     * published back to the board. {@code OPEN} opens this breaker for {@code remainingOpen}
+     * (or extends its open period to that); {@code HALF_OPEN} means another JVM runs the trials, so
+     * this one refuses calls for {@code remainingOpen} too; {@code CLOSED} closes it;
+     * {@code FORCED_OPEN} forces it open. A locally forced-open breaker is not downgraded to OPEN.
+     */
+    public void applyRemote(CircuitState state, Duration remainingOpen) {
+        Objects.requireNonNull(state, "state");
+        synchronized (lock) {
+            Phase p = phase;
+            switch (state) {
+                case OPEN:
+                case HALF_OPEN: {
+                    if (p.state == CircuitState.FORCED_OPEN) {
+                        return;
+                    }
+                    long hold = remainingOpen == null || remainingOpen.isNegative() ? 0L : remainingOpen.toNanos();
+                    long until = ticker.nanoTime() + hold;
+                    if (p.state == CircuitState.OPEN) {
+                        if (until - p.openUntilNanos > 0) {
+                            phase = Phase.open(until, Duration.ofNanos(hold)); // longer hold, same state: no event
+                        }
+                        return;
+                    }
+                    if (consecutiveOpens == 0) {
+                        consecutiveOpens = 1;
+                    }
+                    transitionLocked(p, Phase.open(until, Duration.ofNanos(hold)), null, false);
+                    return;
+                }
+                case CLOSED:
+                    if (p.state != CircuitState.CLOSED) {
+                        closeLocked(p, false);
+                    }
+                    return;
+                case FORCED_OPEN:
+                    if (p.state != CircuitState.FORCED_OPEN) {
+                        transitionLocked(p, Phase.forcedOpen(), null, false);
+                    }
+                    return;
+                default:
+                    throw new IllegalArgumentException("unknown state " + state);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CircuitBreaker{" + name + ", " + phase.state + '}';
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private boolean acquireSlow(Phase p) {
+        if (p.state == CircuitState.OPEN) {
+            if (ticker.nanoTime() - p.openUntilNanos < 0) {
+                return reject(p);
+            }
+            p = halfOpenAfter(p);
+            if (p.state == CircuitState.CLOSED) {
+                return true;
+            }
+        }
+        if (p.state == CircuitState.HALF_OPEN && p.takePermit()) {
+            BreakerBoard b = board;
+            if (b == null || boardGrantsTrial(b)) {
+                return true;
+            }
+            p.returnPermit();
+        }
+        return reject(p);
+    }
+
+    private boolean boardGrantsTrial(BreakerBoard b) {
+        try {
+            return b.tryAcquireTrial(name);
+        } catch (RuntimeException e) {
+            LOG.warn("breaker board failed to grant a trial of '{}'; running it locally", name, e);
+            return true;
+        }
+    }
+
+    /** Moves an expired OPEN phase to HALF_OPEN (once, whoever gets here first); returns the phase now. */
+    private Phase halfOpenAfter(Phase open) {
+        synchronized (lock) {
+            Phase p = phase;
+            if (p == open) {
+                Phase half = Phase.halfOpen(trials);
+                transitionLocked(p, half, null, true);
+                return half;
+            }
+            return p;
+        }
+    }
+
+    private boolean reject(Phase p) {
+        notPermitted.increment();
+        if (events.hasListeners()) {
+            Duration left = p.state == CircuitState.OPEN
+                ? Duration.ofNanos(Math.max(0L, p.openUntilNanos - ticker.nanoTime())) : Duration.ZERO;
+            events.publish(new ResilienceEvent(EventType.BREAKER_REJECTED, name, ticker.epochMillis(), 0, left,
+                p.state.name(), null));
+        }
+        return false;
+    }
+
+    private void record(boolean failure, boolean slow, Throwable cause) {
+        synchronized (lock) {
+            Phase p = phase;
+            if (p.state == CircuitState.CLOSED) {
+                long now = window.needsClock() ? ticker.nanoTime() : 0L;
+                window.record(now, failure, slow);
+                int calls = window.calls(now);
+                if (calls >= minimumCalls && exceeds(window.failures(), window.slowCalls(), calls)) {
+                    openLocked(p, cause);
+                }
+            } else if (p.state == CircuitState.HALF_OPEN) {
+                p.completed++;
+                if (failure) {
+                    p.failures++;
+                }
+                if (slow) {
+                    p.slow++;
+                }
+                if (p.completed >= trials) {
+                    if (exceeds(p.failures, p.slow, p.completed)) {
+                        openLocked(p, cause);
+                    } else {
+                        closeLocked(p, true);
+                    }
+                }
+            }
+            // OPEN, FORCED_OPEN: the call started before the breaker opened; nothing to learn.
+        }
+    }
+
+    private boolean exceeds(int failures, int slow, int calls) {
+        return (double) failures / calls >= failureThreshold
+            || (timing && (double) slow / calls >= slowThreshold);
+    }
+
+    private void openLocked(Phase from, Throwable cause) {
+        consecutiveOpens++;
+        Duration d = config.openDurationFor(consecutiveOpens);
+        transitionLocked(from, Phase.open(ticker.nanoTime() + d.toNanos(), d), cause, true);
+    }
+
+    private void closeLocked(Phase from, boolean publish) {
+        consecutiveOpens = 0;
+        window.clear();
+        transitionLocked(from, Phase.closed(), null, publish);
+    }
+
+    private void transitionLocked(Phase from, Phase to, Throwable cause, boolean publish) {
+        phase = to;
+        if (events.hasListeners()) {
+            events.publish(new ResilienceEvent(EventType.BREAKER_TRANSITION, name, ticker.epochMillis(), 0,
+                to.openFor, from.state + "->" + to.state, cause));
+        }
+        BreakerBoard b = board;
+        if (publish && b != null) {
+            long until;
+            switch (to.state) {
+                case OPEN:
+                    until = ticker.epochMillis() + to.openFor.toMillis();
+                    break;
+                case FORCED_OPEN:
+                    until = Long.MAX_VALUE;
+                    break;
+                default:
+                    until = 0L;
+            }
+            try {
+                b.publish(name, to.state, until);
+            } catch (RuntimeException e) {
+                LOG.warn("breaker board failed to publish {} of '{}'; ignored", to.state, name, e);
+            }
+        }
+    }
+
+    /** One stay in a state. Immutable except the half-open trial bookkeeping. */
+    private static final class Phase {
+        final CircuitState state;
+        final long openUntilNanos; // OPEN only
+        final Duration openFor; // OPEN only, else ZERO
+        final AtomicInteger permits; // HALF_OPEN only: trials still to hand out
+        final int maxPermits;
+        int completed; // HALF_OPEN trial outcomes, guarded by the breaker's lock
+        int failures;
+        int slow;
+
+        private Phase(CircuitState state, long openUntilNanos, Duration openFor, int permits) {
+            this.state = state;
+            this.openUntilNanos = openUntilNanos;
+            this.openFor = openFor;
+            this.maxPermits = permits;
+            this.permits = permits > 0 ? new AtomicInteger(permits) : null;
+        }
+
+        static Phase closed() {
+            return new Phase(CircuitState.CLOSED, 0L, Duration.ZERO, 0);
+        }
+
+        static Phase open(long untilNanos, Duration openFor) {
+            return new Phase(CircuitState.OPEN, untilNanos, openFor, 0);
+        }
+
+        static Phase halfOpen(int trials) {
+            return new Phase(CircuitState.HALF_OPEN, 0L, Duration.ZERO, trials);
+        }
+
+        static Phase forcedOpen() {
+            return new Phase(CircuitState.FORCED_OPEN, 0L, Duration.ZERO, 0);
+        }
+
+        boolean takePermit() {
+            AtomicInteger a = permits;
+            for (int n = a.get(); n > 0; n = a.get()) {
+                if (a.compareAndSet(n, n - 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        boolean returnPermit() {
+            AtomicInteger a = permits;
+            for (int n = a.get(); n < maxPermits; n = a.get()) {
+                if (a.compareAndSet(n, n + 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 }

@@ -1,20 +1,294 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.config.Options;
 import java.io.Serializable;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
-/** STUB: contract only; the implementation lands with the circuit breaker work. */
+/**
+ * The immutable, {@link Serializable} spec of a circuit breaker: it travels inside Spark closures,
+ * and each JVM builds its runtime {@link CircuitBreaker} from it.
+ *
+ * <pre>{@code
+ * CircuitBreakerConfig config = CircuitBreakerConfig.builder("orders-api")
+ *     .countWindow(50)
+ *     .failureRateThreshold(0.5)
+ *     .minimumCalls(10)
+ *     .slowCalls(Duration.ofSeconds(2), 0.8)
+ *     .openDuration(Duration.ofSeconds(30))
+ *     .openDurationGrowth(2.0, Duration.ofMinutes(5))
+ *     .build();
+ * CircuitBreaker breaker = CircuitBreaker.of(config, Ticker.system());
+ *
+ * // or from string options, e.g. Spark options:
+ * Options o = Options.of(Map.of("breaker.windowSize", "50", "breaker.openDuration", "30s"));
+ * CircuitBreakerConfig fromOptions = CircuitBreakerConfig.fromOptions(o, "breaker.");
+ * o.throwIfInvalid();
+ * }</pre>
+ *
+ * <p>Defaults (close to resilience4j's): count window of {@value #DEFAULT_WINDOW_SIZE} calls (a time
+ * window defaults to 60 s), failure-rate threshold 0.5, minimum {@value #DEFAULT_MINIMUM_CALLS}
+ * calls, no slow-call detection (slow-call rate threshold 1.0 once a slow-call duration is set),
+ * {@value #DEFAULT_HALF_OPEN_CALLS} trial calls when half-open, open for 60 s, no growth
+ * (multiplier 1.0; the maximum open duration defaults to the larger of the open duration and 10
+ * minutes).
+ *
+ * <p>In a count window at most {@code windowSize} calls are ever recorded, so the effective
+ * minimum is {@code min(minimumCalls, windowSize)}. A time window keeps 20 buckets of
+ * {@code windowDuration / 20}; a call leaves it between {@code 19/20} and all of
+ * {@code windowDuration} after it was recorded.
+ */
 public final class CircuitBreakerConfig implements Serializable {
+
     private static final long serialVersionUID = 1L;
 
+    /** How the breaker remembers recent outcomes. */
+    public enum WindowType {
+        /** The last {@code windowSize} calls. */
+        COUNT,
+        /** The calls of the last {@code windowDuration}. */
+        TIME
+    }
+
+    public static final int DEFAULT_WINDOW_SIZE = 100;
+    public static final int DEFAULT_MINIMUM_CALLS = 20;
+    public static final int DEFAULT_HALF_OPEN_CALLS = 10;
+    public static final double DEFAULT_FAILURE_RATE_THRESHOLD = 0.5;
+    public static final Duration DEFAULT_WINDOW_DURATION = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(60);
+    static final Duration DEFAULT_MAX_OPEN_DURATION_FLOOR = Duration.ofMinutes(10);
+
+    static final int MAX_WINDOW_SIZE = 1_000_000;
+    static final int MAX_HALF_OPEN_CALLS = 10_000;
+    static final double MAX_MULTIPLIER = 100.0;
+    static final Duration MIN_WINDOW_DURATION = Duration.ofMillis(1);
+    static final Duration MAX_DURATION = Duration.ofDays(365);
+
+    // Option keys, relative to the prefix.
+    static final String K_NAME = "name";
+    static final String K_WINDOW_TYPE = "windowType";
+    static final String K_WINDOW_SIZE = "windowSize";
+    static final String K_WINDOW_DURATION = "windowDuration";
+    static final String K_FAILURE_RATE = "failureRateThreshold";
+    static final String K_MINIMUM_CALLS = "minimumCalls";
+    static final String K_SLOW_DURATION = "slowCallDuration";
+    static final String K_SLOW_RATE = "slowCallRateThreshold";
+    static final String K_HALF_OPEN_CALLS = "halfOpenCalls";
+    static final String K_OPEN_DURATION = "openDuration";
+    static final String K_OPEN_MULTIPLIER = "openDurationMultiplier";
+    static final String K_MAX_OPEN_DURATION = "maxOpenDuration";
+
+    private final String name;
+    private final WindowType windowType;
+    private final int windowSize;
+    private final Duration windowDuration;
+    private final double failureRateThreshold;
+    private final int minimumCalls;
+    private final Duration slowCallDurationThreshold; // null: slow calls are not detected
+    private final double slowCallRateThreshold;
+    private final int permittedCallsInHalfOpen;
+    private final Duration openDuration;
+    private final double openDurationMultiplier;
+    private final Duration maxOpenDuration;
+
+    CircuitBreakerConfig(CircuitBreakerBuilder b, Duration resolvedMaxOpen) {
+        this.name = b.name;
+        this.windowType = b.windowType;
+        this.windowSize = b.windowSize;
+        this.windowDuration = b.windowDuration;
+        this.failureRateThreshold = b.failureRateThreshold;
+        this.minimumCalls = b.minimumCalls;
+        this.slowCallDurationThreshold = b.slowCallDurationThreshold;
+        this.slowCallRateThreshold = b.slowCallRateThreshold;
+        this.permittedCallsInHalfOpen = b.permittedCallsInHalfOpen;
+        this.openDuration = b.openDuration;
+        this.openDurationMultiplier = b.openDurationMultiplier;
+        this.maxOpenDuration = resolvedMaxOpen;
+    }
+
+    /** A builder with the defaults described above. */
     public static CircuitBreakerBuilder builder(String name) {
-        return new CircuitBreakerBuilder();
+        return new CircuitBreakerBuilder(name);
     }
 
-    public static CircuitBreakerConfig fromOptions(io.resiliencekit.config.Options o, String prefix) {
-        return new CircuitBreakerConfig();
+    /** A builder for a breaker named {@code "breaker"}; prefer {@link #builder(String)}. */
+    public static CircuitBreakerBuilder builder() {
+        return new CircuitBreakerBuilder("breaker");
     }
 
-    public java.util.Map<String, String> toOptions(String prefix) {
-        return java.util.Map.of();
+    /**
+     * Reads a config from options under {@code prefix} (e.g. {@code "breaker."}): {@code name},
+     * {@code windowType} (count|time), {@code windowSize}, {@code windowDuration},
+     * {@code failureRateThreshold}, {@code minimumCalls}, {@code slowCallDuration},
+     * {@code slowCallRateThreshold}, {@code halfOpenCalls}, {@code openDuration},
+     * {@code openDurationMultiplier}, {@code maxOpenDuration}. The name defaults to the prefix
+     * without its trailing dot. Every problem is recorded in {@code o} (nothing is thrown); unknown
+     * keys under a non-empty prefix are problems too. Call {@link Options#throwIfInvalid()} after.
+     *
+     * @return the config, or {@code null} if any problem was found
+     */
+    public static CircuitBreakerConfig fromOptions(Options o, String prefix) {
+        String p = prefix == null ? "" : prefix;
+        int before = o.problems().size();
+        String defaultName = p.endsWith(".") ? p.substring(0, p.length() - 1) : p;
+        CircuitBreakerBuilder b = new CircuitBreakerBuilder(
+            o.string(p + K_NAME, defaultName.isEmpty() ? "breaker" : defaultName));
+        b.windowType(o.enumValue(p + K_WINDOW_TYPE, WindowType.COUNT, WindowType.class));
+        b.windowSize(o.intValue(p + K_WINDOW_SIZE, DEFAULT_WINDOW_SIZE, 1, MAX_WINDOW_SIZE));
+        b.windowDuration(o.duration(p + K_WINDOW_DURATION, DEFAULT_WINDOW_DURATION, MIN_WINDOW_DURATION, MAX_DURATION));
+        b.failureRateThreshold(o.doubleValue(p + K_FAILURE_RATE, DEFAULT_FAILURE_RATE_THRESHOLD, 0.0, 1.0));
+        b.minimumCalls(o.intValue(p + K_MINIMUM_CALLS, DEFAULT_MINIMUM_CALLS, 1, MAX_WINDOW_SIZE));
+        b.slowCallDurationThreshold(o.duration(p + K_SLOW_DURATION, null, Duration.ofNanos(1), MAX_DURATION));
+        b.slowCallRateThreshold(o.doubleValue(p + K_SLOW_RATE, 1.0, 0.0, 1.0));
+        b.permittedCallsInHalfOpen(o.intValue(p + K_HALF_OPEN_CALLS, DEFAULT_HALF_OPEN_CALLS, 1, MAX_HALF_OPEN_CALLS));
+        b.openDuration(o.duration(p + K_OPEN_DURATION, DEFAULT_OPEN_DURATION, Duration.ofNanos(1), MAX_DURATION));
+        b.openDurationMultiplier(o.doubleValue(p + K_OPEN_MULTIPLIER, 1.0, 1.0, MAX_MULTIPLIER));
+        b.maxOpenDuration(o.duration(p + K_MAX_OPEN_DURATION, null, Duration.ofNanos(1), MAX_DURATION));
+        if (!p.isEmpty()) {
+            o.rejectUnknown(p);
+        }
+        // Cross-field and range rules the typed getters cannot see (e.g. threshold 0, max < open).
+        b.validate((key, msg) -> o.problem(p + key, msg));
+        return o.problems().size() > before ? null : b.buildUnchecked();
+    }
+
+    /** The options that {@link #fromOptions(Options, String)} turns back into an equal config. */
+    public Map<String, String> toOptions(String prefix) {
+        String p = prefix == null ? "" : prefix;
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(p + K_NAME, name);
+        m.put(p + K_WINDOW_TYPE, windowType.name().toLowerCase(java.util.Locale.ROOT));
+        m.put(p + K_WINDOW_SIZE, Integer.toString(windowSize));
+        m.put(p + K_WINDOW_DURATION, windowDuration.toString());
+        m.put(p + K_FAILURE_RATE, Double.toString(failureRateThreshold));
+        m.put(p + K_MINIMUM_CALLS, Integer.toString(minimumCalls));
+        if (slowCallDurationThreshold != null) {
+            m.put(p + K_SLOW_DURATION, slowCallDurationThreshold.toString());
+        }
+        m.put(p + K_SLOW_RATE, Double.toString(slowCallRateThreshold));
+        m.put(p + K_HALF_OPEN_CALLS, Integer.toString(permittedCallsInHalfOpen));
+        m.put(p + K_OPEN_DURATION, openDuration.toString());
+        m.put(p + K_OPEN_MULTIPLIER, Double.toString(openDurationMultiplier));
+        m.put(p + K_MAX_OPEN_DURATION, maxOpenDuration.toString());
+        return m;
+    }
+
+    /** A builder pre-filled with this config's values. */
+    public CircuitBreakerBuilder toBuilder() {
+        return new CircuitBreakerBuilder(name)
+            .windowType(windowType).windowSize(windowSize).windowDuration(windowDuration)
+            .failureRateThreshold(failureRateThreshold).minimumCalls(minimumCalls)
+            .slowCallDurationThreshold(slowCallDurationThreshold).slowCallRateThreshold(slowCallRateThreshold)
+            .permittedCallsInHalfOpen(permittedCallsInHalfOpen).openDuration(openDuration)
+            .openDurationMultiplier(openDurationMultiplier).maxOpenDuration(maxOpenDuration);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public WindowType windowType() {
+        return windowType;
+    }
+
+    /** Calls kept by a {@link WindowType#COUNT} window. */
+    public int windowSize() {
+        return windowSize;
+    }
+
+    /** Time covered by a {@link WindowType#TIME} window. */
+    public Duration windowDuration() {
+        return windowDuration;
+    }
+
+    /** Opens when the failure rate in the window is at least this, in (0, 1]. */
+    public double failureRateThreshold() {
+        return failureRateThreshold;
+    }
+
+    /** Calls needed in the window before the rates are looked at. */
+    public int minimumCalls() {
+        return minimumCalls;
+    }
+
+    /** Calls taking at least this long are slow; empty if slow calls are not detected. */
+    public Optional<Duration> slowCallDurationThreshold() {
+        return Optional.ofNullable(slowCallDurationThreshold);
+    }
+
+    /** Opens when the slow-call rate is at least this (only with a slow-call duration). */
+    public double slowCallRateThreshold() {
+        return slowCallRateThreshold;
+    }
+
+    /** Trial calls let through when half-open. */
+    public int permittedCallsInHalfOpen() {
+        return permittedCallsInHalfOpen;
+    }
+
+    /** How long the breaker stays open the first time. */
+    public Duration openDuration() {
+        return openDuration;
+    }
+
+    /** Factor applied to the open duration on each consecutive re-open; 1.0 means no growth. */
+    public double openDurationMultiplier() {
+        return openDurationMultiplier;
+    }
+
+    /** Cap of the grown open duration. */
+    public Duration maxOpenDuration() {
+        return maxOpenDuration;
+    }
+
+    /**
+     * The open duration after {@code consecutiveOpens} opens without a close in between
+     * (1 for the first open): {@code min(max, open * multiplier^(n-1))}.
+     */
+    public Duration openDurationFor(int consecutiveOpens) {
+        if (consecutiveOpens <= 1 || openDurationMultiplier == 1.0) {
+            return openDuration;
+        }
+        double nanos = openDuration.toNanos() * Math.pow(openDurationMultiplier, consecutiveOpens - 1);
+        long max = maxOpenDuration.toNanos();
+        return nanos >= max ? maxOpenDuration : Duration.ofNanos((long) nanos);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof CircuitBreakerConfig)) {
+            return false;
+        }
+        CircuitBreakerConfig c = (CircuitBreakerConfig) o;
+        return windowSize == c.windowSize
+            && Double.compare(failureRateThreshold, c.failureRateThreshold) == 0
+            && minimumCalls == c.minimumCalls
+            && Double.compare(slowCallRateThreshold, c.slowCallRateThreshold) == 0
+            && permittedCallsInHalfOpen == c.permittedCallsInHalfOpen
+            && Double.compare(openDurationMultiplier, c.openDurationMultiplier) == 0
+            && name.equals(c.name)
+            && windowType == c.windowType
+            && windowDuration.equals(c.windowDuration)
+            && Objects.equals(slowCallDurationThreshold, c.slowCallDurationThreshold)
+            && openDuration.equals(c.openDuration)
+            && maxOpenDuration.equals(c.maxOpenDuration);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, windowType, windowSize, windowDuration, failureRateThreshold, minimumCalls,
+            slowCallDurationThreshold, slowCallRateThreshold, permittedCallsInHalfOpen, openDuration,
+            openDurationMultiplier, maxOpenDuration);
+    }
+
+    @Override
+    public String toString() {
+        return "CircuitBreakerConfig" + toOptions("");
     }
 }

@@ -199,7 +199,14 @@ public final class Options {
 
     /** Records a problem about {@code key}. Never put a secret value in {@code message}. */
     public void problem(String key, String message) {
-        problems.add(key + ": " + message);
+        addProblem(key + ": " + message);
+    }
+
+    // Sections may be checked by their own parser and again by the composed one: report each once.
+    private void addProblem(String p) {
+        if (!problems.contains(p)) {
+            problems.add(p);
+        }
     }
 
     /** Marks as problems all options starting with {@code prefix} that nothing has read. */
@@ -207,7 +214,7 @@ public final class Options {
         for (String key : values.keySet()) {
             if (key.startsWith(prefix) && !read.contains(key)) {
                 String hint = closest(key);
-                problems.add(key + ": unknown option" + (hint == null ? "" : " (did you mean " + hint + "?)"));
+                addProblem(key + ": unknown option" + (hint == null ? "" : " (did you mean " + hint + "?)"));
             }
         }
     }

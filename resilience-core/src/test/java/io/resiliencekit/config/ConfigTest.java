@@ -43,6 +43,9 @@ class ConfigTest {
             .retry(RetryConfig.builder().maxAttempts(5).maxDuration(Duration.ofMinutes(2))
                 .backoff(Duration.ofMillis(250), 3.0, Duration.ofSeconds(20)).jitter(Jitter.EQUAL)
                 .seed(11L).budget(true, 0.3, 40).abortOn(IllegalStateException.class).build())
+            .circuitBreaker(io.resiliencekit.breaker.CircuitBreakerConfig.builder("orders-api")
+                .failureRateThreshold(0.4).minimumCalls(10).timeWindow(Duration.ofSeconds(30))
+                .slowCalls(Duration.ofSeconds(2), 0.8).openDuration(Duration.ofSeconds(5)).build())
             .rateLimitMaxWait(Duration.ofSeconds(90))
             .latencySampling(16)
             .config();
@@ -63,6 +66,15 @@ class ConfigTest {
         assertThat(ResiliencePolicyConfig.fromOptions(options).toOptions()).isEqualTo(options);
         assertThat(RetryConfig.fromOptions(c.retry().orElseThrow().toOptions("retry.")))
             .isEqualTo(c.retry().orElseThrow());
+    }
+
+    @Test
+    void aBreakerIsNamedAfterItsPolicyUnlessNamed() {
+        ResiliencePolicyConfig c = ResiliencePolicyConfig.fromOptions(Map.of("name", "payments",
+            "breaker.failureRateThreshold", "0.25"));
+        assertThat(c.circuitBreaker().orElseThrow().name()).isEqualTo("payments");
+        assertThat(c.circuitBreaker().orElseThrow().failureRateThreshold()).isEqualTo(0.25);
+        assertThat(ResiliencePolicyConfig.fromOptions(Map.of("name", "payments")).circuitBreaker()).isEmpty();
     }
 
     @Test
