@@ -60,6 +60,7 @@ public final class DriverBreakerBoard {
     private final Counter verdicts;
     private final Counter trialsGranted;
     private final Counter trialsRefused;
+    private final com.codahale.metrics.MetricRegistry metrics;
 
     public DriverBreakerBoard(PluginOptions options, Ticker ticker, com.codahale.metrics.MetricRegistry metrics) {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
@@ -68,6 +69,7 @@ public final class DriverBreakerBoard {
         this.verdicts = metrics.counter("breakers.verdicts");
         this.trialsGranted = metrics.counter("breakers.trials.granted");
         this.trialsRefused = metrics.counter("breakers.trials.refused");
+        this.metrics = metrics;
         metrics.register("breakers.open", (Gauge<Integer>) this::openCount);
     }
 
@@ -216,7 +218,25 @@ public final class DriverBreakerBoard {
     }
 
     private Entry entry(String name) {
-        return entries.computeIfAbsent(name, Entry::new);
+        Entry e = entries.get(name);
+        if (e == null) {
+            e = new Entry(name);
+            entries.put(name, e);
+            // 0 closed, 1 open, 2 half-open, 3 forced open: one gauge per breaker name
+            Entry x = e;
+            try {
+                metrics.register("breaker." + name + ".state", (Gauge<Integer>) () -> stateCode(x));
+            } catch (IllegalArgumentException alreadyThere) {
+                // a name seen by an earlier board in this JVM (tests); keep the first gauge
+            }
+        }
+        return e;
+    }
+
+    private int stateCode(Entry e) {
+        synchronized (this) {
+            return e.state.ordinal();
+        }
     }
 
     private static Verdict verdict(Entry e, long now) {

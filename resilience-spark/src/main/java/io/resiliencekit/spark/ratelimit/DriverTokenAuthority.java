@@ -50,12 +50,14 @@ public final class DriverTokenAuthority {
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Counter granted;
     private final Counter refused;
+    private final MetricRegistry metrics;
 
     public DriverTokenAuthority(PluginOptions options, Ticker ticker, MetricRegistry metrics) {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.configured = options.limiters();
         this.granted = metrics.counter("tokens.granted");
         this.refused = metrics.counter("tokens.refused");
+        this.metrics = metrics;
         metrics.register("tokens.limiters", (Gauge<Integer>) buckets::size);
     }
 
@@ -80,7 +82,15 @@ public final class DriverTokenAuthority {
 
     /** Grants up to {@code r.wanted} tokens to executor {@code caller}. */
     public Lease lease(String caller, LeaseRequest r) {
-        Bucket b = buckets.computeIfAbsent(r.limiter, n -> newBucket(r));
+        Bucket b = buckets.computeIfAbsent(r.limiter, n -> {
+            Bucket nb = newBucket(r);
+            try {
+                metrics.register("limiter." + n + ".granted", (Gauge<Long>) () -> nb.stats().granted());
+            } catch (IllegalArgumentException alreadyThere) {
+                // registered by an earlier authority in this JVM (tests)
+            }
+            return nb;
+        });
         Lease l = b.lease(caller, r, ticker.nanoTime());
         if (l.granted > 0) {
             granted.inc(l.granted);
