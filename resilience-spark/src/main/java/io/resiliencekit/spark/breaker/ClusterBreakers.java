@@ -16,8 +16,7 @@ import io.resiliencekit.spark.ResilienceCluster;
  * <pre>{@code
  * // inside mapPartitions, on the executor:
  * ResiliencePolicy policy = ClusterBreakers.share(PolicyRegistry.shared().policy(config));
- * // or simply: ResilienceCluster-aware lookup
- * ResiliencePolicy policy = ClusterBreakers.sharedPolicy(config);
+ * // or, the same: ResilienceCluster.policy(config)
  * }</pre>
  */
 public final class ClusterBreakers {

@@ -80,7 +80,7 @@ class ClusterBreakerDistributedTest {
 
             List<Integer> ids = IntStream.range(0, RECORDS).boxed().collect(Collectors.toList());
             JavaFutureAction<List<String>> job = SPARK.jsc().parallelize(ids, 4).mapPartitions((Iterator<Integer> it) -> {
-                ResiliencePolicy policy = ClusterBreakers.sharedPolicy(config);
+                ResiliencePolicy policy = ResilienceCluster.policy(config);
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
                 List<String> out = new ArrayList<>();
                 while (it.hasNext()) {
