@@ -52,13 +52,23 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
     private volatile boolean closed;
 
     ExecutorBreakerBoard(ClusterCoordinator coordinator, PluginOptions options) {
+        this(coordinator, options, false);
+    }
+
+    /** @param inline tests only: send on the caller's thread and do not poll in the background */
+    ExecutorBreakerBoard(ClusterCoordinator coordinator, PluginOptions options, boolean inline) {
         this.coordinator = coordinator;
         this.me = coordinator.executorId();
         this.pollInterval = options.breakerPollInterval();
         this.refusedTrialHold = Duration.ofMillis(Math.max(250, 2 * options.breakerPollInterval().toMillis()));
-        this.sender = Executors.newSingleThreadExecutor(daemon("resiliencekit-board-send"));
-        this.poller = Executors.newSingleThreadScheduledExecutor(daemon("resiliencekit-board-poll"));
-        poller.scheduleWithFixedDelay(this::pollOnce, pollInterval.toMillis(), pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+        if (inline) {
+            this.sender = null;
+            this.poller = null;
+        } else {
+            this.sender = Executors.newSingleThreadExecutor(daemon("resiliencekit-board-send"));
+            this.poller = Executors.newSingleThreadScheduledExecutor(daemon("resiliencekit-board-poll"));
+            poller.scheduleWithFixedDelay(this::pollOnce, pollInterval.toMillis(), pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+        }
         coordinator.onShutdown(this::close);
     }
 
@@ -192,14 +202,19 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
         if (closed) {
             return;
         }
+        Runnable guarded = () -> {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.warn("breaker board request failed: {}", e.toString());
+            }
+        };
+        if (sender == null) {
+            guarded.run();
+            return;
+        }
         try {
-            sender.execute(() -> {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    LOG.warn("breaker board request failed: {}", e.toString());
-                }
-            });
+            sender.execute(guarded);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // shutting down
         }
@@ -207,8 +222,10 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
 
     void close() {
         closed = true;
-        poller.shutdownNow();
-        sender.shutdownNow();
+        if (poller != null) {
+            poller.shutdownNow();
+            sender.shutdownNow();
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
