@@ -1,5 +1,9 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.breaker.DriverBreakerBoard;
+import io.resiliencekit.spark.ratelimit.DriverTokenAuthority;
+import io.resiliencekit.time.Ticker;
+
 /** Installs the plugin's own driver-side services (token authorities, breaker board, ledger). */
 final class BuiltInServices {
 
@@ -7,8 +11,12 @@ final class BuiltInServices {
     }
 
     static void install(DriverServices services, PluginOptions options) {
+        DriverBreakerBoard.install(services, options, Ticker.system());
+        DriverTokenAuthority.install(services, options, Ticker.system());
     }
 
     static void shutdown(DriverServices services) {
+        DriverBreakerBoard.driverBoard().ifPresent(DriverBreakerBoard::uninstall);
+        DriverTokenAuthority.driverAuthority().ifPresent(DriverTokenAuthority::uninstall);
     }
 }

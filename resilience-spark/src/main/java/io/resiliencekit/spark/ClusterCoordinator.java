@@ -34,4 +34,11 @@ public interface ClusterCoordinator {
 
     /** Fire-and-forget; delivery is not confirmed and failures are only logged. */
     <Q extends Serializable> void send(ServiceKey<Q, ?> key, Q request);
+
+    /**
+     * Runs {@code action} when this coordinator shuts down (the plugin's executor side stops), so
+     * components can stop their background threads. Driver-local coordinators never shut down.
+     */
+    default void onShutdown(Runnable action) {
+    }
 }

@@ -60,6 +60,7 @@ final class ExecutorSide implements ExecutorPlugin {
         private final Counter asks;
         private final Counter sends;
         private final Counter failures;
+        private final java.util.List<Runnable> shutdownActions = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         PluginCoordinator(PluginContext ctx, PluginOptions options) {
             this.ctx = ctx;
@@ -135,7 +136,19 @@ final class ExecutorSide implements ExecutorPlugin {
             }
         }
 
+        @Override
+        public void onShutdown(Runnable action) {
+            shutdownActions.add(action);
+        }
+
         void close() {
+            for (Runnable r : shutdownActions) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("shutdown action failed", e);
+                }
+            }
             pool.shutdownNow();
         }
     }

@@ -21,7 +21,10 @@ import io.resiliencekit.config.Options;
  * spark.plugins                                 io.resiliencekit.spark.ResiliencePlugin
  * spark.resiliencekit.rpc.threads               2       background threads per executor for async asks
  * spark.resiliencekit.breaker.pollInterval      200ms   how often executors refresh the breaker board
- * spark.resiliencekit.breaker.halfOpenTrials    1       trial calls allowed at once, cluster-wide
+ * spark.resiliencekit.breaker.halfOpenTrials    0       trial calls per half-open period, cluster-wide
+ *                                                       (0: one JVM's permittedCallsInHalfOpen)
+ * spark.resiliencekit.breaker.trialTimeout      10s     a half-open period whose trials never conclude
+ *                                                       (executor lost) hands trials out again after this
  * spark.resiliencekit.ledger.maxKeys            1000000 keys kept by the application's ledger
  * spark.resiliencekit.ledger.ttl                24h     how long a completed key is remembered
  * spark.resiliencekit.limiter.<name>.rate       100     permits per second of a driver-hosted limiter
@@ -36,6 +39,7 @@ public final class PluginOptions implements Serializable {
     public static final String RPC_THREADS = PREFIX + "rpc.threads";
     public static final String BREAKER_POLL_INTERVAL = PREFIX + "breaker.pollInterval";
     public static final String BREAKER_HALF_OPEN_TRIALS = PREFIX + "breaker.halfOpenTrials";
+    public static final String BREAKER_TRIAL_TIMEOUT = PREFIX + "breaker.trialTimeout";
     public static final String LEDGER_MAX_KEYS = PREFIX + "ledger.maxKeys";
     public static final String LEDGER_TTL = PREFIX + "ledger.ttl";
     private static final Pattern LIMITER = Pattern.compile(Pattern.quote(PREFIX + "limiter.") + "([A-Za-z0-9_-]+)\\.(rate|burst)");
@@ -43,15 +47,17 @@ public final class PluginOptions implements Serializable {
     private final int rpcThreads;
     private final Duration breakerPollInterval;
     private final int breakerHalfOpenTrials;
+    private final Duration breakerTrialTimeout;
     private final long ledgerMaxKeys;
     private final Duration ledgerTtl;
     private final Map<String, LimiterSpec> limiters;
 
     private PluginOptions(int rpcThreads, Duration breakerPollInterval, int breakerHalfOpenTrials,
-                          long ledgerMaxKeys, Duration ledgerTtl, Map<String, LimiterSpec> limiters) {
+                          Duration breakerTrialTimeout, long ledgerMaxKeys, Duration ledgerTtl, Map<String, LimiterSpec> limiters) {
         this.rpcThreads = rpcThreads;
         this.breakerPollInterval = breakerPollInterval;
         this.breakerHalfOpenTrials = breakerHalfOpenTrials;
+        this.breakerTrialTimeout = breakerTrialTimeout;
         this.ledgerMaxKeys = ledgerMaxKeys;
         this.ledgerTtl = ledgerTtl;
         this.limiters = Collections.unmodifiableMap(new TreeMap<>(limiters));
@@ -77,7 +83,8 @@ public final class PluginOptions implements Serializable {
         Options o = Options.of(mine);
         int threads = o.intValue(RPC_THREADS, 2, 1, 64);
         Duration poll = o.duration(BREAKER_POLL_INTERVAL, Duration.ofMillis(200), Duration.ofMillis(10), Duration.ofSeconds(30));
-        int trials = o.intValue(BREAKER_HALF_OPEN_TRIALS, 1, 1, 10_000);
+        int trials = o.intValue(BREAKER_HALF_OPEN_TRIALS, 0, 0, 10_000);
+        Duration trialTimeout = o.duration(BREAKER_TRIAL_TIMEOUT, Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofHours(1));
         long maxKeys = o.longValue(LEDGER_MAX_KEYS, 1_000_000, 1, 1_000_000_000L);
         Duration ttl = o.duration(LEDGER_TTL, Duration.ofHours(24), Duration.ofSeconds(1), Duration.ofDays(365));
         Map<String, LimiterSpec> limiters = new LinkedHashMap<>();
@@ -102,7 +109,7 @@ public final class PluginOptions implements Serializable {
         }
         o.rejectUnknown(PREFIX);
         o.throwIfInvalid();
-        return new PluginOptions(threads, poll, trials, maxKeys, ttl, limiters);
+        return new PluginOptions(threads, poll, trials, trialTimeout, maxKeys, ttl, limiters);
     }
 
     /** The options that reproduce this object through {@link #fromOptions(Map)}. */
@@ -111,6 +118,7 @@ public final class PluginOptions implements Serializable {
         m.put(RPC_THREADS, Integer.toString(rpcThreads));
         m.put(BREAKER_POLL_INTERVAL, breakerPollInterval.toMillis() + "ms");
         m.put(BREAKER_HALF_OPEN_TRIALS, Integer.toString(breakerHalfOpenTrials));
+        m.put(BREAKER_TRIAL_TIMEOUT, breakerTrialTimeout.toMillis() + "ms");
         m.put(LEDGER_MAX_KEYS, Long.toString(ledgerMaxKeys));
         m.put(LEDGER_TTL, ledgerTtl.toMillis() + "ms");
         for (LimiterSpec l : limiters.values()) {
@@ -128,8 +136,13 @@ public final class PluginOptions implements Serializable {
         return breakerPollInterval;
     }
 
+    /** Trial calls per half-open period cluster-wide; 0 means one JVM's {@code permittedCallsInHalfOpen}. */
     public int breakerHalfOpenTrials() {
         return breakerHalfOpenTrials;
+    }
+
+    public Duration breakerTrialTimeout() {
+        return breakerTrialTimeout;
     }
 
     public long ledgerMaxKeys() {

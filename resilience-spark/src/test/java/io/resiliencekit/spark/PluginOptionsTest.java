@@ -17,7 +17,8 @@ class PluginOptionsTest {
         PluginOptions o = PluginOptions.defaults();
         assertThat(o.rpcThreads()).isEqualTo(2);
         assertThat(o.breakerPollInterval()).isEqualTo(Duration.ofMillis(200));
-        assertThat(o.breakerHalfOpenTrials()).isEqualTo(1);
+        assertThat(o.breakerHalfOpenTrials()).isZero();
+        assertThat(o.breakerTrialTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(o.ledgerMaxKeys()).isEqualTo(1_000_000);
         assertThat(o.ledgerTtl()).isEqualTo(Duration.ofHours(24));
         assertThat(o.limiters()).isEmpty();

@@ -1,0 +1,215 @@
+package io.resiliencekit.spark.breaker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaFutureAction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.resiliencekit.CallFailedException;
+import io.resiliencekit.CircuitOpenException;
+import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.breaker.CircuitBreakerConfig;
+import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.classify.HttpStatusException;
+import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.ResilienceCluster;
+import io.resiliencekit.spark.testing.SparkSessionExtension;
+import io.resiliencekit.testkit.DownMode;
+import io.resiliencekit.testkit.FlakyApiServer;
+
+/**
+ * Done-when 3 of issue 5, in local-cluster (two executor JVMs): when the simulator goes down, all
+ * executors stop calling it within 1 s of the first breaker verdict (measured at the simulator),
+ * half-open trials are limited cluster-wide, and traffic resumes when it comes back.
+ */
+class ClusterBreakerDistributedTest {
+
+    static final long OPEN_MILLIS = 2000;
+    static final int TRIALS_PER_JVM = 2;
+    static final int RECORDS = 600;
+
+    @RegisterExtension
+    static final SparkSessionExtension SPARK = SparkSessionExtension.localCluster()
+            .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS)
+            .conf(PluginOptions.BREAKER_POLL_INTERVAL, "100ms");
+
+    @Test
+    void oneVerdictStopsEveryExecutorTrialsAreRationedAndTrafficResumes() throws Exception {
+        ResiliencePolicyConfig config = ResiliencePolicy.builder("down-api")
+                .noRetry()
+                .circuitBreaker(CircuitBreakerConfig.builder("down-api")
+                        .countWindow(10).minimumCalls(4).failureRateThreshold(0.5)
+                        .openDuration(Duration.ofMillis(OPEN_MILLIS))
+                        .permittedCallsInHalfOpen(TRIALS_PER_JVM)
+                        .build())
+                .config();
+
+        try (FlakyApiServer server = FlakyApiServer.builder().downMode(DownMode.SERVICE_UNAVAILABLE).start()) {
+            String uri = server.recordsUri().toString();
+            List<long[]> samples = new CopyOnWriteArrayList<>(); // {epochMillis, receivedCount}
+            Thread sampler = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    samples.add(new long[] {System.currentTimeMillis(), server.receivedCount()});
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "sampler");
+            sampler.setDaemon(true);
+            sampler.start();
+
+            List<Integer> ids = IntStream.range(0, RECORDS).boxed().collect(Collectors.toList());
+            JavaFutureAction<List<String>> job = SPARK.jsc().parallelize(ids, 4).mapPartitions((Iterator<Integer> it) -> {
+                ResiliencePolicy policy = ResilienceCluster.policy(config);
+                HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+                List<String> out = new ArrayList<>();
+                while (it.hasNext()) {
+                    int id = it.next();
+                    while (true) {
+                        try {
+                            policy.call(() -> post(http, uri, id));
+                            out.add(SparkEnv.get().executorId());
+                            break;
+                        } catch (CircuitOpenException | CallFailedException e) {
+                            Thread.sleep(10); // the record waits; a real job would too, or dead-letter it
+                        }
+                    }
+                    Thread.sleep(20); // ~50 records/s per task
+                }
+                return out.iterator();
+            }).collectAsync();
+
+            awaitTrue(() -> server.receivedCount() >= 100, 60_000);
+            long tDown = System.currentTimeMillis();
+            server.down(DownMode.SERVICE_UNAVAILABLE);
+            DriverBreakerBoard board = DriverBreakerBoard.driverBoard().orElseThrow();
+            awaitTrue(() -> board.snapshot("down-api").firstOpenedAtMillis() != 0, 10_000);
+            long tVerdict = board.snapshot("down-api").firstOpenedAtMillis();
+            Thread.sleep(Math.max(0, tVerdict + 5000 - System.currentTimeMillis()));
+            long tUp = System.currentTimeMillis();
+            server.up();
+            List<String> delivered = job.get(60, TimeUnit.SECONDS);
+            sampler.interrupt();
+            sampler.join();
+
+            DriverBreakerBoard.Snapshot snap = board.snapshot("down-api");
+            long stoppedWindow = receivedBetween(samples, tVerdict + 1000, tVerdict + OPEN_MILLIS - 100);
+            List<Long> bursts = burstsAfter(samples, tVerdict + 1000, tUp, 500);
+            long afterUp = server.receivedCount() - countAt(samples, tUp);
+            long lastBeforeHalfOpen = lastArrival(samples, tVerdict, tVerdict + OPEN_MILLIS - 100);
+            Set<String> executors = new TreeSet<>(delivered);
+            System.out.printf("last request seen %d ms after the first verdict; down at +0 ms, first verdict at +%d ms, up at +%d ms; requests in (verdict+1s, verdict+%dms): %d;"
+                            + " trial bursts while down: %s; board %s; received after up: %d; executors %s%n",
+                    lastBeforeHalfOpen < 0 ? -1 : lastBeforeHalfOpen - tVerdict, tVerdict - tDown, tUp - tDown, OPEN_MILLIS - 100, stoppedWindow, bursts, snap, afterUp, executors);
+
+            assertThat(executors).as("both executor JVMs delivered").hasSize(2);
+            assertThat(tVerdict - tDown).as("breaker verdict soon after the outage").isLessThan(2000);
+            assertThat(stoppedWindow).as("requests from any executor 1 s after the first verdict, before half-open").isZero();
+            assertThat(bursts).as("half-open trial bursts while down").isNotEmpty()
+                    .allSatisfy(n -> assertThat(n).as("trials per half-open period, cluster-wide")
+                            .isLessThanOrEqualTo(TRIALS_PER_JVM));
+            assertThat(snap.trialsGranted()).isGreaterThanOrEqualTo(bursts.stream().mapToLong(Long::longValue).sum());
+            assertThat(afterUp).as("traffic resumed after the simulator came back").isGreaterThan(0);
+            assertThat(delivered).hasSize(RECORDS);
+            assertThat(server.acceptedCount()).isEqualTo(RECORDS);
+            assertThat(snap.state()).isEqualTo(CircuitState.CLOSED);
+            assertThat(snap.closes()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    private static int post(HttpClient http, String uri, int id) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(uri))
+                .timeout(Duration.ofSeconds(5))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"r-" + id + "\"}"))
+                .build();
+        HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+        if (resp.statusCode() != 200) {
+            throw new HttpStatusException(resp.statusCode(), resp.headers().firstValue("Retry-After").orElse(null), "POST /records");
+        }
+        return resp.statusCode();
+    }
+
+    /** Sample time of the last increase of the received count in (from, to); -1 if none. */
+    private static long lastArrival(List<long[]> samples, long from, long to) {
+        long prev = countAt(samples, from);
+        long last = -1;
+        for (long[] s : samples) {
+            if (s[0] > from && s[0] < to && s[1] > prev) {
+                last = s[0];
+                prev = s[1];
+            }
+        }
+        return last;
+    }
+
+    private static long countAt(List<long[]> samples, long t) {
+        long c = 0;
+        for (long[] s : samples) {
+            if (s[0] <= t) {
+                c = s[1];
+            }
+        }
+        return c;
+    }
+
+    private static long receivedBetween(List<long[]> samples, long from, long to) {
+        return countAt(samples, to) - countAt(samples, from);
+    }
+
+    /** Requests received in (from, to), grouped into bursts separated by quiet gaps of {@code gapMillis}. */
+    private static List<Long> burstsAfter(List<long[]> samples, long from, long to, long gapMillis) {
+        List<Long> bursts = new ArrayList<>();
+        long prev = countAt(samples, from);
+        long lastChange = -1;
+        long current = 0;
+        for (long[] s : samples) {
+            if (s[0] <= from || s[0] >= to) {
+                continue;
+            }
+            if (s[1] > prev) {
+                if (lastChange >= 0 && s[0] - lastChange > gapMillis) {
+                    bursts.add(current);
+                    current = 0;
+                }
+                current += s[1] - prev;
+                lastChange = s[0];
+                prev = s[1];
+            }
+        }
+        if (current > 0) {
+            bursts.add(current);
+        }
+        return bursts;
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, long timeoutMillis) throws InterruptedException {
+        long end = System.currentTimeMillis() + timeoutMillis;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError("condition not met within " + timeoutMillis + " ms");
+            }
+            Thread.sleep(5);
+        }
+    }
+}

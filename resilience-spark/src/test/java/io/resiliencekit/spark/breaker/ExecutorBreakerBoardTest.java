@@ -1,0 +1,136 @@
+package io.resiliencekit.spark.breaker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import com.codahale.metrics.MetricRegistry;
+import org.junit.jupiter.api.Test;
+
+import io.resiliencekit.breaker.CircuitBreaker;
+import io.resiliencekit.breaker.CircuitBreakerConfig;
+import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.spark.ClusterCoordinator;
+import io.resiliencekit.spark.DriverServices;
+import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.time.ManualTicker;
+
+/** Two "JVMs" (board clients) sharing one driver board, on virtual time and without Spark. */
+class ExecutorBreakerBoardTest {
+
+    final ManualTicker ticker = new ManualTicker(5_000_000L);
+    final DriverServices services = new DriverServices(new MetricRegistry());
+    final DriverBreakerBoard board = DriverBreakerBoard.install(services, PluginOptions.defaults(), ticker);
+    final CircuitBreakerConfig config = CircuitBreakerConfig.builder("api")
+            .countWindow(4).minimumCalls(2).failureRateThreshold(0.5)
+            .openDuration(Duration.ofSeconds(1)).permittedCallsInHalfOpen(2).build();
+
+    ExecutorBreakerBoard client(String id) {
+        return new ExecutorBreakerBoard(new Direct(id), PluginOptions.fromOptions(Map.of()), true);
+    }
+
+    CircuitBreaker breaker(ExecutorBreakerBoard c) {
+        CircuitBreaker b = CircuitBreaker.of(config, ticker);
+        c.bind(b);
+        return b;
+    }
+
+    @Test
+    void oneJvmsVerdictOpensTheOtherAndOnlyOneJvmRunsTheTrials() {
+        ExecutorBreakerBoard ca = client("a");
+        ExecutorBreakerBoard cb = client("b");
+        CircuitBreaker a = breaker(ca);
+        CircuitBreaker b = breaker(cb);
+
+        assertThat(a.tryAcquirePermission()).isTrue();
+        a.onFailure(-1, new IOException("down"));
+        assertThat(a.tryAcquirePermission()).isTrue();
+        a.onFailure(-1, new IOException("down"));
+        assertThat(a.state()).isEqualTo(CircuitState.OPEN);
+        assertThat(board.snapshot("api").state()).isEqualTo(CircuitState.OPEN);
+
+        assertThat(b.tryAcquirePermission()).as("b has not polled yet").isTrue();
+        b.releasePermission();
+        cb.pollOnce();
+        assertThat(b.state()).isEqualTo(CircuitState.OPEN);
+        assertThat(b.tryAcquirePermission()).isFalse();
+
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(a.tryAcquirePermission()).as("first ask fetches trial permits, refused meanwhile").isFalse();
+        assertThat(a.tryAcquirePermission()).isTrue();
+        assertThat(b.tryAcquirePermission()).as("a owns the trials").isFalse();
+        assertThat(a.tryAcquirePermission()).isTrue();
+        assertThat(b.tryAcquirePermission()).isFalse();
+        assertThat(board.snapshot("api").trialsGranted()).isEqualTo(2);
+
+        a.onSuccess(-1);
+        a.onSuccess(-1);
+        assertThat(a.state()).isEqualTo(CircuitState.CLOSED);
+        assertThat(board.snapshot("api").state()).isEqualTo(CircuitState.CLOSED);
+        cb.pollOnce();
+        assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
+        assertThat(b.tryAcquirePermission()).isTrue();
+    }
+
+    @Test
+    void aFailedTrialReopensEverywhere() {
+        ExecutorBreakerBoard ca = client("a");
+        ExecutorBreakerBoard cb = client("b");
+        CircuitBreaker a = breaker(ca);
+        CircuitBreaker b = breaker(cb);
+        b.transitionToOpen();
+        ca.pollOnce();
+        assertThat(a.state()).isEqualTo(CircuitState.OPEN);
+
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(b.tryAcquirePermission()).isFalse();
+        assertThat(b.tryAcquirePermission()).isTrue();
+        assertThat(b.tryAcquirePermission()).isTrue();
+        b.onFailure(-1, new IOException("still down"));
+        b.onFailure(-1, new IOException("still down"));
+        assertThat(b.state()).isEqualTo(CircuitState.OPEN);
+        ca.pollOnce();
+        assertThat(a.tryAcquirePermission()).isFalse();
+        assertThat(a.remainingOpenTime()).isGreaterThan(Duration.ofMillis(900));
+        assertThat(board.snapshot("api").version()).isGreaterThanOrEqualTo(2);
+    }
+
+    /** Dispatches straight into the driver services, as executor {@code id}. */
+    final class Direct implements ClusterCoordinator {
+        final String id;
+
+        Direct(String id) {
+            this.id = id;
+        }
+
+        @Override
+        public String executorId() {
+            return id;
+        }
+
+        @Override
+        public boolean isDriverLocal() {
+            return false;
+        }
+
+        @Override
+        public <Q extends Serializable, R extends Serializable> R ask(ServiceKey<Q, R> key, Q request) {
+            return key.responseType().cast(services.dispatch(id, key.name(), request));
+        }
+
+        @Override
+        public <Q extends Serializable, R extends Serializable> CompletableFuture<R> askAsync(ServiceKey<Q, R> key, Q request) {
+            return CompletableFuture.completedFuture(ask(key, request));
+        }
+
+        @Override
+        public <Q extends Serializable> void send(ServiceKey<Q, ?> key, Q request) {
+            ask(key, request);
+        }
+    }
+}
