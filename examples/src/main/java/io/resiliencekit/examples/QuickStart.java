@@ -2,10 +2,12 @@ package io.resiliencekit.examples;
 
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.Jitter;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.spark.partition.DeadLetterFiles;
+import io.resiliencekit.spark.ratelimit.ClusterRateLimiterFactory;
 import io.resiliencekit.spark.partition.PartitionMetricsAccumulator;
 import io.resiliencekit.spark.partition.PartitionOptions;
 import io.resiliencekit.spark.partition.PartitionReport;
@@ -18,6 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.SparkSession;
@@ -28,21 +33,24 @@ import org.apache.spark.sql.SparkSession;
  *
  * <pre>
  * mvn -q -pl examples -am -DskipTests -Prun-example verify
- * # smaller / other settings: -Dexample.args="records=20000 rate=1000 burst=100"
+ * # other settings: -Dexample.args="records=20000 rate=1000 burst=100 threads=4 outageAt=5 outage=2"
  * </pre>
  *
  * <p>The API ({@link FlakyApiServer}) answers 429 + Retry-After above R per second, 503 at random,
  * resets connections, answers slowly, rejects poison records with 400 and deduplicates by
  * {@code Idempotency-Key}. The job sends each order with a stable key, retries transient failures
- * with jittered backoff, paces itself to R, and dead-letters the poison records instead of failing.
+ * with jittered backoff, paces itself to R (the plugin's driver-hosted limiter), waits while the
+ * circuit breaker is open during a short outage of the API, and dead-letters the poison records
+ * instead of failing.
  */
 public final class QuickStart {
 
     /** What to run. */
     public record Settings(int records, double rate, int burst, int partitions, int threads, long seed,
-                           double unavailable, double resets, double slow, int poisonEvery) {
+                           double unavailable, double resets, double slow, int poisonEvery,
+                           double outageAtSeconds, double outageSeconds) {
         static Settings defaults() {
-            return new Settings(100_000, 2000, 200, 16, 4, 42, 0.02, 0.005, 0.01, 20_000);
+            return new Settings(100_000, 2000, 200, 16, 4, 42, 0.02, 0.005, 0.01, 20_000, 20, 3);
         }
 
         static Settings parse(String[] args) {
@@ -62,7 +70,9 @@ public final class QuickStart {
                 Integer.parseInt(m.getOrDefault("threads", "" + d.threads)), Long.parseLong(m.getOrDefault("seed", "" + d.seed)),
                 Double.parseDouble(m.getOrDefault("unavailable", "" + d.unavailable)),
                 Double.parseDouble(m.getOrDefault("resets", "" + d.resets)), Double.parseDouble(m.getOrDefault("slow", "" + d.slow)),
-                Integer.parseInt(m.getOrDefault("poisonEvery", "" + d.poisonEvery)));
+                Integer.parseInt(m.getOrDefault("poisonEvery", "" + d.poisonEvery)),
+                Double.parseDouble(m.getOrDefault("outageAt", "" + d.outageAtSeconds)),
+                Double.parseDouble(m.getOrDefault("outage", "" + d.outageSeconds)));
         }
 
         long poisonCount() {
@@ -88,7 +98,8 @@ public final class QuickStart {
             out.printf(Locale.ROOT, "delivered + dead-lettered %,d %s input%n", delivered + deadLettered,
                 delivered + deadLettered == input ? "==" : "!=");
             out.printf(Locale.ROOT, "retries                   %,d (API faults injected: %s)%n", retries, faults);
-            out.printf(Locale.ROOT, "breaker transitions       %,d%n", breakerTransitions);
+            out.printf(Locale.ROOT, "breaker transitions       %,d (API down for %.1f s from t=%.1f s; %,d calls refused by the open breaker)%n",
+                breakerTransitions, s.outageSeconds(), s.outageAtSeconds(), report.totals().breakerRejections());
             out.printf(Locale.ROOT, "peak admitted rate        %,d requests in any 1 s window; R = %.0f/s, B = %d, bound R*1s+B = %.0f%n",
                 peakAdmitted1s, s.rate(), s.burst(), s.rate() + s.burst());
             out.printf(Locale.ROOT, "elapsed                   %.1f s; ideal N/R = %.1f s; quota utilisation %.0f%%%n",
@@ -107,6 +118,7 @@ public final class QuickStart {
         SparkSession spark = SparkSession.builder().master("local[" + s.threads() + "]").appName("resiliencekit-quickstart")
             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.plugins", "io.resiliencekit.spark.ResiliencePlugin")
             .getOrCreate();
         try {
             run(s, spark).print(System.out);
@@ -135,7 +147,12 @@ public final class QuickStart {
             ResiliencePolicyConfig policy = ResiliencePolicy.builder("orders-api")
                 .retry(RetryConfig.builder().maxAttempts(10).backoff(Duration.ofMillis(20), 2.0, Duration.ofSeconds(2))
                     .jitter(Jitter.FULL).noBudget().build())
-                .rateLimiter(LocalTokenBucket.factory("orders-api", s.rate(), s.burst()))
+                // one rate for the whole application: the plugin's driver-hosted token authority leases
+                // tokens to each executor JVM (in local mode the executor side runs in the driver JVM)
+                .rateLimiter(ClusterRateLimiterFactory.of("orders-api", s.rate(), s.burst()))
+                // opens when half of the last 20 calls failed: the outage below, not the random faults
+                .circuitBreaker(CircuitBreakerConfig.builder("orders-api").countWindow(20).minimumCalls(10)
+                    .failureRateThreshold(0.5).openDuration(Duration.ofMillis(500)).permittedCallsInHalfOpen(1).build())
                 .config();
             HttpJsonClient client = HttpJsonClient.builder().baseUri(api.baseUri())
                 .connectTimeout(Duration.ofSeconds(2)).requestTimeout(Duration.ofSeconds(5)).build();
@@ -150,12 +167,22 @@ public final class QuickStart {
                 .map((org.apache.spark.api.java.function.MapFunction<Long, String>) n ->
                     "{\"id\":\"order-" + n + "\",\"amount\":" + (n % 997) + ".25,\"currency\":\"EUR\"}", Encoders.STRING());
 
+            ScheduledExecutorService outage = Executors.newSingleThreadScheduledExecutor();
+            if (s.outageSeconds() > 0) {
+                outage.schedule((Runnable) api::down, (long) (s.outageAtSeconds() * 1000), TimeUnit.MILLISECONDS);
+                outage.schedule((Runnable) api::up, (long) ((s.outageAtSeconds() + s.outageSeconds()) * 1000), TimeUnit.MILLISECONDS);
+            }
             long start = System.nanoTime();
+            try {
             orders.foreachPartition(Partitions.<String>using(policy, opts)
                 .metrics(metrics)
                 .keyBy(json -> json.substring(7, json.indexOf('"', 7)))    // the order id
                 .payloadBy(json -> json)                                  // no secrets in these records
                 .foreach(json -> client.post(FlakyApiServer.RECORDS_PATH, json, Partitions.currentIdempotencyKey())));
+            } finally {
+                outage.shutdownNow();
+                api.up();
+            }
             double elapsed = (System.nanoTime() - start) / 1e9;
 
             PartitionReport report = PartitionReport.of(metrics.value());

@@ -11,9 +11,10 @@ class QuickStartTest {
 
     @Test
     void smallRunDeliversEverythingOnceDeadLettersPoisonAndStaysUnderTheRate() throws Exception {
-        QuickStart.Settings s = new QuickStart.Settings(4_000, 1000, 100, 4, 2, 7, 0.03, 0.01, 0.01, 1_000);
+        QuickStart.Settings s = new QuickStart.Settings(4_000, 1000, 100, 4, 2, 7, 0.03, 0.01, 0.01, 1_000, 1.0, 2.5);
         SparkSession spark = SparkSession.builder().master("local[2]").appName("QuickStartTest")
             .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+            .config("spark.plugins", "io.resiliencekit.spark.ResiliencePlugin")
             .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
         QuickStart.Result r;
         try {
@@ -38,6 +39,9 @@ class QuickStartTest {
         assertThat(r.peakAdmitted1s()).isLessThanOrEqualTo(1000 + 100 + 10);
         // and it cannot be faster than the quota allows
         assertThat(r.elapsedSeconds()).isGreaterThanOrEqualTo((4_000 - 100) / 1000.0 * 0.95);
+        // the outage opened the breaker, calls were refused while it was open, and it closed again
+        assertThat(r.breakerTransitions()).isGreaterThanOrEqualTo(2);
+        assertThat(r.report().totals().breakerRejections()).isGreaterThan(0);
         // driver report: every row of every partition, poison dead-lettered there too
         assertThat(r.report().totals().rowsIn()).isEqualTo(4_000);
         assertThat(r.report().totals().deadLettered()).isEqualTo(4);

@@ -3,6 +3,7 @@ package io.resiliencekit.spark.partition;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.config.Options;
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,8 @@ import java.util.regex.Pattern;
  *   <tr><td>partition.continueOnError</td><td>false</td><td>dead-letter a failed record and go on</td></tr>
  *   <tr><td>partition.deadLetterPath</td><td>required when continueOnError</td><td>directory of JSON Lines dead letters, shared by executors</td></tr>
  *   <tr><td>partition.metricsLog</td><td>true</td><td>log one JSON metrics line per partition</td></tr>
+ *   <tr><td>partition.breakerMaxWait</td><td>5m</td><td>how long a record waits, in total, for an open breaker
+ *       before it counts as failed (0: at once). A dependency that is down is not the record's fault.</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -48,8 +51,10 @@ public final class PartitionOptions implements Serializable {
     private final boolean continueOnError;
     private final String deadLetterPath;
     private final boolean metricsLog;
+    private final Duration breakerMaxWait;
 
     private PartitionOptions(Builder b) {
+        this.breakerMaxWait = b.breakerMaxWait;
         this.runId = b.runId;
         this.jobId = b.jobId;
         this.idempotencyKeys = b.idempotencyKeys;
@@ -76,6 +81,7 @@ public final class PartitionOptions implements Serializable {
         b.continueOnError = o.booleanValue(PREFIX + "continueOnError", false);
         b.deadLetterPath = o.string(PREFIX + "deadLetterPath", null);
         b.metricsLog = o.booleanValue(PREFIX + "metricsLog", true);
+        b.breakerMaxWait = o.duration(PREFIX + "breakerMaxWait", Duration.ofMinutes(5), Duration.ZERO, Duration.ofDays(1));
         o.rejectUnknown(PREFIX);
         List<String> problems = new ArrayList<>(o.problems());
         problems.addAll(b.problems());
@@ -96,6 +102,7 @@ public final class PartitionOptions implements Serializable {
         m.put(PREFIX + "continueOnError", String.valueOf(continueOnError));
         if (deadLetterPath != null) m.put(PREFIX + "deadLetterPath", deadLetterPath);
         m.put(PREFIX + "metricsLog", String.valueOf(metricsLog));
+        m.put(PREFIX + "breakerMaxWait", breakerMaxWait.toString());
         return m;
     }
 
@@ -112,6 +119,7 @@ public final class PartitionOptions implements Serializable {
     public boolean continueOnError() { return continueOnError; }
     public String deadLetterPath() { return deadLetterPath; }
     public boolean metricsLog() { return metricsLog; }
+    public Duration breakerMaxWait() { return breakerMaxWait; }
 
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -123,6 +131,7 @@ public final class PartitionOptions implements Serializable {
         b.continueOnError = continueOnError;
         b.deadLetterPath = deadLetterPath;
         b.metricsLog = metricsLog;
+        b.breakerMaxWait = breakerMaxWait;
         return b;
     }
 
@@ -151,6 +160,7 @@ public final class PartitionOptions implements Serializable {
         private boolean continueOnError;
         private String deadLetterPath;
         private boolean metricsLog = true;
+        private Duration breakerMaxWait = Duration.ofMinutes(5);
 
         public Builder runId(String runId) { this.runId = runId; return this; }
         public Builder jobId(String jobId) { this.jobId = jobId; return this; }
@@ -160,6 +170,7 @@ public final class PartitionOptions implements Serializable {
         public Builder continueOnError(boolean on) { this.continueOnError = on; return this; }
         public Builder deadLetterPath(String path) { this.deadLetterPath = path; return this; }
         public Builder metricsLog(boolean on) { this.metricsLog = on; return this; }
+        public Builder breakerMaxWait(Duration d) { this.breakerMaxWait = d; return this; }
 
         List<String> problems() {
             List<String> p = new ArrayList<>();
@@ -177,6 +188,9 @@ public final class PartitionOptions implements Serializable {
             }
             if (batchSize < 1 || batchSize > 100_000) {
                 p.add(PREFIX + "batchSize: must be between 1 and 100000, was " + batchSize);
+            }
+            if (breakerMaxWait == null || breakerMaxWait.isNegative()) {
+                p.add(PREFIX + "breakerMaxWait: must be zero or positive, was " + breakerMaxWait);
             }
             if (continueOnError && (deadLetterPath == null || deadLetterPath.isBlank())) {
                 p.add(PREFIX + "deadLetterPath: is required when partition.continueOnError is true");

@@ -248,11 +248,9 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 return;
             }
             counters.currentKey = key;
-            long rejectionsBefore = counters.breakerRejections;
             try {
-                invoked = false;
                 current = record;
-                R result = runtime.call(ctx, recordCall);   // one reusable supplier: no allocation per record
+                R result = callWaitingForBreaker(ctx, recordCall);
                 counters.succeeded++;
                 if (!invoked) {
                     counters.duplicatesSkipped++;   // the guard answered from its store: the call was not made
@@ -262,9 +260,6 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     slotFull = true;
                 }
             } catch (Exception e) {
-                if (e instanceof CircuitOpenException && counters.breakerRejections == rejectionsBefore) {
-                    counters.breakerRejections++;
-                }
                 onFailure(record, offset, key, e);
             }
         }
@@ -290,8 +285,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 }
                 counters.currentKey = key;
                 C res = resource;
-                invoked = false;
-                List<R> results = runtime.call(ctx, () -> {
+                List<R> results = callWaitingForBreaker(ctx, () -> {
                     invoked = true;
                     return perBatch.apply(res, batch);
                 });
@@ -307,11 +301,38 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     }
                 }
             } catch (Exception e) {
-                if (e instanceof CircuitOpenException) {
-                    counters.breakerRejections++;
-                }
                 for (int i = 0; i < batch.size(); i++) {
                     onFailure(batch.get(i), firstOffset + i, key, e);
+                }
+            }
+        }
+
+        /**
+         * Calls the policy; while its breaker is open, waits (up to partition.breakerMaxWait in
+         * total) and tries again: a dependency that is down is not the record's fault, so the
+         * record is neither dead-lettered nor failing the task for it. Interrupts (task kills) stop
+         * the wait at once.
+         */
+        private <X> X callWaitingForBreaker(CallContext ctx, io.resiliencekit.CheckedSupplier<X> action) throws Exception {
+            long budget = options.breakerMaxWait().toNanos();
+            long waited = 0;
+            while (true) {
+                invoked = false;
+                long rejectionsBefore = counters.breakerRejections;
+                try {
+                    return runtime.call(ctx, action);   // one reusable supplier per record mode: no allocation
+                } catch (CircuitOpenException e) {
+                    if (counters.breakerRejections == rejectionsBefore) {
+                        counters.breakerRejections++;   // no BREAKER_REJECTED event seen: count it here
+                    }
+                    if (waited >= budget) {
+                        throw e;
+                    }
+                    long pause = e.retryAfter() == null ? 100_000_000L
+                        : Math.max(10_000_000L, Math.min(1_000_000_000L, e.retryAfter().toNanos()));
+                    pause = Math.min(pause, budget - waited);
+                    java.util.concurrent.TimeUnit.NANOSECONDS.sleep(pause);
+                    waited += pause;
                 }
             }
         }

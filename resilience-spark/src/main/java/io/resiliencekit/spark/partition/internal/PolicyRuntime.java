@@ -1,6 +1,7 @@
 package io.resiliencekit.spark.partition.internal;
 
 import io.resiliencekit.PolicyRegistry;
+import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.metrics.ResilienceEvent;
@@ -10,7 +11,8 @@ import java.util.WeakHashMap;
 
 /**
  * Resolves a shipped {@link ResiliencePolicyConfig} to this JVM's one runtime
- * ({@link PolicyRegistry#shared()}) and, once per runtime, registers the listener that routes its
+ * ({@link PolicyRegistry#shared()}, breaker bound to the plugin's board through
+ * {@link ResilienceCluster#policy}) and, once per runtime, registers the listener that routes its
  * events to the partition running on the calling thread.
  */
 public final class PolicyRuntime {
@@ -21,7 +23,8 @@ public final class PolicyRuntime {
     }
 
     public static ResiliencePolicy resolve(ResiliencePolicyConfig config) {
-        ResiliencePolicy policy = PolicyRegistry.shared().policy(config);
+        // the JVM's one runtime, its breaker bound to the plugin's cluster board when the plugin runs
+        ResiliencePolicy policy = ResilienceCluster.policy(config);
         if (!ROUTED.contains(policy) && ROUTED.add(policy)) {
             // Policies publish on the calling thread, which is the task thread: the partition
             // running on it owns the event. One listener per JVM and policy, not per task.
