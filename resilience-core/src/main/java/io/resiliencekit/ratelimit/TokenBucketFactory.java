@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link RateLimiterFactory} for token buckets: {@link Serializable}, it carries only a
+ * The {@link RateLimiterFactory} for token buckets: {@link java.io.Serializable}, it carries only a
  * {@link TokenBucketConfig}, and in each JVM returns the same limiter for the same name (a
  * per-JVM registry), so every task of an executor shares one bucket and one lease.
  *
