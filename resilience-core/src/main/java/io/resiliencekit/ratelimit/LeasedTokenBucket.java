@@ -237,6 +237,13 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
             lastRequestAt = ts;
             long held = permits.get();
             double d = measureDemand(ts, held);
+            // Hand back what demand will not use, so stale tokens do not keep capacity from other clients:
+            // dropping locally is safe, the authority then counts only what we report.
+            long keep = (long) Math.ceil(d * leaseNanos / 1e9 * 2) + 1;
+            if (held > keep) {
+                droppedTotal += dropUpTo(held - keep);
+                held = permits.get();
+            }
             long wanted = Math.max(1, (long) Math.ceil(d * leaseNanos / 1e9) - held);
             request = new LeaseRequest(name, clientId, rate, burst, leaseNanos, held, wanted, d);
         }
@@ -251,10 +258,22 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         onGrant(ts, response);
     }
 
+    private long dropUpTo(long x) {
+        for (;;) {
+            long cur = permits.get();
+            long take = Math.min(x, cur);
+            if (take <= 0 || permits.compareAndSet(cur, cur - take)) {
+                return Math.max(0, take);
+            }
+        }
+    }
+
     private double measureDemand(long ts, long held) {
         long attempts = (grantedTotal - droppedTotal - held) + fallbackAdmitted.get() + refused.get();
         if (lastDemandAt == NONE) {
-            demand = Math.max(rate / Math.max(knownClients, expectedClients), 0);
+            // Nothing measured yet: ask for a modest part of a fair share; the next request (a quarter
+            // lease later at most) is sized from what was actually used and refused.
+            demand = rate / Math.max(knownClients, expectedClients) / 4;
         } else if (ts > lastDemandAt) {
             double inst = (attempts - lastAttempts) * 1e9 / (ts - lastDemandAt);
             demand = 0.3 * demand + 0.7 * inst;
@@ -341,6 +360,11 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     /** Requests made to the authority so far (successful or not). */
     public long authorityRequests() {
         return requests.get();
+    }
+
+    /** Permits refused so far (part of the measured demand). */
+    public long refusedPermits() {
+        return refused.get();
     }
 
     public long authorityFailures() {
