@@ -56,6 +56,12 @@ public final class TokenBucketBuilder {
         return b;
     }
 
+    /** The name limiters are shared by within a JVM (and, when leased, the global bucket's name). */
+    public TokenBucketBuilder name(String name) {
+        this.name = name;
+        return this;
+    }
+
     /** R: permits per second (required). */
     public TokenBucketBuilder rate(double permitsPerSecond) {
         this.rate = permitsPerSecond;

@@ -89,6 +89,16 @@ public final class TokenBucketFactory implements RateLimiterFactory {
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof TokenBucketFactory && config.equals(((TokenBucketFactory) o).config);
+    }
+
+    @Override
+    public int hashCode() {
+        return config.hashCode();
+    }
+
+    @Override
     public String toString() {
         return "TokenBucketFactory{" + config + '}';
     }
