@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * <p>Each task attempt writes {@code _tmp/<taskAttemptId>.jsonl} and, only when the task succeeds,
  * moves it atomically to {@code part-<partition>-s<stage>.jsonl}: a failed attempt's dead letters
  * vanish with it (its records are processed again by the retry), and a speculative twin replaces
- * the file with the same content. {@link #read} still deduplicates by key, latest attempt wins.
+ * the file with the same content. {@link #read} still deduplicates by (key, partition, offset): a stage retry writes a new file
+ * under another stage id, and the latest file wins.
  *
  * <pre>{@code
  * List<PartitionDeadLetter> dead = DeadLetterFiles.read(Path.of(opts.deadLetterPath()));
@@ -31,7 +32,7 @@ public final class DeadLetterFiles {
     private DeadLetterFiles() {
     }
 
-    /** Every committed dead letter under {@code dir}, one per key. */
+    /** Every committed dead letter under {@code dir}, one per (key, partition, offset). */
     public static List<PartitionDeadLetter> read(Path dir) {
         Map<String, PartitionDeadLetter> byKey = new LinkedHashMap<>();
         if (!Files.isDirectory(dir)) {
