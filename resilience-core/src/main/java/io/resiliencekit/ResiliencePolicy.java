@@ -97,10 +97,22 @@ public final class ResiliencePolicy {
         }
         this.limiter = config.rateLimiter == null ? null : config.rateLimiter.create(ticker);
         this.rateLimitMaxWait = config.rateLimitMaxWait;
-        this.guard = config.idempotency == null ? null : config.idempotency.create(ticker);
+        this.guard = config.idempotency == null ? null : config.idempotency.create(ticker, guardEvents());
         this.timeEveryCall = config.latencySampling == 1 || (breaker != null && breaker.needsTiming());
         int sampling = Integer.highestOneBit(Math.max(0, config.latencySampling));
         this.samplingMask = sampling == 0 ? -1 : sampling - 1;
+    }
+
+    // The guard's events are rare (duplicates): count them, and pass them on only if someone listens.
+    private EventPublisher guardEvents() {
+        return new EventPublisher().register(e -> {
+            if (e.type() == EventType.DUPLICATE_SKIPPED) {
+                metrics.recordDuplicateSkipped();
+            }
+            if (events.hasListeners()) {
+                events.publish(e);
+            }
+        });
     }
 
     // Failsafe decides "may we try again": attempts, what is retryable, abort conditions. Delays are

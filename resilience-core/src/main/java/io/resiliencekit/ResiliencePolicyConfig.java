@@ -4,7 +4,9 @@ import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.classify.FailureClassifier;
 import io.resiliencekit.config.Options;
 import io.resiliencekit.config.Secrets;
+import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.IdempotencyGuardFactory;
+import io.resiliencekit.idempotency.IdempotencyOptions;
 import io.resiliencekit.ratelimit.RateLimiterFactory;
 import io.resiliencekit.retry.RetryConfig;
 import java.io.Serializable;
@@ -32,8 +34,9 @@ import java.util.regex.Pattern;
  * {@link #fromOptions(Map)} reads {@code name} (required: letters, digits, {@code . _ -}, at most 64)
  * and the sections {@code retry.*} (see {@link RetryConfig}), {@code breaker.*} (a breaker is used
  * when {@code breaker.enabled=true} or any {@code breaker.} key is set), {@code rateLimit.maxWait}
- * (how long a call may wait for a permit; 5m) and {@code metrics.latencySampling} (1 in N calls is
- * timed; 64; 0 = off). Unknown keys are errors.
+ * (how long a call may wait for a permit; 5m), {@code metrics.latencySampling} (1 in N calls is
+ * timed; 64; 0 = off) and {@code idempotency.*} (see {@link IdempotencyOptions}; a guard is used when
+ * any such key is set). Unknown keys are errors.
  */
 public final class ResiliencePolicyConfig implements Serializable {
 
@@ -95,13 +98,18 @@ public final class ResiliencePolicyConfig implements Serializable {
         }
         b.rateLimitMaxWait(o.duration("rateLimit.maxWait", DEFAULT_RATE_LIMIT_WAIT, Duration.ZERO, Duration.ofDays(1)));
         b.latencySampling(o.intValue("metrics.latencySampling", DEFAULT_LATENCY_SAMPLING, 0, 1 << 20));
-        for (String prefix : new String[] {"retry.", "breaker.", "rateLimit.", "idempotency.", "metrics."}) {
+        for (String prefix : new String[] {"retry.", "breaker.", "rateLimit.", "metrics."}) {
             o.rejectUnknown(prefix);
         }
         for (String key : o.asMap().keySet()) {
             if (key.indexOf('.') < 0 && !key.equals("name")) {
                 o.problem(key, "unknown option");
             }
+        }
+        boolean anyIdempotencyKey = o.asMap().keySet().stream().anyMatch(k -> k.startsWith("idempotency."));
+        if (anyIdempotencyKey) {
+            // last: this section's parser throws with every problem recorded so far, the other sections' included
+            b.idempotency(IdempotencyOptions.fromOptions(o, "idempotency."));
         }
         return b.config();
     }
@@ -118,6 +126,9 @@ public final class ResiliencePolicyConfig implements Serializable {
         if (circuitBreaker != null) {
             m.put("breaker.enabled", "true");
             m.putAll(circuitBreaker.toOptions("breaker."));
+        }
+        if (idempotency instanceof IdempotencyConfig) {
+            m.putAll(((IdempotencyConfig) idempotency).toOptions("idempotency."));
         }
         m.put("rateLimit.maxWait", rateLimitMaxWait.toString());
         m.put("metrics.latencySampling", Integer.toString(latencySampling));

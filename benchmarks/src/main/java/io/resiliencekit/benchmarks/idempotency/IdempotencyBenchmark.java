@@ -1,0 +1,150 @@
+package io.resiliencekit.benchmarks.idempotency;
+
+import com.google.common.hash.Hashing;
+import io.resiliencekit.idempotency.CanonicalForm;
+import io.resiliencekit.idempotency.ClaimResult;
+import io.resiliencekit.idempotency.Fingerprints;
+import io.resiliencekit.idempotency.IdempotencyKeys;
+import io.resiliencekit.idempotency.InMemoryIdempotencyStore;
+import io.resiliencekit.idempotency.JdbcIdempotencyStore;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Idempotency costs per record: deriving a content key (canonical form + SHA-256) for 100 B and
+ * 1 KB records against the naive peers (SHA-256 of {@code toString()}, with the JDK and Guava),
+ * an in-memory claim + complete of a new key and a duplicate's claim, and the JDBC round trips
+ * per key on embedded H2 (in-memory).
+ *
+ * <pre>
+ * java -jar benchmarks/target/benchmarks.jar 'idempotency' -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc
+ * </pre>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+public class IdempotencyBenchmark {
+
+    /** A record whose canonical form is about {@code recordBytes} bytes. */
+    @State(Scope.Benchmark)
+    public static class Records {
+        @Param({"100", "1000"})
+        public int recordBytes;
+
+        public Map<String, Object> record;
+        public final IdempotencyKeys keys = IdempotencyKeys.namespace("bench");
+
+        @Setup
+        public void setup() {
+            record = new LinkedHashMap<>();
+            record.put("orderId", 1234567L);
+            record.put("amount", new java.math.BigDecimal("19.90"));
+            record.put("currency", "EUR");
+            int i = 0;
+            while (CanonicalForm.bytes(record).length < recordBytes) {
+                record.put("field" + i, i % 2 == 0 ? "value-" + i : List.of(i, "x" + i));
+                i++;
+            }
+        }
+    }
+
+    @Benchmark
+    public String contentKey(Records r) {
+        return r.keys.forContent("batch-42", r.record);
+    }
+
+    /** Peer (the unsafe way the design rules out): JDK SHA-256 of toString(). */
+    @Benchmark
+    public String peerJdkSha256OfToString(Records r) {
+        return Fingerprints.sha256Hex(r.record.toString());
+    }
+
+    /** Peer: Guava's SHA-256 of toString(). */
+    @Benchmark
+    @SuppressWarnings("UnstableApiUsage")
+    public String peerGuavaSha256OfToString(Records r) {
+        return Hashing.sha256().hashString(r.record.toString(), StandardCharsets.UTF_8).toString();
+    }
+
+    /** Shared keys so each invocation claims a fresh one. */
+    @State(Scope.Benchmark)
+    public static class Memory {
+        public InMemoryIdempotencyStore store;
+        public final AtomicLong next = new AtomicLong();
+        public final byte[] outcome = new byte[32];
+
+        @Setup(Level.Trial)
+        public void setup() {
+            store = InMemoryIdempotencyStore.builder().maximumSize(2_000_000).build();
+            store.claim("bench:run:dup", "fp", "h", Duration.ofMinutes(1));
+            store.complete("bench:run:dup", "h", outcome);
+        }
+    }
+
+    @Benchmark
+    public boolean memoryClaimAndComplete(Memory m) {
+        String key = "bench:run:" + m.next.incrementAndGet();
+        ClaimResult r = m.store.claim(key, "fp", "h", Duration.ofMinutes(1));
+        return r.status() == ClaimResult.Status.NEW && m.store.complete(key, "h", m.outcome);
+    }
+
+    @Benchmark
+    public ClaimResult memoryDuplicateClaim(Memory m) {
+        return m.store.claim("bench:run:dup", "fp", "h2", Duration.ofMinutes(1));
+    }
+
+    /** Embedded H2 in memory: the single-machine default without disk syncs. */
+    @State(Scope.Benchmark)
+    public static class H2 {
+        public JdbcIdempotencyStore store;
+        public final AtomicLong next = new AtomicLong();
+        public final byte[] outcome = new byte[32];
+
+        @Setup(Level.Trial)
+        public void setup() {
+            store = JdbcIdempotencyStore.builder("jdbc:h2:mem:bench" + System.nanoTime() + ";DB_CLOSE_DELAY=-1", "sa", "")
+                .table("idem").build();
+            store.claim("bench:run:dup", "fp", "h", Duration.ofMinutes(1));
+            store.complete("bench:run:dup", "h", outcome);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            store.close();
+        }
+    }
+
+    /** Two round trips: INSERT (claim) and UPDATE (complete). */
+    @Benchmark
+    public boolean h2ClaimAndComplete(H2 h) {
+        String key = "bench:run:" + h.next.incrementAndGet();
+        ClaimResult r = h.store.claim(key, "fp", "h", Duration.ofMinutes(1));
+        return r.status() == ClaimResult.Status.NEW && h.store.complete(key, "h", h.outcome);
+    }
+
+    /** A duplicate: a failed INSERT (duplicate key) and a SELECT. */
+    @Benchmark
+    public ClaimResult h2DuplicateClaim(H2 h) {
+        return h.store.claim("bench:run:dup", "fp", "h2", Duration.ofMinutes(1));
+    }
+}

@@ -1,0 +1,148 @@
+package io.resiliencekit.idempotency;
+
+import java.io.Serializable;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Derives deterministic idempotency keys: {@code namespace:runId:businessKey} or
+ * {@code namespace:runId:sha256(canonical record)}. The same record in the same logical run
+ * gets the same key in every task attempt, speculative copy, executor and re-run of the job.
+ *
+ * <pre>{@code
+ * IdempotencyKeys keys = IdempotencyKeys.namespace("payments");
+ * String runId = "batch-2026-01-31";                        // the logical run: a batch id or trigger date
+ * String k1 = keys.forBusinessKey(runId, order.id());       // "payments:batch-2026-01-31:ord-123"
+ * String k2 = keys.forContent(runId, Map.of("id", 123, "amount", "9.90")); // "...:sha256:3f1c..."
+ * }</pre>
+ *
+ * <p>The run id names the logical run (a batch id, a streaming batch id, a scheduler's logical
+ * date such as {@code 2026-01-31}) and must never be derived from the wall clock at execution time
+ * or from a task attempt id: either makes every retry a "new" call, which defeats deduplication.
+ * Obviously bad run ids are rejected: blank, containing {@code attempt}, long digit strings that
+ * look like {@code System.currentTimeMillis()} or {@code nanoTime()} (13 or more digits), and
+ * timestamps with fractional seconds.
+ *
+ * <p>Keys use only {@code A-Z a-z 0-9 . _ - : / @ + = ~} and are at most 255 characters; anything
+ * else is rejected with a message naming the part at fault (hash awkward business keys with
+ * {@link #forContent}).
+ */
+public final class IdempotencyKeys implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Longest key accepted (the IETF Idempotency-Key draft and most stores are fine with this). */
+    public static final int MAX_KEY_LENGTH = 255;
+
+    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9._\\-:/@+=~]{1,255}");
+    private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
+    private static final Pattern PART = Pattern.compile("[A-Za-z0-9._\\-:/@+=~]+");
+    private static final Pattern LONG_DIGITS = Pattern.compile(".*\\d{13,}.*");
+    private static final Pattern FRACTIONAL_TIME = Pattern.compile(".*\\d{2}[:\\-]?\\d{2}[:\\-]?\\d{2}[.,]\\d{1,9}.*");
+
+    private final String namespace;
+
+    private IdempotencyKeys(String namespace) {
+        this.namespace = namespace;
+    }
+
+    /** Keys under {@code namespace} (letters, digits, {@code . _ -}; at most 64 characters). */
+    public static IdempotencyKeys namespace(String namespace) {
+        Objects.requireNonNull(namespace, "namespace");
+        if (!NAMESPACE.matcher(namespace).matches()) {
+            throw new IllegalArgumentException("idempotency namespace must be 1-64 characters of letters, digits, "
+                + "'.', '_' or '-' (starting with a letter or digit), was '" + namespace + "'");
+        }
+        return new IdempotencyKeys(namespace);
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    /** {@code namespace:runId:businessKey}. */
+    public String forBusinessKey(String runId, String businessKey) {
+        validateRunId(runId);
+        Objects.requireNonNull(businessKey, "businessKey");
+        if (businessKey.isEmpty() || !PART.matcher(businessKey).matches()) {
+            throw new IllegalArgumentException("business key '" + abbreviate(businessKey) + "' must be non-empty and use only "
+                + "A-Z a-z 0-9 . _ - : / @ + = ~; use forContent(runId, value) to hash other values");
+        }
+        return checkLength(namespace + ':' + runId + ':' + businessKey);
+    }
+
+    /** {@code namespace:runId:businessKey} for a numeric business key. */
+    public String forBusinessKey(String runId, long businessKey) {
+        return forBusinessKey(runId, Long.toString(businessKey));
+    }
+
+    /** {@code namespace:runId:sha256:<hex>} over the {@link CanonicalForm} of {@code record}. */
+    public String forContent(String runId, Object record) {
+        validateRunId(runId);
+        return checkLength(namespace + ':' + runId + ":sha256:" + Fingerprints.of(record));
+    }
+
+    /** {@code namespace:runId:sha256:<hex>} over raw bytes you already canonicalised. */
+    public String forBytes(String runId, byte[] canonicalBytes) {
+        validateRunId(runId);
+        return checkLength(namespace + ':' + runId + ":sha256:" + Fingerprints.sha256Hex(canonicalBytes));
+    }
+
+    /**
+     * Checks a logical run id and returns it; see the class comment for what is rejected and why.
+     */
+    public static String validateRunId(String runId) {
+        Objects.requireNonNull(runId, "runId");
+        if (runId.isBlank()) {
+            throw new IllegalArgumentException("run id must not be blank: use the batch id or the scheduler's logical date");
+        }
+        if (runId.length() > 128 || !PART.matcher(runId).matches()) {
+            throw new IllegalArgumentException("run id '" + abbreviate(runId) + "' must be at most 128 characters of "
+                + "A-Z a-z 0-9 . _ - : / @ + = ~");
+        }
+        if (runId.toLowerCase(Locale.ROOT).contains("attempt")) {
+            throw new IllegalArgumentException("run id '" + runId + "' looks like a task attempt id; an idempotency key "
+                + "must be the same in every attempt, so use the logical run (batch id, logical date)");
+        }
+        if (LONG_DIGITS.matcher(runId).matches() || FRACTIONAL_TIME.matcher(runId).matches()) {
+            throw new IllegalArgumentException("run id '" + runId + "' looks derived from the wall clock (epoch millis, "
+                + "nanoTime or a timestamp with fractions of a second); a re-run would get new keys. Use the batch id "
+                + "or the scheduler's logical date (e.g. 2026-01-31 or 2026-01-31T10:00)");
+        }
+        return runId;
+    }
+
+    /** Checks that {@code key} is a usable idempotency key and returns it. */
+    public static String validate(String key) {
+        if (key == null) {
+            throw new IllegalArgumentException("idempotency key must not be null");
+        }
+        if (key.length() > MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("idempotency key is " + key.length() + " characters, at most "
+                + MAX_KEY_LENGTH + " allowed: '" + abbreviate(key) + "'");
+        }
+        if (!KEY.matcher(key).matches()) {
+            throw new IllegalArgumentException("idempotency key '" + abbreviate(key) + "' must be non-empty and use "
+                + "only A-Z a-z 0-9 . _ - : / @ + = ~");
+        }
+        return key;
+    }
+
+    private static String checkLength(String key) {
+        if (key.length() > MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("idempotency key would be " + key.length() + " characters, at most "
+                + MAX_KEY_LENGTH + " allowed; shorten the business key or use forContent: '" + abbreviate(key) + "'");
+        }
+        return key;
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+
+    @Override
+    public String toString() {
+        return "IdempotencyKeys{" + namespace + '}';
+    }
+}
