@@ -7,6 +7,7 @@ import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.Jitter;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.spark.partition.DeadLetterFiles;
+import io.resiliencekit.spark.partition.PartitionDeadLetter;
 import io.resiliencekit.spark.ratelimit.ClusterRateLimiterFactory;
 import io.resiliencekit.spark.partition.PartitionMetricsAccumulator;
 import io.resiliencekit.spark.partition.PartitionOptions;
@@ -19,7 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +86,7 @@ public final class QuickStart {
 
     /** What happened, as the API and the driver saw it. */
     public record Result(Settings settings, long input, long delivered, long duplicateEffects, long replays,
-                         long deadLettered, long retries, long breakerTransitions, long peakAdmitted1s,
+                         long deadLettered, Map<String, Long> deadLetterReasons, long retries, long breakerTransitions, long peakAdmitted1s,
                          double elapsedSeconds, double idealSeconds, long throttled429, Map<Fault, Long> faults,
                          PartitionReport report) {
 
@@ -94,7 +98,7 @@ public final class QuickStart {
             out.printf(Locale.ROOT, "delivered                 %,d (effects at the API)%n", delivered);
             out.printf(Locale.ROOT, "duplicates seen by API    %,d duplicate effects; %,d repeated keys answered from its idempotency store%n",
                 duplicateEffects, replays);
-            out.printf(Locale.ROOT, "dead-lettered             %,d%n", deadLettered);
+            out.printf(Locale.ROOT, "dead-lettered             %,d %s%n", deadLettered, deadLetterReasons);
             out.printf(Locale.ROOT, "delivered + dead-lettered %,d %s input%n", delivered + deadLettered,
                 delivered + deadLettered == input ? "==" : "!=");
             out.printf(Locale.ROOT, "retries                   %,d (API faults injected: %s)%n", retries, faults);
@@ -187,8 +191,13 @@ public final class QuickStart {
 
             PartitionReport report = PartitionReport.of(metrics.value());
             long delivered = api.effectsPerRecordId().size();
-            long deadLettered = DeadLetterFiles.read(dlq).size();
-            return new Result(s, s.records(), delivered, api.duplicateEffectCount(), api.duplicateKeysSeen(), deadLettered,
+            List<PartitionDeadLetter> dead = DeadLetterFiles.read(dlq);
+            long deadLettered = dead.size();
+            Map<String, Long> reasons = new TreeMap<>(dead.stream().collect(Collectors.groupingBy(
+                d -> d.failureKind() + " " + d.errorClass().substring(d.errorClass().lastIndexOf('.') + 1)
+                    + (d.message() != null && d.message().contains("HTTP ") ? " " + d.message().replaceAll(".*HTTP (\\d+).*", "$1") : ""),
+                Collectors.counting())));
+            return new Result(s, s.records(), delivered, api.duplicateEffectCount(), api.duplicateKeysSeen(), deadLettered, reasons,
                 report.totals().retried(), report.totals().breakerTransitions(), api.maxInWindow(Duration.ofSeconds(1)),
                 elapsed, s.records() / s.rate(), api.faultCount(Fault.RATE_LIMITED), api.faultCounts(), report);
         }
