@@ -13,6 +13,7 @@ import io.resiliencekit.spark.partition.PartitionMetricsAccumulator;
 import io.resiliencekit.spark.partition.PartitionOptions;
 import io.resiliencekit.spark.partition.PartitionReport;
 import io.resiliencekit.spark.partition.Partitions;
+import io.resiliencekit.testkit.DownMode;
 import io.resiliencekit.testkit.Fault;
 import io.resiliencekit.testkit.FlakyApiServer;
 import java.io.PrintStream;
@@ -37,7 +38,7 @@ import org.apache.spark.sql.SparkSession;
  *
  * <pre>
  * mvn -q -pl examples -am -DskipTests -Prun-example verify
- * # other settings: -Dexample.args="records=20000 rate=1000 burst=100 threads=4 outageAt=5 outage=2"
+ * # other settings: -Dexample.args="records=20000 rate=1000 burst=100 threads=4 outageAt=0.5 outage=2"
  * </pre>
  *
  * <p>The API ({@link FlakyApiServer}) answers 429 + Retry-After above R per second, 503 at random,
@@ -52,9 +53,9 @@ public final class QuickStart {
     /** What to run. */
     public record Settings(int records, double rate, int burst, int partitions, int threads, long seed,
                            double unavailable, double resets, double slow, int poisonEvery,
-                           double outageAtSeconds, double outageSeconds) {
+                           double outageAtFraction, double outageSeconds) {
         static Settings defaults() {
-            return new Settings(100_000, 2000, 200, 16, 4, 42, 0.02, 0.005, 0.01, 20_000, 20, 3);
+            return new Settings(100_000, 2000, 200, 16, 4, 42, 0.02, 0.005, 0.01, 20_000, 0.4, 3);
         }
 
         static Settings parse(String[] args) {
@@ -75,7 +76,7 @@ public final class QuickStart {
                 Double.parseDouble(m.getOrDefault("unavailable", "" + d.unavailable)),
                 Double.parseDouble(m.getOrDefault("resets", "" + d.resets)), Double.parseDouble(m.getOrDefault("slow", "" + d.slow)),
                 Integer.parseInt(m.getOrDefault("poisonEvery", "" + d.poisonEvery)),
-                Double.parseDouble(m.getOrDefault("outageAt", "" + d.outageAtSeconds)),
+                Double.parseDouble(m.getOrDefault("outageAt", "" + d.outageAtFraction)),
                 Double.parseDouble(m.getOrDefault("outage", "" + d.outageSeconds)));
         }
 
@@ -87,7 +88,7 @@ public final class QuickStart {
     /** What happened, as the API and the driver saw it. */
     public record Result(Settings settings, long input, long delivered, long duplicateEffects, long replays,
                          long deadLettered, Map<String, Long> deadLetterReasons, long retries, long breakerTransitions, long peakAdmitted1s,
-                         double elapsedSeconds, double idealSeconds, long throttled429, Map<Fault, Long> faults,
+                         double elapsedSeconds, double idealSeconds, double outageStartedAtSeconds, long throttled429, Map<Fault, Long> faults,
                          PartitionReport report) {
 
         void print(PrintStream out) {
@@ -102,8 +103,8 @@ public final class QuickStart {
             out.printf(Locale.ROOT, "delivered + dead-lettered %,d %s input%n", delivered + deadLettered,
                 delivered + deadLettered == input ? "==" : "!=");
             out.printf(Locale.ROOT, "retries                   %,d (API faults injected: %s)%n", retries, faults);
-            out.printf(Locale.ROOT, "breaker transitions       %,d (API down for %.1f s from t=%.1f s; %,d calls refused by the open breaker)%n",
-                breakerTransitions, s.outageSeconds(), s.outageAtSeconds(), report.totals().breakerRejections());
+            out.printf(Locale.ROOT, "breaker transitions       %,d (API down for %.1f s from t=%.1f s into the job; %,d calls refused by the open breaker)%n",
+                breakerTransitions, s.outageSeconds(), outageStartedAtSeconds, report.totals().breakerRejections());
             out.printf(Locale.ROOT, "peak admitted rate        %,d requests in any 1 s window; R = %.0f/s, B = %d, bound R*1s+B = %.0f%n",
                 peakAdmitted1s, s.rate(), s.burst(), s.rate() + s.burst());
             out.printf(Locale.ROOT, "elapsed                   %.1f s; ideal N/R = %.1f s; quota utilisation %.0f%%%n",
@@ -145,6 +146,10 @@ public final class QuickStart {
             .rateLimit(s.rate(), 2 * s.burst())
             .randomUnavailable(s.unavailable()).randomResets(s.resets()).randomSlow(s.slow(), Duration.ofMillis(20))
             .poisonIf(id -> id.startsWith("order-") && isPoison(Long.parseLong(id.substring(6)), poisonEvery))
+            // the outage answers 503 to everything (a refused port would also work, but pooled
+            // connections to the closed socket then hang until the request timeout, which makes the
+            // example's timing depend on the machine's load)
+            .downMode(DownMode.SERVICE_UNAVAILABLE)
             .start()) {
 
             // Serializable: travels to executors; each JVM builds one runtime (one bucket) from it.
@@ -171,12 +176,21 @@ public final class QuickStart {
                 .map((org.apache.spark.api.java.function.MapFunction<Long, String>) n ->
                     "{\"id\":\"order-" + n + "\",\"amount\":" + (n % 997) + ".25,\"currency\":\"EUR\"}", Encoders.STRING());
 
+            // the outage starts once outageAt of the records have taken effect (not at a wall-clock
+            // time, so it lands mid-job however long Spark takes to start) and lasts outageSeconds
             ScheduledExecutorService outage = Executors.newSingleThreadScheduledExecutor();
-            if (s.outageSeconds() > 0) {
-                outage.schedule((Runnable) api::down, (long) (s.outageAtSeconds() * 1000), TimeUnit.MILLISECONDS);
-                outage.schedule((Runnable) api::up, (long) ((s.outageAtSeconds() + s.outageSeconds()) * 1000), TimeUnit.MILLISECONDS);
-            }
             long start = System.nanoTime();
+            double[] outageStart = {-1};
+            if (s.outageSeconds() > 0) {
+                long threshold = (long) (s.records() * s.outageAtFraction());
+                outage.scheduleWithFixedDelay(() -> {
+                    if (outageStart[0] < 0 && api.acceptedCount() >= threshold) {
+                        outageStart[0] = (System.nanoTime() - start) / 1e9;
+                        api.down();
+                        outage.schedule((Runnable) api::up, (long) (s.outageSeconds() * 1000), TimeUnit.MILLISECONDS);
+                    }
+                }, 10, 10, TimeUnit.MILLISECONDS);
+            }
             try {
             orders.foreachPartition(Partitions.<String>using(policy, opts)
                 .metrics(metrics)
@@ -199,7 +213,7 @@ public final class QuickStart {
                 Collectors.counting())));
             return new Result(s, s.records(), delivered, api.duplicateEffectCount(), api.duplicateKeysSeen(), deadLettered, reasons,
                 report.totals().retried(), report.totals().breakerTransitions(), api.maxInWindow(Duration.ofSeconds(1)),
-                elapsed, s.records() / s.rate(), api.faultCount(Fault.RATE_LIMITED), api.faultCounts(), report);
+                elapsed, s.records() / s.rate(), outageStart[0], api.faultCount(Fault.RATE_LIMITED), api.faultCounts(), report);
         }
     }
 }

@@ -11,7 +11,7 @@ class QuickStartTest {
 
     @Test
     void smallRunDeliversEverythingOnceDeadLettersPoisonAndStaysUnderTheRate() throws Exception {
-        QuickStart.Settings s = new QuickStart.Settings(4_000, 1000, 100, 4, 2, 7, 0.03, 0.01, 0.01, 1_000, 1.0, 2.5);
+        QuickStart.Settings s = new QuickStart.Settings(4_000, 1000, 100, 4, 2, 7, 0.03, 0.01, 0.01, 1_000, 0.3, 2.5);
         SparkSession spark = SparkSession.builder().master("local[2]").appName("QuickStartTest")
             .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
             .config("spark.plugins", "io.resiliencekit.spark.ResiliencePlugin")
