@@ -153,14 +153,14 @@ public final class QuickStart {
             .start()) {
 
             // Serializable: travels to executors; each JVM builds one runtime (one bucket) from it.
-            ResiliencePolicyConfig policy = ResiliencePolicy.builder("orders-api")
+            ResiliencePolicyConfig policy = ResiliencePolicy.builder("quickstart-orders")
                 .retry(RetryConfig.builder().maxAttempts(10).backoff(Duration.ofMillis(20), 2.0, Duration.ofSeconds(2))
                     .jitter(Jitter.FULL).noBudget().build())
                 // one rate for the whole application: the plugin's driver-hosted token authority leases
                 // tokens to each executor JVM (in local mode the executor side runs in the driver JVM)
-                .rateLimiter(ClusterRateLimiterFactory.of("orders-api", s.rate(), s.burst()))
+                .rateLimiter(ClusterRateLimiterFactory.of("quickstart-orders", s.rate(), s.burst()))
                 // opens when half of the last 20 calls failed: the outage below, not the random faults
-                .circuitBreaker(CircuitBreakerConfig.builder("orders-api").countWindow(20).minimumCalls(10)
+                .circuitBreaker(CircuitBreakerConfig.builder("quickstart-orders").countWindow(20).minimumCalls(10)
                     .failureRateThreshold(0.5).openDuration(Duration.ofMillis(500)).permittedCallsInHalfOpen(1).build())
                 .config();
             HttpJsonClient client = HttpJsonClient.builder().baseUri(api.baseUri())

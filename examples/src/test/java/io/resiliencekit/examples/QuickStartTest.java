@@ -28,16 +28,18 @@ class QuickStartTest {
 
         assertThat(r.input()).isEqualTo(4_000);
         assertThat(s.poisonCount()).isEqualTo(4);
-        // every poison record is dead-lettered as a permanent 400; on a very busy machine a record
-        // may also run out of attempts around the outage: then it is dead-lettered as transient
-        // (replayable), never lost and never sent twice
-        assertThat(r.deadLetterReasons()).containsEntry("PERMANENT HttpStatusException 400", 4L);
-        assertThat(r.deadLetterReasons().keySet()).allSatisfy(k -> assertThat(k).matches("PERMANENT HttpStatusException 400|TRANSIENT .*"));
+        // exactly the poison records are dead-lettered (as permanent 400s): the outage's 503s are retried
+        // or waited out behind the open breaker, not dead-lettered
+        assertThat(r.deadLetterReasons()).isEqualTo(java.util.Map.of("PERMANENT HttpStatusException 400", 4L));
+        assertThat(r.delivered()).isEqualTo(3_996);
         assertThat(r.delivered() + r.deadLettered()).isEqualTo(r.input());
         assertThat(r.duplicateEffects()).isZero();
         // faults were really injected and really retried
         assertThat(r.faults().get(Fault.UNAVAILABLE) + r.faults().get(Fault.RESET)).isGreaterThan(50);
-        assertThat(r.retries()).isGreaterThanOrEqualTo(r.faults().get(Fault.UNAVAILABLE) + r.faults().get(Fault.RESET));
+        // every 503 or reset was retried, except the last failure of a record that ran out of attempts
+        long gaveUpTransient = r.deadLetterReasons().entrySet().stream().filter(e -> e.getKey().startsWith("TRANSIENT"))
+            .mapToLong(java.util.Map.Entry::getValue).sum();
+        assertThat(r.retries()).isGreaterThanOrEqualTo(r.faults().get(Fault.UNAVAILABLE) + r.faults().get(Fault.RESET) - gaveUpTransient);
         // the job paced itself: never more than R*1s + B requests in any second
         // (measured at the server from arrival times: 2% slack for loopback jitter bunching arrivals)
         assertThat(r.peakAdmitted1s()).isLessThanOrEqualTo((long) ((1000 + 100) * 1.02));

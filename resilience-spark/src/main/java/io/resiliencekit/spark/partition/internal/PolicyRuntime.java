@@ -8,6 +8,8 @@ import io.resiliencekit.metrics.ResilienceEvent;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Resolves a shipped {@link ResiliencePolicyConfig} to this JVM's one runtime
@@ -18,6 +20,7 @@ import java.util.WeakHashMap;
 public final class PolicyRuntime {
 
     private static final Set<ResiliencePolicy> ROUTED = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyRuntime.class);
 
     private PolicyRuntime() {
     }
@@ -26,6 +29,13 @@ public final class PolicyRuntime {
         // the JVM's one runtime, its breaker bound to the plugin's cluster board when the plugin runs
         ResiliencePolicy policy = ResilienceCluster.policy(config);
         if (!ROUTED.contains(policy) && ROUTED.add(policy)) {
+            if (!config.toOptions().equals(policy.config().toOptions())) {   // options only: code parts (factories) compare by identity
+                // first config registered under a name wins in a JVM: say so, once, rather than
+                // silently running the job with someone else's retry, breaker and limiter settings
+                LOG.warn("policy '{}' was already registered in this JVM with another configuration; the helpers use the "
+                    + "registered one: {} (shipped: {}). Use distinct policy names for distinct configurations.",
+                    config.name(), policy.config(), config);
+            }
             // Policies publish on the calling thread, which is the task thread: the partition
             // running on it owns the event. One listener per JVM and policy, not per task.
             policy.events().register(PolicyRuntime::route);
