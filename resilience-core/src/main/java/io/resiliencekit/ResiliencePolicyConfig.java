@@ -2,12 +2,16 @@ package io.resiliencekit;
 
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.classify.FailureClassifier;
+import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.config.Options;
 import io.resiliencekit.config.Secrets;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.IdempotencyGuardFactory;
 import io.resiliencekit.idempotency.IdempotencyOptions;
 import io.resiliencekit.ratelimit.RateLimiterFactory;
+import io.resiliencekit.ratelimit.RateLimiters;
+import io.resiliencekit.ratelimit.TokenBucketBuilder;
+import io.resiliencekit.ratelimit.TokenBucketFactory;
 import io.resiliencekit.retry.RetryConfig;
 import java.io.Serializable;
 import java.time.Duration;
@@ -35,7 +39,8 @@ import java.util.regex.Pattern;
  * and the sections {@code retry.*} (see {@link RetryConfig}), {@code breaker.*} (a breaker is used
  * when {@code breaker.enabled=true} or any {@code breaker.} key is set), {@code rateLimit.maxWait}
  * (how long a call may wait for a permit; 5m), {@code metrics.latencySampling} (1 in N calls is
- * timed; 64; 0 = off) and {@code idempotency.*} (see {@link IdempotencyOptions}; a guard is used when
+ * timed; 64; 0 = off), {@code rateLimit.*} (see {@link io.resiliencekit.ratelimit.TokenBucketConfig}; a limiter
+ * is used when any key besides {@code rateLimit.maxWait} is set) and {@code idempotency.*} (see {@link IdempotencyOptions}; a guard is used when
  * any such key is set). Unknown keys are errors.
  */
 public final class ResiliencePolicyConfig implements Serializable {
@@ -98,7 +103,10 @@ public final class ResiliencePolicyConfig implements Serializable {
         }
         b.rateLimitMaxWait(o.duration("rateLimit.maxWait", DEFAULT_RATE_LIMIT_WAIT, Duration.ZERO, Duration.ofDays(1)));
         b.latencySampling(o.intValue("metrics.latencySampling", DEFAULT_LATENCY_SAMPLING, 0, 1 << 20));
-        for (String prefix : new String[] {"retry.", "breaker.", "rateLimit.", "metrics."}) {
+        boolean anyRateKey = o.asMap().keySet().stream()
+            .anyMatch(k -> k.startsWith("rateLimit.") && !k.equals("rateLimit.maxWait"));
+        for (String prefix : anyRateKey ? new String[] {"retry.", "breaker.", "metrics."}
+                                        : new String[] {"retry.", "breaker.", "rateLimit.", "metrics."}) {
             o.rejectUnknown(prefix);
         }
         for (String key : o.asMap().keySet()) {
@@ -106,10 +114,25 @@ public final class ResiliencePolicyConfig implements Serializable {
                 o.problem(key, "unknown option");
             }
         }
-        boolean anyIdempotencyKey = o.asMap().keySet().stream().anyMatch(k -> k.startsWith("idempotency."));
-        if (anyIdempotencyKey) {
-            // last: this section's parser throws with every problem recorded so far, the other sections' included
-            b.idempotency(IdempotencyOptions.fromOptions(o, "idempotency."));
+        // These two section parsers throw once they have recorded their problems in o; catching lets
+        // the other section be checked too, and the caller throws one exception with everything.
+        if (anyRateKey) {
+            boolean named = o.has("rateLimit.name");
+            try {
+                TokenBucketFactory limiter = RateLimiters.fromOptions(o, "rateLimit.");
+                // a limiter is named after its policy unless told otherwise: names are shared per JVM
+                b.rateLimiter(named ? limiter
+                    : new TokenBucketFactory(TokenBucketBuilder.from(limiter.config()).name(name).config()));
+            } catch (ConfigException recorded) {
+                // problems are in o
+            }
+        }
+        if (o.asMap().keySet().stream().anyMatch(k -> k.startsWith("idempotency."))) {
+            try {
+                b.idempotency(IdempotencyOptions.fromOptions(o, "idempotency."));
+            } catch (ConfigException recorded) {
+                // problems are in o
+            }
         }
         return b.config();
     }
@@ -126,6 +149,9 @@ public final class ResiliencePolicyConfig implements Serializable {
         if (circuitBreaker != null) {
             m.put("breaker.enabled", "true");
             m.putAll(circuitBreaker.toOptions("breaker."));
+        }
+        if (rateLimiter instanceof TokenBucketFactory) {
+            m.putAll(((TokenBucketFactory) rateLimiter).config().toOptions("rateLimit."));
         }
         if (idempotency instanceof IdempotencyConfig) {
             m.putAll(((IdempotencyConfig) idempotency).toOptions("idempotency."));

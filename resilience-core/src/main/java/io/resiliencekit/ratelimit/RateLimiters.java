@@ -1,0 +1,49 @@
+package io.resiliencekit.ratelimit;
+
+import io.resiliencekit.config.Options;
+import java.util.Map;
+
+/**
+ * Entry points for configuring rate limiters from strings (Spark options, properties files).
+ *
+ * <pre>{@code
+ * RateLimiterFactory f = RateLimiters.fromOptions(Options.of(Map.of(
+ *     "rateLimit.name", "orders-api", "rateLimit.rate", "100", "rateLimit.mode", "leased")), "rateLimit.");
+ * RateLimiter limiter = f.create(Ticker.system());   // same instance for the same name in this JVM
+ * }</pre>
+ *
+ * <p>Keys under the prefix: {@code name, rate, burst, mode (local|leased), authority (inprocess|jdbc),
+ * leasePeriod, expectedClients, jdbc.url, jdbc.user, jdbc.password (secret), jdbc.table}; see
+ * {@link TokenBucketConfig}.
+ */
+public final class RateLimiters {
+
+    private RateLimiters() {
+    }
+
+    /**
+     * Reads the options under {@code prefix}, rejects unknown keys under it, and throws one
+     * {@link io.resiliencekit.config.ConfigException} listing every problem found in {@code o} so far.
+     */
+    public static TokenBucketFactory fromOptions(Options o, String prefix) {
+        TokenBucketConfig c = TokenBucketConfig.fromOptions(o, prefix);
+        o.rejectUnknown(prefix == null ? "" : prefix);
+        o.throwIfInvalid();
+        return new TokenBucketFactory(c);
+    }
+
+    public static TokenBucketFactory fromOptions(Map<String, String> options, String prefix) {
+        return fromOptions(Options.of(options), prefix);
+    }
+
+    /** A factory for a local bucket. */
+    public static TokenBucketFactory local(String name, double rate, long burst) {
+        return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst).config());
+    }
+
+    /** A factory for a leased bucket on the JVM-wide in-process authority. */
+    public static TokenBucketFactory leasedInProcess(String name, double rate, long burst) {
+        return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst)
+            .mode(TokenBucketConfig.Mode.LEASED).config());
+    }
+}
