@@ -63,10 +63,16 @@ public final class ClusterRateLimiterFactory implements RateLimiterFactory {
                 ((LeasedTokenBucket) old.limiter).close();
             }
             TokenBucketBuilder b = TokenBucketBuilder.from(config).ticker(ticker);
-            RateLimiter l = c == null
-                    ? b.mode(TokenBucketConfig.Mode.LOCAL).build()
-                    : b.clientId("executor-" + c.executorId() + "@" + ProcessHandle.current().pid())
-                            .buildLeased(new SparkTokenAuthority(c));
+            if (c == null) {
+                return new Bound(null, b.mode(TokenBucketConfig.Mode.LOCAL).build());
+            }
+            LeasedTokenBucket l = b.clientId("executor-" + c.executorId() + "@" + ProcessHandle.current().pid())
+                    .buildLeased(new SparkTokenAuthority(c));
+            c.onShutdown(() -> {
+                // the plugin stopped (local mode: the SparkContext): stop asking a driver that is gone
+                l.close();
+                LIMITERS.computeIfPresent(n, (k, v) -> v.limiter == l ? null : v);
+            });
             return new Bound(c, l);
         }).limiter;
     }
