@@ -1,6 +1,7 @@
 package io.resiliencekit.spark;
 
 import io.resiliencekit.spark.breaker.DriverBreakerBoard;
+import io.resiliencekit.spark.idempotency.DriverLedger;
 import io.resiliencekit.spark.ratelimit.DriverTokenAuthority;
 import io.resiliencekit.time.Ticker;
 
@@ -13,10 +14,12 @@ final class BuiltInServices {
     static void install(DriverServices services, PluginOptions options) {
         DriverBreakerBoard.install(services, options, Ticker.system());
         DriverTokenAuthority.install(services, options, Ticker.system());
+        DriverLedger.install(services, options, Ticker.system());
     }
 
     static void shutdown(DriverServices services) {
         DriverBreakerBoard.driverBoard().ifPresent(DriverBreakerBoard::uninstall);
         DriverTokenAuthority.driverAuthority().ifPresent(DriverTokenAuthority::uninstall);
+        DriverLedger.driverLedger().ifPresent(DriverLedger::uninstall);
     }
 }

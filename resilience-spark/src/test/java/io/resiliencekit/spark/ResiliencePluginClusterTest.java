@@ -27,6 +27,8 @@ class ResiliencePluginClusterTest {
             .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS);
 
     static final Set<String> CALLERS = ConcurrentHashMap.newKeySet();
+    static final Set<String> SENT = ConcurrentHashMap.newKeySet();
+    static final ServiceKey<String, String> NOTE = ServiceKey.of("test.note", String.class, String.class);
 
     @BeforeAll
     static void registerServices() {
@@ -35,6 +37,10 @@ class ResiliencePluginClusterTest {
         services.register(PING, (caller, ping) -> {
             CALLERS.add(caller);
             return new Pong(ping.n * 2, caller, pid);
+        });
+        services.register(NOTE, (caller, note) -> {
+            SENT.add(note + "@" + caller);
+            return null;
         });
         services.register(BOOM, (caller, ping) -> {
             throw new IllegalStateException("service failed on purpose for " + ping.n);
@@ -99,6 +105,17 @@ class ResiliencePluginClusterTest {
             assertThat(m).contains("test.missing: ").contains("no such service on the driver").contains("test.ping");
         });
         assertThat(ResilienceCluster.driverServices().metrics().counter("rpc.errors").getCount()).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void fireAndForgetSendsArrive() throws Exception {
+        SPARK.jsc().parallelize(List.of(1, 2, 3, 4), 4).foreach(i ->
+                ResilienceCluster.coordinator().orElseThrow().send(NOTE, "note-" + i));
+        long end = System.currentTimeMillis() + 10_000;
+        while (SENT.size() < 4 && System.currentTimeMillis() < end) {
+            Thread.sleep(10);
+        }
+        assertThat(SENT).hasSize(4).allMatch(s -> s.startsWith("note-") && !s.endsWith("@driver"));
     }
 
     @Test

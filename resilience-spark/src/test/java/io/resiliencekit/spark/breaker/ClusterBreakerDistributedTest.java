@@ -24,6 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.resiliencekit.CallFailedException;
 import io.resiliencekit.CircuitOpenException;
+import io.resiliencekit.PolicyRegistry;
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
@@ -51,17 +52,60 @@ class ClusterBreakerDistributedTest {
             .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS)
             .conf(PluginOptions.BREAKER_POLL_INTERVAL, "100ms");
 
-    @Test
-    void oneVerdictStopsEveryExecutorTrialsAreRationedAndTrafficResumes() throws Exception {
-        ResiliencePolicyConfig config = ResiliencePolicy.builder("down-api")
+    static ResiliencePolicyConfig config(String name) {
+        return ResiliencePolicy.builder(name)
                 .noRetry()
-                .circuitBreaker(CircuitBreakerConfig.builder("down-api")
+                .circuitBreaker(CircuitBreakerConfig.builder(name)
                         .countWindow(10).minimumCalls(4).failureRateThreshold(0.5)
                         .openDuration(Duration.ofMillis(OPEN_MILLIS))
                         .permittedCallsInHalfOpen(TRIALS_PER_JVM)
                         .build())
                 .config();
+    }
 
+    @Test
+    void oneVerdictStopsEveryExecutorTrialsAreRationedAndTrafficResumes() throws Exception {
+        DriverBreakerBoard board = DriverBreakerBoard.driverBoard().orElseThrow();
+        Outage o = outage(config("down-api"), true, () -> board.snapshot("down-api").firstOpenedAtMillis());
+
+        DriverBreakerBoard.Snapshot snap = board.snapshot("down-api");
+        long tVerdict = o.tVerdict;
+        long stoppedWindow = receivedBetween(o.samples, tVerdict + 1000, tVerdict + OPEN_MILLIS - 100);
+        List<Long> bursts = burstsAfter(o.samples, tVerdict + 1000, o.tUp, 500);
+        long lastBeforeHalfOpen = lastArrival(o.samples, tVerdict, tVerdict + OPEN_MILLIS - 100);
+        System.out.printf("shared breaker: last request %s after the first verdict; first verdict at +%d ms after the outage,"
+                        + " up at +%d ms; requests in (verdict+1s, verdict+%dms): %d; trial bursts while down: %s; board %s;"
+                        + " received after up: %d; executors %s%n",
+                lastBeforeHalfOpen < 0 ? "none" : (lastBeforeHalfOpen - tVerdict) + " ms", tVerdict - o.tDown, o.tUp - o.tDown,
+                OPEN_MILLIS - 100, stoppedWindow, bursts, snap, o.receivedAfterUp, o.executors);
+
+        assertThat(o.executors).as("both executor JVMs delivered").hasSize(2);
+        assertThat(tVerdict - o.tDown).as("breaker verdict soon after the outage").isLessThan(2000);
+        assertThat(stoppedWindow).as("requests from any executor 1 s after the first verdict, before half-open").isZero();
+        assertThat(bursts).as("half-open trial bursts while down").isNotEmpty()
+                .allSatisfy(n -> assertThat(n).as("trials per half-open period, cluster-wide")
+                        .isLessThanOrEqualTo(TRIALS_PER_JVM));
+        assertThat(snap.trialsGranted()).isGreaterThanOrEqualTo(bursts.stream().mapToLong(Long::longValue).sum());
+        assertThat(o.receivedAfterUp).as("traffic resumed after the simulator came back").isGreaterThan(0);
+        assertThat(o.delivered).hasSize(RECORDS);
+        assertThat(o.accepted).isEqualTo(RECORDS);
+        assertThat(snap.state()).isEqualTo(CircuitState.CLOSED);
+        assertThat(snap.closes()).isGreaterThanOrEqualTo(1);
+    }
+
+    /** Control: the same outage with per-JVM breakers; each JVM runs its own trials. */
+    @Test
+    void withoutTheBoardEveryJvmRunsItsOwnTrials() throws Exception {
+        Outage o = outage(config("down-api-local"), false, null);
+        List<Long> bursts = burstsAfter(o.samples, o.tDown + 1000, o.tUp, 500);
+        System.out.printf("per-JVM breakers: trial bursts while down: %s; executors %s%n", bursts, o.executors);
+        assertThat(o.delivered).hasSize(RECORDS);
+        assertThat(bursts).as("without the board some half-open period sees both JVMs' trials")
+                .anySatisfy(n -> assertThat(n).isGreaterThan(TRIALS_PER_JVM));
+    }
+
+    /** Runs the job, takes the simulator down after 100 requests for 5 s from the verdict, brings it back. */
+    private Outage outage(ResiliencePolicyConfig config, boolean shared, java.util.function.LongSupplier verdict) throws Exception {
         try (FlakyApiServer server = FlakyApiServer.builder().downMode(DownMode.SERVICE_UNAVAILABLE).start()) {
             String uri = server.recordsUri().toString();
             List<long[]> samples = new CopyOnWriteArrayList<>(); // {epochMillis, receivedCount}
@@ -80,7 +124,7 @@ class ClusterBreakerDistributedTest {
 
             List<Integer> ids = IntStream.range(0, RECORDS).boxed().collect(Collectors.toList());
             JavaFutureAction<List<String>> job = SPARK.jsc().parallelize(ids, 4).mapPartitions((Iterator<Integer> it) -> {
-                ResiliencePolicy policy = ResilienceCluster.policy(config);
+                ResiliencePolicy policy = shared ? ResilienceCluster.policy(config) : PolicyRegistry.shared().policy(config);
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
                 List<String> out = new ArrayList<>();
                 while (it.hasNext()) {
@@ -100,41 +144,38 @@ class ClusterBreakerDistributedTest {
             }).collectAsync();
 
             awaitTrue(() -> server.receivedCount() >= 100, 60_000);
-            long tDown = System.currentTimeMillis();
+            Outage o = new Outage();
+            o.tDown = System.currentTimeMillis();
             server.down(DownMode.SERVICE_UNAVAILABLE);
-            DriverBreakerBoard board = DriverBreakerBoard.driverBoard().orElseThrow();
-            awaitTrue(() -> board.snapshot("down-api").firstOpenedAtMillis() != 0, 10_000);
-            long tVerdict = board.snapshot("down-api").firstOpenedAtMillis();
-            Thread.sleep(Math.max(0, tVerdict + 5000 - System.currentTimeMillis()));
-            long tUp = System.currentTimeMillis();
+            if (verdict != null) {
+                awaitTrue(() -> verdict.getAsLong() != 0, 10_000);
+                o.tVerdict = verdict.getAsLong();
+            } else {
+                o.tVerdict = o.tDown;
+            }
+            Thread.sleep(Math.max(0, o.tVerdict + 5000 - System.currentTimeMillis()));
+            o.tUp = System.currentTimeMillis();
             server.up();
-            List<String> delivered = job.get(60, TimeUnit.SECONDS);
+            o.delivered = job.get(60, TimeUnit.SECONDS);
             sampler.interrupt();
             sampler.join();
-
-            DriverBreakerBoard.Snapshot snap = board.snapshot("down-api");
-            long stoppedWindow = receivedBetween(samples, tVerdict + 1000, tVerdict + OPEN_MILLIS - 100);
-            List<Long> bursts = burstsAfter(samples, tVerdict + 1000, tUp, 500);
-            long afterUp = server.receivedCount() - countAt(samples, tUp);
-            long lastBeforeHalfOpen = lastArrival(samples, tVerdict, tVerdict + OPEN_MILLIS - 100);
-            Set<String> executors = new TreeSet<>(delivered);
-            System.out.printf("last request seen %d ms after the first verdict; down at +0 ms, first verdict at +%d ms, up at +%d ms; requests in (verdict+1s, verdict+%dms): %d;"
-                            + " trial bursts while down: %s; board %s; received after up: %d; executors %s%n",
-                    lastBeforeHalfOpen < 0 ? -1 : lastBeforeHalfOpen - tVerdict, tVerdict - tDown, tUp - tDown, OPEN_MILLIS - 100, stoppedWindow, bursts, snap, afterUp, executors);
-
-            assertThat(executors).as("both executor JVMs delivered").hasSize(2);
-            assertThat(tVerdict - tDown).as("breaker verdict soon after the outage").isLessThan(2000);
-            assertThat(stoppedWindow).as("requests from any executor 1 s after the first verdict, before half-open").isZero();
-            assertThat(bursts).as("half-open trial bursts while down").isNotEmpty()
-                    .allSatisfy(n -> assertThat(n).as("trials per half-open period, cluster-wide")
-                            .isLessThanOrEqualTo(TRIALS_PER_JVM));
-            assertThat(snap.trialsGranted()).isGreaterThanOrEqualTo(bursts.stream().mapToLong(Long::longValue).sum());
-            assertThat(afterUp).as("traffic resumed after the simulator came back").isGreaterThan(0);
-            assertThat(delivered).hasSize(RECORDS);
-            assertThat(server.acceptedCount()).isEqualTo(RECORDS);
-            assertThat(snap.state()).isEqualTo(CircuitState.CLOSED);
-            assertThat(snap.closes()).isGreaterThanOrEqualTo(1);
+            o.samples = samples;
+            o.receivedAfterUp = server.receivedCount() - countAt(samples, o.tUp);
+            o.accepted = server.acceptedCount();
+            o.executors = new TreeSet<>(o.delivered);
+            return o;
         }
+    }
+
+    static final class Outage {
+        long tDown;
+        long tVerdict;
+        long tUp;
+        List<long[]> samples;
+        List<String> delivered;
+        long receivedAfterUp;
+        long accepted;
+        Set<String> executors;
     }
 
     private static int post(HttpClient http, String uri, int id) throws Exception {

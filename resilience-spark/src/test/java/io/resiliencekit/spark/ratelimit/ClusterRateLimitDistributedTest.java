@@ -24,6 +24,7 @@ import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.classify.HttpStatusException;
 import io.resiliencekit.ratelimit.RateLimiterFactory;
+import io.resiliencekit.ratelimit.TokenBucket;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.testkit.FlakyApiServer;
@@ -56,7 +57,7 @@ class ClusterRateLimitDistributedTest {
         // --- naive: each task builds its own local bucket of rate R (what a limiter inside mapPartitions does)
         double r = R;
         int b = B;
-        RateLimiterFactory perTask = ticker -> new LocalRateLimiter("rl-naive", r, b, ticker);
+        RateLimiterFactory perTask = ticker -> TokenBucket.builder("rl-naive").rate(r).burst(b).ticker(ticker).build();
         ResiliencePolicyConfig naive = ResiliencePolicy.builder("rl-naive")
                 .rateLimiter(perTask)
                 .rateLimitMaxWait(Duration.ofSeconds(60))
@@ -66,7 +67,8 @@ class ClusterRateLimitDistributedTest {
             naiveRun = run(server, naive, false, 300);
         }
 
-        System.out.println("cluster limiter: " + cluster);
+        System.out.println("cluster limiter: " + cluster + " driver granted "
+                + DriverTokenAuthority.driverAuthority().orElseThrow().granted("rl-cluster"));
         System.out.println("naive per-task:  " + naiveRun);
         long bound = (long) (R * 1) + B;
         assertThat(cluster.executors).as("both executor JVMs called the API").hasSize(2);

@@ -62,7 +62,7 @@ public final class SparkClusters {
                     + " --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED"
                     + " --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false";
 
-    private static final Duration EXECUTOR_WAIT = Duration.ofSeconds(90);
+    private static final Duration EXECUTOR_WAIT = Duration.ofSeconds(60);
 
     private static Path builtHome;
 
