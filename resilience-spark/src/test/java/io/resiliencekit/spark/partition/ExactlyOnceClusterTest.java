@@ -3,7 +3,11 @@ package io.resiliencekit.spark.partition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.ResiliencePolicyBuilder;
 import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.idempotency.IdempotencyConfig;
+import io.resiliencekit.idempotency.InProgressMode;
+import io.resiliencekit.spark.idempotency.ClusterLedgerStore;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
@@ -35,11 +39,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Done-when 2: each record's effect happens exactly once under Spark's own re-execution, in
  * {@code local-cluster[2,1,1024]} (two executor JVMs), with speculation on throughout.
  *
- * <p>Exactly-once here comes from stable idempotency keys (business key + run id, never the attempt)
- * sent as {@code Idempotency-Key}: a re-executed record reaches the API with the same key and the
- * API answers from its idempotency store. The driver-hosted ledger (plugin) and the JDBC store
- * (idempotency issue) would additionally stop the repeat call before it leaves the executor; that
- * is shown in one JVM by {@code PartitionHelpersLocalTest.retriedTaskSkipsRecordsAlreadyDoneThroughTheGuard}.
+ * <p>Two layers, each tested: stable idempotency keys (business key + run id, never the attempt)
+ * sent as {@code Idempotency-Key}, so a re-executed record reaches the API with the same key and the
+ * API answers from its store (first three tests: replays > 0, effects once); and the plugin's
+ * driver-hosted ledger ({@link ClusterLedgerStore}) claimed before each call, so the repeat never
+ * leaves the executor (last three tests: zero replays, the skipped records counted exactly).
  */
 class ExactlyOnceClusterTest {
 
@@ -53,7 +57,8 @@ class ExactlyOnceClusterTest {
         .conf("spark.speculation.multiplier", "1.5")
         .conf("spark.speculation.quantile", "0.5")
         .conf("spark.speculation.minTaskRuntime", "300ms")
-        .conf("spark.task.maxFailures", "4");
+        .conf("spark.task.maxFailures", "4")
+        .conf("spark.plugins", "io.resiliencekit.spark.ResiliencePlugin");
 
     @TempDir
     Path tmp;
@@ -95,17 +100,22 @@ class ExactlyOnceClusterTest {
     }
 
     Result runJob(Mischief what, int partition, int afterRecords) throws Exception {
-        return runJob(what, partition, afterRecords, 1);
+        return runJob(what, partition, afterRecords, 1, false);
     }
 
     /** {@code copies > 1}: the same run is submitted that many times at once (twins); only the first misbehaves. */
-    Result runJob(Mischief what, int partition, int afterRecords, int copies) throws Exception {
+    Result runJob(Mischief what, int partition, int afterRecords, int copies, boolean ledger) throws Exception {
         try (FlakyApiServer api = FlakyApiServer.builder().seed(11).randomUnavailable(0.02).poisonIds(POISON).start()) {
             HttpJsonClient client = HttpJsonClient.builder().baseUri(api.baseUri()).requestTimeout(Duration.ofSeconds(5)).build();
-            ResiliencePolicyConfig policy = ResiliencePolicy.builder("exactly-once-" + what.name().toLowerCase())
-                .retry(RetryConfig.builder().maxAttempts(6).backoff(Duration.ofMillis(5), 2.0, Duration.ofMillis(100)).noBudget().build())
-                .config();
-            PartitionOptions opts = PartitionOptions.builder().runId("eo-" + what).continueOnError(true)
+            ResiliencePolicyBuilder builder = ResiliencePolicy.builder("exactly-once-" + what.name().toLowerCase() + (ledger ? "-ledger" : ""))
+                .retry(RetryConfig.builder().maxAttempts(6).backoff(Duration.ofMillis(5), 2.0, Duration.ofMillis(100)).noBudget().build());
+            if (ledger) {
+                // the application's idempotency ledger on the driver (plugin), claimed before each call
+                builder.idempotency(IdempotencyConfig.builder().store("app-ledger", ClusterLedgerStore.factory())
+                    .hold(Duration.ofSeconds(30)).inProgress(InProgressMode.WAIT).build());
+            }
+            ResiliencePolicyConfig policy = builder.config();
+            PartitionOptions opts = PartitionOptions.builder().runId("eo-" + what + (ledger ? "-ledger" : "")).continueOnError(true)
                 .deadLetterPath(tmp.resolve("dlq").toString()).build();
             PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(SPARK.spark().sparkContext(), "eo");
             AtomicInteger speculative = new AtomicInteger();
@@ -178,7 +188,7 @@ class ExactlyOnceClusterTest {
      */
     @Test
     void speculativeTwinOfASlowTaskDoesNotDuplicateEffects() throws Exception {
-        Result r = runJob(Mischief.SLOW, 2, 50, 2);
+        Result r = runJob(Mischief.SLOW, 2, 50, 2, false);
         r.assertExactlyOnce();
         assertThat(r.report().partitionsSucceeded()).as("both copies ran every partition").isEqualTo(8);
         assertThat(r.replays()).as("the twin's calls reached the API and were deduplicated there")
@@ -198,5 +208,33 @@ class ExactlyOnceClusterTest {
             assertThat(m.attempt()).isGreaterThanOrEqualTo(1);
             assertThat(m.ok()).isTrue();
         });
+    }
+
+    // ---- the same faults with the driver-hosted ledger: repeated calls stop before they leave the executor
+
+    @Test
+    void withTheLedgerARetriedTaskSkipsWhatTheFailedAttemptCompleted() throws Exception {
+        Result r = runJob(Mischief.FAIL, 1, 40, 1, true);
+        r.assertExactlyOnce();
+        assertThat(r.replays()).as("no record reached the API twice").isZero();
+        // partition 1 (rec-100..199, no poison) had completed 40 records when its attempt failed
+        assertThat(r.report().totals().duplicatesSkipped()).isEqualTo(40);
+    }
+
+    @Test
+    void withTheLedgerAConcurrentTwinWaitsOrSkipsInsteadOfCalling() throws Exception {
+        Result r = runJob(Mischief.SLOW, 2, 50, 2, true);
+        r.assertExactlyOnce();
+        assertThat(r.replays()).as("no record reached the API twice").isZero();
+        // every good record was called by one copy and skipped by the other; poison is called by both
+        assertThat(r.report().totals().duplicatesSkipped()).isEqualTo(N - POISON.size());
+    }
+
+    @Test
+    void withTheLedgerAKilledExecutorsCompletedRecordsAreSkipped() throws Exception {
+        Result r = runJob(Mischief.KILL_EXECUTOR, 0, 60, 1, true);
+        r.assertExactlyOnce();
+        assertThat(r.replays()).as("no record reached the API twice").isZero();
+        assertThat(r.report().totals().duplicatesSkipped()).isEqualTo(59);   // rec-0..59 except poison rec-13
     }
 }
