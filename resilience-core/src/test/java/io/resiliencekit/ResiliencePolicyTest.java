@@ -257,6 +257,23 @@ class ResiliencePolicyTest {
     }
 
     @Test
+    void aCallerBehavesLikeThePolicyAndFlushesItsCounts() {
+        ResiliencePolicy p = policy(noJitter(3)).build();
+        AtomicInteger attempts = new AtomicInteger();
+        try (ResiliencePolicy.Caller caller = p.caller()) {
+            for (int i = 0; i < 2_000; i++) {
+                assertThat(caller.call(() -> "ok")).isEqualTo("ok");
+            }
+            assertThat(p.metrics().calls()).as("flushed every 1024 calls").isEqualTo(1024);
+            assertThat(caller.call(failingFirst(1, attempts, new IOException("reset")))).isEqualTo(2);
+            assertThat(p.metrics().retries()).isEqualTo(1);
+        }
+        assertThat(p.metrics().calls()).isEqualTo(2_001);
+        assertThat(p.metrics().succeeded()).isEqualTo(2_001);
+        assertThat(p.metrics().attempts()).isEqualTo(2_002);
+    }
+
+    @Test
     void noRetryMeansOneAttempt() {
         ResiliencePolicy p = ResiliencePolicy.builder("once").noRetry().ticker(ticker).build();
         AtomicInteger attempts = new AtomicInteger();

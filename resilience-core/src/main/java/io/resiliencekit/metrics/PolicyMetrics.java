@@ -31,6 +31,8 @@ public final class PolicyMetrics {
 
     /** The whole bookkeeping of a call that succeeded at once (the hot path). */
     public void recordFirstTrySuccess() { firstTrySuccesses.increment(); }
+    /** Several first-try successes counted elsewhere (a single-threaded caller) and added at once. */
+    public void recordFirstTrySuccesses(long n) { firstTrySuccesses.add(n); }
     /** A call that needed the slow path (a failure or a refusal); its outcome is recorded separately. */
     public void recordSlowCall() { slowCalls.increment(); }
     public void recordSlowSuccess() { slowSuccesses.increment(); }

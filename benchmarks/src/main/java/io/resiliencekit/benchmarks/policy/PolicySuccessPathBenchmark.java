@@ -77,6 +77,22 @@ public class PolicySuccessPathBenchmark {
         return resiliencekit.call(action);
     }
 
+    /** One caller per thread, as a Spark partition uses it. */
+    @State(Scope.Thread)
+    public static class PerThread {
+        ResiliencePolicy.Caller caller;
+
+        @Setup
+        public void setUp(PolicySuccessPathBenchmark shared) {
+            caller = shared.resiliencekit.caller();
+        }
+    }
+
+    @Benchmark
+    public Integer resiliencekitCaller(PerThread perThread) {
+        return perThread.caller.call(action);
+    }
+
     @Benchmark
     public Integer failsafe() {
         return failsafe.get(plainSupplier::get);

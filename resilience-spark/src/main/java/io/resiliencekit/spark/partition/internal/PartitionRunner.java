@@ -100,6 +100,8 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private final ArrayDeque<R> out = new ArrayDeque<>();
         private final PartitionCounters counters = new PartitionCounters();
         private final ResiliencePolicy runtime;
+        // one task thread makes every call of the partition: count without atomics, flush at the end
+        private final ResiliencePolicy.Caller caller;
         private final int batchSize;
         private PartitionInfo info;
         private RecordKeys keys;
@@ -124,6 +126,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             this.input = input;
             this.keepOutputs = keepOutputs;
             this.runtime = PolicyRuntime.resolve(spec);
+            this.caller = runtime.caller();
             this.batchSize = perBatch == null ? 1 : options.batchSize();
         }
 
@@ -320,7 +323,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 invoked = false;
                 long rejectionsBefore = counters.breakerRejections;
                 try {
-                    return runtime.call(ctx, action);   // one reusable supplier per record mode: no allocation
+                    return caller.call(ctx, action);   // one reusable supplier per record mode: no allocation
                 } catch (CircuitOpenException e) {
                     if (counters.breakerRejections == rejectionsBefore) {
                         counters.breakerRejections++;   // no BREAKER_REJECTED event seen: count it here
@@ -378,6 +381,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 return;
             }
             finished = true;
+            caller.close();
             Throwable problem = error;
             try {
                 if (resource != null) {
