@@ -71,12 +71,20 @@ class ClusterRateLimitDistributedTest {
                 + DriverTokenAuthority.driverAuthority().orElseThrow().granted("rl-cluster"));
         System.out.println("naive per-task:  " + naiveRun);
         long bound = (long) (R * 1) + B;
+        // Admissions (stamped by the executors the moment a permit is granted, one machine, one clock)
+        // obey R*w + B exactly. At the simulator, requests admitted within one second can arrive
+        // bunched after a scheduling or network delay; allow a stated 200 ms of delivery jitter there.
+        long serverBound = (long) (R * (1 + 0.2)) + B;
         assertThat(cluster.executors).as("both executor JVMs called the API").hasSize(2);
         assertThat(cluster.accepted).isEqualTo(450);
-        assertThat(cluster.maxIn1s).as("max requests in any 1 s window, bound R*w+B = " + bound).isLessThanOrEqualTo(bound);
+        assertThat(cluster.maxAdmittedIn1s).as("max admissions in any 1 s window, bound R*w+B = " + bound)
+                .isLessThanOrEqualTo(bound);
+        assertThat(cluster.maxIn1s).as("max arrivals at the simulator in any 1 s window, bound R*(w+0.2s)+B = "
+                + serverBound).isLessThanOrEqualTo(serverBound);
         assertThat(cluster.interiorUtilisation).as("mean of full seconds / R").isGreaterThanOrEqualTo(0.95);
         assertThat(naiveRun.executors).hasSize(2);
-        assertThat(naiveRun.maxIn1s).as("naive per-task limiters exceed R*w+B").isGreaterThan(bound);
+        assertThat(naiveRun.maxAdmittedIn1s).as("naive per-task limiters exceed R*w+B").isGreaterThan(bound);
+        assertThat(naiveRun.maxIn1s).as("...also at the simulator, jitter allowance included").isGreaterThan(serverBound);
     }
 
     private Run run(FlakyApiServer server, ResiliencePolicyConfig config, boolean shared, int n) {
@@ -90,7 +98,9 @@ class ClusterRateLimitDistributedTest {
             String exec = SparkEnv.get().executorId();
             while (it.hasNext()) {
                 int id = it.next();
+                long[] admittedAt = new long[1];
                 int status = policy.call(() -> {
+                    admittedAt[0] = System.currentTimeMillis();   // the permit has just been granted
                     HttpRequest req = HttpRequest.newBuilder(URI.create(uri))
                             .timeout(Duration.ofSeconds(5))
                             .header("Content-Type", "application/json")
@@ -102,13 +112,21 @@ class ClusterRateLimitDistributedTest {
                     }
                     return resp.statusCode();
                 });
-                rows.add(exec + ":" + status);
+                rows.add(exec + ":" + status + ":" + admittedAt[0]);
             }
             return rows.iterator();
         }).collect();
         double seconds = (System.nanoTime() - start) / 1e9;
         Set<String> executors = new TreeSet<>();
         out.forEach(s -> executors.add(s.substring(0, s.indexOf(':'))));
+        long[] admissions = out.stream().mapToLong(s -> Long.parseLong(s.substring(s.lastIndexOf(':') + 1))).sorted().toArray();
+        long maxAdmitted = 0;
+        for (int i = 0, j = 0; i < admissions.length; i++) {   // sliding 1 s window over sorted admission times
+            while (admissions[i] - admissions[j] >= 1000) {
+                j++;
+            }
+            maxAdmitted = Math.max(maxAdmitted, i - j + 1);
+        }
         long[] perSecond = server.receivedPerSecond();
         int first = 0;
         while (first < perSecond.length && perSecond[first] == 0) {
@@ -123,21 +141,24 @@ class ClusterRateLimitDistributedTest {
             interior += perSecond[i];
         }
         int interiorSeconds = Math.max(1, last - first - 1);
-        return new Run(executors, server.acceptedCount(), server.maxInWindow(Duration.ofSeconds(1)),
+        return new Run(executors, server.acceptedCount(), maxAdmitted, server.maxInWindow(Duration.ofSeconds(1)),
                 interior / (R * interiorSeconds), seconds, java.util.Arrays.toString(perSecond));
     }
 
     static final class Run {
         final Set<String> executors;
         final long accepted;
+        final long maxAdmittedIn1s;
         final long maxIn1s;
         final double interiorUtilisation;
         final double seconds;
         final String perSecond;
 
-        Run(Set<String> executors, long accepted, long maxIn1s, double interiorUtilisation, double seconds, String perSecond) {
+        Run(Set<String> executors, long accepted, long maxAdmittedIn1s, long maxIn1s, double interiorUtilisation,
+            double seconds, String perSecond) {
             this.executors = executors;
             this.accepted = accepted;
+            this.maxAdmittedIn1s = maxAdmittedIn1s;
             this.maxIn1s = maxIn1s;
             this.interiorUtilisation = interiorUtilisation;
             this.seconds = seconds;
@@ -146,8 +167,9 @@ class ClusterRateLimitDistributedTest {
 
         @Override
         public String toString() {
-            return String.format("executors=%s accepted=%d maxIn1s=%d interiorUtilisation=%.3f job=%.1fs perSecond=%s",
-                    executors, accepted, maxIn1s, interiorUtilisation, seconds, perSecond);
+            return String.format("executors=%s accepted=%d maxAdmittedIn1s=%d maxIn1s=%d interiorUtilisation=%.3f"
+                    + " job=%.1fs perSecond=%s", executors, accepted, maxAdmittedIn1s, maxIn1s, interiorUtilisation,
+                    seconds, perSecond);
         }
     }
 }
