@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyBuilder;
 import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.InProgressMode;
 import io.resiliencekit.spark.idempotency.ClusterLedgerStore;
@@ -154,15 +155,20 @@ class ExactlyOnceClusterTest {
         }
     }
 
-    record Result(Map<String, Integer> effects, long duplicateEffects, long replays, List<PartitionDeadLetter> dead,
+    record Result(Map<String, Integer> effects, long duplicateEffects, long replays, List<DeadLetter> dead,
                   PartitionReport report, int speculativeTasks) {
 
         void assertExactlyOnce() {
             assertThat(effects).hasSize(N - POISON.size());
             assertThat(effects).allSatisfy((id, n) -> assertThat(n).as("effects of " + id).isEqualTo(1));
             assertThat(duplicateEffects).isZero();
-            assertThat(dead).extracting(PartitionDeadLetter::key)
-                .containsExactlyInAnyOrder("rk:" + dead.get(0).runId() + ":rec-13", "rk:" + dead.get(0).runId() + ":rec-222");
+            String run = dead.get(0).source().run();
+            assertThat(dead).extracting(DeadLetter::key).containsExactlyInAnyOrder("rk:" + run + ":rec-13", "rk:" + run + ":rec-222");
+            assertThat(dead).allSatisfy(d -> {
+                assertThat(d.verifyChecksum()).isTrue();
+                assertThat(d.source().partition()).isNotNull();
+                assertThat(d.source().offset()).isNotNull();
+            });
             assertThat(effects.size() + dead.size()).as("delivered + dead-lettered = input").isEqualTo(N);
         }
     }
