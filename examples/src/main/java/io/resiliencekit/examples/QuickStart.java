@@ -6,8 +6,8 @@ import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.Jitter;
 import io.resiliencekit.retry.RetryConfig;
+import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.spark.partition.DeadLetterFiles;
-import io.resiliencekit.spark.partition.PartitionDeadLetter;
 import io.resiliencekit.spark.ratelimit.ClusterRateLimiterFactory;
 import io.resiliencekit.spark.partition.PartitionMetricsAccumulator;
 import io.resiliencekit.spark.partition.PartitionOptions;
@@ -205,10 +205,10 @@ public final class QuickStart {
 
             PartitionReport report = PartitionReport.of(metrics.value());
             long delivered = api.effectsPerRecordId().size();
-            List<PartitionDeadLetter> dead = DeadLetterFiles.read(dlq);
+            List<DeadLetter> dead = DeadLetterFiles.read(dlq);   // core dead letters, checksums verified
             long deadLettered = dead.size();
             Map<String, Long> reasons = new TreeMap<>(dead.stream().collect(Collectors.groupingBy(
-                d -> d.failureKind() + " " + d.errorClass().substring(d.errorClass().lastIndexOf('.') + 1)
+                d -> d.classification() + " " + d.errorClass().substring(d.errorClass().lastIndexOf('.') + 1)
                     + (d.message() != null && d.message().contains("HTTP ") ? " " + d.message().replaceAll(".*HTTP (\\d+).*", "$1") : ""),
                 Collectors.counting())));
             return new Result(s, s.records(), delivered, api.duplicateEffectCount(), api.duplicateKeysSeen(), deadLettered, reasons,

@@ -134,6 +134,45 @@ public final class JsonLinesDeadLetterSink implements DeadLetterSink {
         }
     }
 
+    /**
+     * Discards the letters written since the last publish (the unpublished temporary file) and
+     * returns how many there were; the sink stays open. Letters already published by
+     * {@link #flush()} (or by reaching {@code maxRecordsPerFile}) stay. This makes a sink one unit
+     * of work that is all or nothing, e.g. a Spark task attempt whose records are processed again
+     * when it fails: set {@code maxRecordsPerFile} above what one unit can write, {@code flush()}
+     * to commit, {@code abort()} to roll back.
+     *
+     * <pre>{@code
+     * try {
+     *     ... sink.write(letter) ...
+     *     sink.flush();          // commit: the letters appear at once, in one file
+     * } catch (RuntimeException e) {
+     *     sink.abort();          // roll back: readers never see them
+     *     throw e;
+     * }
+     * }</pre>
+     */
+    public synchronized int abort() {
+        if (channel == null) {
+            return 0;
+        }
+        int discarded = recordsInFile;
+        recordsInFile = 0;
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // the file is deleted next; its content does not matter
+        }
+        channel = null;
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+            // still safe: readers skip hidden temporary files
+            throw new UncheckedIOException("cannot delete discarded dead-letter file " + tmp, e);
+        }
+        return discarded;
+    }
+
     @Override
     public synchronized void close() {
         if (!closed) {

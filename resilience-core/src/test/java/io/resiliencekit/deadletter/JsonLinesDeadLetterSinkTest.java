@@ -67,6 +67,24 @@ class JsonLinesDeadLetterSinkTest {
     }
 
     @Test
+    void abortDiscardsUnpublishedLettersOnlyAndTheSinkStaysUsable() throws Exception {
+        try (JsonLinesDeadLetterSink sink = JsonLinesDeadLetterSink.builder(dir).writerId("t").build()) {
+            assertThat(sink.abort()).isZero();                 // nothing written: nothing to discard
+            DeadLetter kept = sink.write(Samples.letter(1));
+            sink.flush();                                      // published: abort no longer touches it
+            sink.write(Samples.letter(2));
+            sink.write(Samples.letter(3));
+            assertThat(sink.abort()).isEqualTo(2);
+            assertThat(names()).containsExactly("deadletters-t-000001.jsonl");   // temp file deleted
+            assertThat(DeadLetterReader.files(dir).readAll()).containsExactly(kept);
+            DeadLetter later = sink.write(Samples.letter(4));   // still usable after an abort
+            sink.flush();
+            assertThat(DeadLetterReader.files(dir).readAll()).containsExactly(kept, later);
+            assertThat(names()).hasSize(2).noneMatch(n -> n.startsWith("."));
+        }
+    }
+
+    @Test
     void lettersAreInvisibleUntilFlushedAndARerunDoesNotOverwrite() throws Exception {
         JsonLinesDeadLetterSink sink = JsonLinesDeadLetterSink.builder(dir).writerId("w").build();
         sink.write(Samples.letter(1));

@@ -2,6 +2,7 @@ package io.resiliencekit.spark.partition;
 
 import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.config.ConfigException;
+import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.spark.partition.internal.PartitionRunner;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
@@ -46,7 +47,8 @@ public final class Partitions<T> {
     private final PartitionOptions options;
     private KeyFunction<T> keyFn;
     private ContentFunction<T> contentFn;
-    private RecordFunction<T, String> payloadFn;
+    private RecordFunction<T, ?> payloadFn;
+    private Redactor redactor;
     private PartitionMetricsAccumulator accumulator;
 
     private Partitions(ResiliencePolicyConfig policy, PartitionOptions options) {
@@ -94,9 +96,27 @@ public final class Partitions<T> {
         return this;
     }
 
-    /** What a dead letter stores as payload for replay; without it dead letters hold no payload. Mask secrets here. */
-    public Partitions<T> payloadBy(RecordFunction<T, String> fn) {
+    /**
+     * What a dead letter stores as payload for replay: a string or a JSON-like tree (maps, lists,
+     * strings, numbers, booleans); without it dead letters hold no payload. The payload, message
+     * and stack trace go through the {@link #redactor redactor} before they are stored.
+     */
+    public Partitions<T> payloadBy(RecordFunction<T, ?> fn) {
         this.payloadFn = fn;
+        return this;
+    }
+
+    /**
+     * Masks secrets in dead letters before they are stored (default {@link Redactor#defaults()}:
+     * secret-named payload fields, {@code password=...}-style pairs and bearer tokens).
+     *
+     * <pre>{@code
+     * Partitions.<Order>using(policy, opts).payloadBy(Order::toMap)
+     *     .redactor(Redactor.builder().maskFields("cardNumber").build())
+     * }</pre>
+     */
+    public Partitions<T> redactor(Redactor redactor) {
+        this.redactor = redactor;
         return this;
     }
 
@@ -187,10 +207,11 @@ public final class Partitions<T> {
         checkSerializable("keyBy", keyFn, problems);
         checkSerializable("contentBy", contentFn, problems);
         checkSerializable("payloadBy", payloadFn, problems);
+        checkSerializable("redactor", redactor, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new PartitionRunner<>(policy, options, resource, perRecord, perBatch, keyFn, contentFn, payloadFn, accumulator);
+        return new PartitionRunner<>(policy, options, resource, perRecord, perBatch, keyFn, contentFn, payloadFn, redactor, accumulator);
     }
 
     // Spark would find out at the first task, after the job started; we want it before.

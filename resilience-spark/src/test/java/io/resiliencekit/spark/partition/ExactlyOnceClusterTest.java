@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyBuilder;
 import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.deadletter.DeadLetter;
+import io.resiliencekit.deadletter.DeadLetterReader;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.InProgressMode;
 import io.resiliencekit.spark.idempotency.ClusterLedgerStore;
@@ -150,19 +152,25 @@ class ExactlyOnceClusterTest {
                 SPARK.spark().sparkContext().removeSparkListener(listener);
             }
             return new Result(api.effectsPerRecordId(), api.duplicateEffectCount(), api.duplicateKeysSeen(),
-                DeadLetterFiles.read(tmp.resolve("dlq")), PartitionReport.of(acc.value()), speculative.get());
+                DeadLetterFiles.read(tmp.resolve("dlq")), DeadLetterReader.files(tmp.resolve("dlq")).readAll(),
+                PartitionReport.of(acc.value()), speculative.get());
         }
     }
 
-    record Result(Map<String, Integer> effects, long duplicateEffects, long replays, List<PartitionDeadLetter> dead,
+    record Result(Map<String, Integer> effects, long duplicateEffects, long replays, List<DeadLetter> dead, List<DeadLetter> published,
                   PartitionReport report, int speculativeTasks) {
 
         void assertExactlyOnce() {
             assertThat(effects).hasSize(N - POISON.size());
             assertThat(effects).allSatisfy((id, n) -> assertThat(n).as("effects of " + id).isEqualTo(1));
             assertThat(duplicateEffects).isZero();
-            assertThat(dead).extracting(PartitionDeadLetter::key)
-                .containsExactlyInAnyOrder("rk:" + dead.get(0).runId() + ":rec-13", "rk:" + dead.get(0).runId() + ":rec-222");
+            String run = dead.get(0).source().run();
+            assertThat(dead).extracting(DeadLetter::key).containsExactlyInAnyOrder("rk:" + run + ":rec-13", "rk:" + run + ":rec-222");
+            assertThat(dead).allSatisfy(d -> {
+                assertThat(d.verifyChecksum()).isTrue();
+                assertThat(d.source().partition()).isNotNull();
+                assertThat(d.source().offset()).isNotNull();
+            });
             assertThat(effects.size() + dead.size()).as("delivered + dead-lettered = input").isEqualTo(N);
         }
     }
@@ -203,6 +211,10 @@ class ExactlyOnceClusterTest {
         assertThat(r.replays()).as("records sent before the kill were sent again").isGreaterThanOrEqualTo(59);
         // the killed attempt left no line (its JVM died in the middle); a later attempt finished partition 0
         assertThat(r.report().lines()).noneSatisfy(m -> assertThat(m.partition() == 0 && m.attempt() == 0).isTrue());
+        // the killed attempt had dead-lettered rec-13 before it died: never published, only the retry's letter is
+        assertThat(r.published()).hasSize(POISON.size());
+        assertThat(r.published()).filteredOn(d -> d.key().endsWith(":rec-13")).singleElement()
+            .satisfies(d -> assertThat(d.source().attempt()).isGreaterThanOrEqualTo(1));
         assertThat(r.report().lines()).anySatisfy(m -> {
             assertThat(m.partition()).isEqualTo(0);
             assertThat(m.attempt()).isGreaterThanOrEqualTo(1);

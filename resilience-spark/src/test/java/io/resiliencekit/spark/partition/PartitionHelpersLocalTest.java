@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.deadletter.DeadLetter;
+import io.resiliencekit.deadletter.DeadLetterReader;
+import io.resiliencekit.deadletter.SourcePosition;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.testkit.Fault;
@@ -140,15 +143,27 @@ class PartitionHelpersLocalTest {
         assertThat(poison).hasSize(9);
         assertThat(out).hasSize(91);
         assertThat(out).allSatisfy(s -> assertThat(s).matches("r-\\d+@[0-3]/orders-job"));
-        List<PartitionDeadLetter> dead = DeadLetterFiles.read(tmp.resolve("dlq"));
-        assertThat(dead).extracting(PartitionDeadLetter::payload).containsExactlyInAnyOrderElementsOf(poison);
+        List<DeadLetter> dead = DeadLetterFiles.read(tmp.resolve("dlq"));
+        assertThat(dead).extracting(DeadLetter::payload).containsExactlyInAnyOrderElementsOf(poison);
+        // the helpers write core dead letters: DeadLetterReader reads them as they are, checksums verified
+        assertThat(DeadLetterReader.files(tmp.resolve("dlq")).readAll()).containsExactlyInAnyOrderElementsOf(dead);
         assertThat(dead).allSatisfy(d -> {
-            assertThat(d.key()).startsWith("rk:run-1:p" + d.partition() + ":");
-            assertThat(d.failureKind()).isEqualTo("PERMANENT");
+            assertThat(d.verifyChecksum()).isTrue();
+            SourcePosition at = d.source();
+            assertThat(at.run()).isEqualTo("run-1");
+            assertThat(at.stage()).isNotNull().isGreaterThanOrEqualTo(0);
+            assertThat(at.partition()).isBetween(0, 3);
+            assertThat(at.attempt()).isZero();
+            assertThat(at.offset()).isBetween(0L, 99L);     // position within the partition
+            assertThat(d.key()).startsWith("rk:run-1:p" + at.partition() + ":");
+            assertThat(d.classification()).isEqualTo("PERMANENT");
+            assertThat(d.errorClass()).isEqualTo(io.resiliencekit.classify.PermanentFailureException.class.getName());
+            assertThat(d.message()).isEqualTo("bad record " + d.payload());
+            assertThat(d.stackTrace()).contains("PermanentFailureException", "\tat ");
             assertThat(d.attempts()).isEqualTo(1);          // permanent: not retried
-            assertThat(d.offset()).isGreaterThanOrEqualTo(0);
-            assertThat(d.runId()).isEqualTo("run-1");
+            assertThat(d.firstFailureEpochMillis()).isPositive().isEqualTo(d.lastFailureEpochMillis());
         });
+        assertThat(dead).extracting(d -> d.source().partition() + "@" + d.source().offset()).doesNotHaveDuplicates();
         PartitionReport report = PartitionReport.of(acc.value());
         assertThat(report.attempts()).isEqualTo(4);
         assertThat(report.totals().rowsIn()).isEqualTo(100);

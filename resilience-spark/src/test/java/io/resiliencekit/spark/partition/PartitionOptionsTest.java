@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.config.ConfigException;
+import io.resiliencekit.deadletter.DeadLetter;
+import io.resiliencekit.deadletter.DeadLetterReader;
+import io.resiliencekit.deadletter.JsonLinesDeadLetterSink;
+import io.resiliencekit.deadletter.SourcePosition;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,13 +84,41 @@ class PartitionOptionsTest {
         assertThat(r.toJson()).contains("\"rowsIn\":640", "\"rowSkew\":4.0", "\"failedAttempts\":1");
     }
 
+    static DeadLetter letter(int attempt, long failedAt) {
+        return DeadLetter.builder().key("rk:r:o-1").payload("{\"id\":\"o-1\",\"password\":\"hunter2\"}")
+            .failure(new io.resiliencekit.classify.PermanentFailureException("HTTP 400 \"bad\"\nline2 token=abc123"),
+                io.resiliencekit.classify.FailureClassifier.defaults(), failedAt)
+            .failedAt(failedAt)
+            .source(SourcePosition.builder().run("r").stage(2).partition(3).attempt(attempt).offset(17L).build()).build();
+    }
+
+    /** Two attempts that both succeeded (twins) and one that failed: one letter per record, checksums verified. */
     @Test
-    void deadLettersRoundTripThroughJsonLines(@TempDir Path dir) throws Exception {
-        PartitionDeadLetter d = new PartitionDeadLetter("rk:r:o-1", "r", "app", 2, 3, 1, 17, "orders", "PERMANENT", 1,
-            "io.resiliencekit.classify.HttpStatusException", "HTTP 400 \"bad\"\nline2", "trace\n\tat x", 1234L, "{\"id\":\"o-1\"}");
-        Files.writeString(dir.resolve("part-00003-s2.jsonl"), d.toJson() + "\n" + d.toJson() + "\n");
-        Files.createDirectories(dir.resolve("_tmp"));
-        Files.writeString(dir.resolve("_tmp").resolve("orphan.jsonl"), d.toJson() + "\n");
-        assertThat(DeadLetterFiles.read(dir)).containsExactly(d);   // de-duplicated, temp files ignored
+    void deadLettersAreCoreRecordsOnePerRecordAcrossAttempts(@TempDir Path dir) throws Exception {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try (JsonLinesDeadLetterSink sink = JsonLinesDeadLetterSink.builder(dir).prefix("part")
+                .writerId("00003-s2-t" + attempt).maxRecordsPerFile(Integer.MAX_VALUE).build()) {
+                sink.write(letter(attempt, 1000L + attempt));
+                if (attempt == 2) {
+                    assertThat(sink.abort()).isEqualTo(1);   // the failed attempt: never visible
+                }
+            }
+        }
+        assertThat(DeadLetterReader.files(dir).readAll()).hasSize(2);   // both twins' files
+        List<DeadLetter> dead = DeadLetterFiles.read(dir);
+        assertThat(dead).hasSize(1);
+        DeadLetter d = dead.get(0);
+        assertThat(d.verifyChecksum()).isTrue();
+        assertThat(d.source().attempt()).isEqualTo(1);                   // the one that failed last
+        assertThat(d.source()).isEqualTo(SourcePosition.builder().run("r").stage(2).partition(3).attempt(1).offset(17L).build());
+        assertThat(d.classification()).isEqualTo("PERMANENT");
+        assertThat(d.message()).contains("HTTP 400").doesNotContain("abc123");   // redacted by default
+        assertThat((String) d.payload()).contains("o-1").doesNotContain("hunter2");
+        assertThat(DeadLetterFiles.read(dir.resolve("missing"))).isEmpty();
+
+        // a tampered file is reported, never silently read
+        Path f = Files.list(dir).filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().findFirst().orElseThrow();
+        Files.writeString(f, Files.readString(f).replace("\"offset\":17", "\"offset\":18"));
+        assertThatThrownBy(() -> DeadLetterFiles.read(dir)).hasMessageContaining("checksum mismatch");
     }
 }

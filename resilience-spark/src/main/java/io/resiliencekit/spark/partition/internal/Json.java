@@ -1,6 +1,6 @@
 package io.resiliencekit.spark.partition.internal;
 
-/** Minimal JSON writing for metrics lines and dead letters; avoids a JSON library dependency. */
+/** Minimal JSON writing for metrics lines and reports (dead letters use core's format); avoids a JSON library dependency. */
 public final class Json {
 
     private Json() {

@@ -4,13 +4,11 @@ import io.resiliencekit.CallContext;
 import io.resiliencekit.CallFailedException;
 import io.resiliencekit.CircuitOpenException;
 import io.resiliencekit.RateLimitedException;
-import io.resiliencekit.ResilienceException;
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.spark.partition.BatchFunction;
 import io.resiliencekit.spark.partition.ContentFunction;
 import io.resiliencekit.spark.partition.KeyFunction;
-import io.resiliencekit.spark.partition.PartitionDeadLetter;
 import io.resiliencekit.spark.partition.PartitionFailedException;
 import io.resiliencekit.spark.partition.PartitionInfo;
 import io.resiliencekit.spark.partition.PartitionMetrics;
@@ -19,9 +17,14 @@ import io.resiliencekit.spark.partition.PartitionOptions;
 import io.resiliencekit.spark.partition.RecordFunction;
 import io.resiliencekit.spark.partition.ResourceFactory;
 import io.resiliencekit.spark.partition.ResourceFunction;
-import java.io.PrintWriter;
+import io.resiliencekit.classify.FailureClassifier;
+import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.deadletter.DeadLetter;
+import io.resiliencekit.deadletter.JsonLinesDeadLetterSink;
+import io.resiliencekit.deadletter.Redactor;
+import io.resiliencekit.deadletter.SourcePosition;
 import java.io.Serializable;
-import java.io.StringWriter;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -52,12 +55,13 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
     private final BatchFunction<C, T, R> perBatch;
     private final KeyFunction<T> keyFn;
     private final ContentFunction<T> contentFn;
-    private final RecordFunction<T, String> payloadFn;
+    private final RecordFunction<T, ?> payloadFn;
+    private final Redactor redactor;
     private final PartitionMetricsAccumulator accumulator;
 
     public PartitionRunner(ResiliencePolicyConfig spec, PartitionOptions options, ResourceFactory<C> resources,
                            ResourceFunction<C, T, R> perRecord, BatchFunction<C, T, R> perBatch, KeyFunction<T> keyFn,
-                           ContentFunction<T> contentFn, RecordFunction<T, String> payloadFn,
+                           ContentFunction<T> contentFn, RecordFunction<T, ?> payloadFn, Redactor redactor,
                            PartitionMetricsAccumulator accumulator) {
         this.spec = spec;
         this.options = options;
@@ -67,6 +71,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         this.keyFn = keyFn;
         this.contentFn = contentFn;
         this.payloadFn = payloadFn;
+        this.redactor = redactor == null ? Redactor.defaults() : redactor;
         this.accumulator = accumulator;
     }
 
@@ -106,7 +111,8 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private PartitionInfo info;
         private RecordKeys keys;
         private C resource;
-        private DeadLetterWriter deadLetters;
+        // This attempt's letters: one unpublished file, published on success, discarded otherwise.
+        private JsonLinesDeadLetterSink deadLetters;
         private long startNanos;
         private boolean started;
         private boolean finished;
@@ -350,14 +356,18 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 throw new PartitionFailedException(info, offset, key, e);
             }
             if (deadLetters == null) {
-                deadLetters = new DeadLetterWriter(options.deadLetterPath(), info);
+                // one writer per task attempt (unique file names, so twins never clobber each other);
+                // no file is published before the attempt succeeds, whatever its size
+                deadLetters = JsonLinesDeadLetterSink.builder(Path.of(options.deadLetterPath())).prefix("part")
+                    .writerId(String.format("%05d-s%d-t%d", info.partition(), info.stageId(), info.taskAttemptId()))
+                    .redactor(redactor).maxRecordsPerFile(Integer.MAX_VALUE).build();
             }
             deadLetters.write(deadLetter(record, offset, key, e));
             counters.deadLettered++;
         }
 
-        private PartitionDeadLetter deadLetter(T record, long offset, String key, Exception e) {
-            String payload = null;
+        private DeadLetter deadLetter(T record, long offset, String key, Exception e) {
+            Object payload = null;
             if (payloadFn != null) {
                 try {
                     payload = payloadFn.apply(record);
@@ -365,15 +375,33 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     payload = "<payload function failed: " + pe.getClass().getName() + ">";
                 }
             }
-            String kind = e instanceof CallFailedException cf ? String.valueOf(cf.failureKind())
-                : e instanceof CircuitOpenException ? "BREAKER_OPEN"
-                : e instanceof RateLimitedException ? "RATE_LIMITED" : "PERMANENT";
-            int attempts = e instanceof ResilienceException re ? re.attempts() : 1;
-            Throwable root = e instanceof ResilienceException && e.getCause() != null ? e.getCause() : e;
-            String msg = String.valueOf(e.getMessage());
-            return new PartitionDeadLetter(key, info.runId(), info.appId(), info.stageId(), info.partition(),
-                info.attempt(), offset, spec.name(), kind, attempts, root.getClass().getName(),
-                msg.length() > 1000 ? msg.substring(0, 1000) : msg, trimmedStack(root), System.currentTimeMillis(), payload);
+            long now = System.currentTimeMillis();
+            DeadLetter.Builder b = DeadLetter.builder().key(key).payload(payload).failedAt(now)
+                .source(SourcePosition.builder().run(info.runId()).stage(info.stageId()).partition(info.partition())
+                    .attempt(info.attempt()).offset(offset).build());
+            // the policy classified call failures (CallFailedException); a breaker that stayed open
+            // past breakerMaxWait or a limiter timeout is not the record's fault: retry it later
+            if (e instanceof CircuitOpenException) {
+                b.classification(FailureKind.TRANSIENT);
+            } else if (e instanceof RateLimitedException) {
+                b.classification(FailureKind.THROTTLED);
+            }
+            try {
+                return b.failure(e, FailureClassifier.defaults(), now).build();
+            } catch (IllegalArgumentException notJson) {
+                // a payload that is not a JSON-like tree must not lose the dead letter
+                return b.payload("<payload not storable: " + notJson.getMessage() + ">").build();
+            }
+        }
+
+        private void abortDeadLetters() {
+            try {
+                deadLetters.abort();
+                deadLetters.close();
+            } catch (RuntimeException ex) {
+                // best effort: a leftover hidden temporary file is never read
+                LOG.warn("discarding the dead letters of partition {} attempt {} failed", info.partition(), info.attempt(), ex);
+            }
         }
 
         private void finish(String status, Throwable error) {
@@ -393,14 +421,14 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             if (deadLetters != null) {
                 if ("ok".equals(status)) {
                     try {
-                        deadLetters.commit();
+                        deadLetters.close();   // publishes the attempt's one file atomically
                     } catch (Exception e) {
                         problem = e;
                         status = "failed";
-                        deadLetters.abort();
+                        abortDeadLetters();
                     }
                 } else {
-                    deadLetters.abort();
+                    abortDeadLetters();       // the retry processes these records again
                 }
             }
             PartitionMetrics line = counters.toMetrics(spec.name(), info, status,
@@ -424,16 +452,5 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 throw new IllegalStateException("cannot publish dead letters of partition " + info.partition(), ex);
             }
         }
-    }
-
-    private static String trimmedStack(Throwable t) {
-        StackTraceElement[] st = t.getStackTrace();
-        StringWriter sw = new StringWriter();
-        PrintWriter pw = new PrintWriter(sw);
-        pw.print(t.getClass().getName());
-        for (int i = 0; i < Math.min(8, st.length); i++) {
-            pw.print("\n\tat " + st[i]);
-        }
-        return sw.toString();
     }
 }
