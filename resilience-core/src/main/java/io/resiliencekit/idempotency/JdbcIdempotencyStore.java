@@ -1,7 +1,7 @@
 package io.resiliencekit.idempotency;
 
 import io.resiliencekit.idempotency.internal.ConnectionPool;
-import io.resiliencekit.idempotency.internal.DriverManagerDataSource;
+import io.resiliencekit.internal.DriverManagerDataSource;
 import io.resiliencekit.idempotency.internal.SqlDialect;
 import io.resiliencekit.time.Ticker;
 import java.sql.Connection;

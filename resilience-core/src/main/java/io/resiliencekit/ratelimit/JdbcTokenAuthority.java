@@ -1,7 +1,7 @@
 package io.resiliencekit.ratelimit;
 
 import io.resiliencekit.ratelimit.internal.BucketLedger;
-import io.resiliencekit.ratelimit.internal.SimpleDataSource;
+import io.resiliencekit.internal.DriverManagerDataSource;
 import io.resiliencekit.ratelimit.spi.LeaseRequest;
 import io.resiliencekit.ratelimit.spi.LeaseResponse;
 import io.resiliencekit.ratelimit.spi.TokenAuthority;
@@ -61,7 +61,7 @@ public final class JdbcTokenAuthority implements TokenAuthority {
 
     /** Opens connections with {@link java.sql.DriverManager}; the password never appears in errors or logs. */
     public static JdbcTokenAuthority fromUrl(String url, String user, String password, String table, Ticker ticker) {
-        return new JdbcTokenAuthority(new SimpleDataSource(url, user, password), table, ticker);
+        return new JdbcTokenAuthority(new DriverManagerDataSource(url, user, password), table, ticker);
     }
 
     @Override

@@ -153,7 +153,8 @@ public final class Json {
         }
     }
 
-    private static void string(String s, StringBuilder sb) {
+    /** Appends {@code s} as a quoted, escaped JSON string: the one escaper the project uses. */
+    public static void string(String s, StringBuilder sb) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

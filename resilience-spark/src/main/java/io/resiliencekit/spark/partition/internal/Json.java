@@ -10,24 +10,8 @@ public final class Json {
         if (s == null) {
             return sb.append("null");
         }
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"': sb.append("\\\""); break;
-                case '\\': sb.append("\\\\"); break;
-                case '\n': sb.append("\\n"); break;
-                case '\r': sb.append("\\r"); break;
-                case '\t': sb.append("\\t"); break;
-                default:
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-            }
-        }
-        return sb.append('"');
+        io.resiliencekit.deadletter.internal.Json.string(s, sb);   // core's escaper, shared with dead letters
+        return sb;
     }
 
     public static StringBuilder field(StringBuilder sb, String name, String value) {

@@ -1,4 +1,4 @@
-package io.resiliencekit.idempotency.internal;
+package io.resiliencekit.internal;
 
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -9,7 +9,7 @@ import java.util.Properties;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
-/** A plain {@link DataSource} over {@link DriverManager}; pair it with {@link ConnectionPool}. */
+/** A plain {@link DataSource} over {@link DriverManager}, for stores and authorities built from a JDBC url; pair it with a pool for real use. */
 public final class DriverManagerDataSource implements DataSource {
 
     private final String url;
@@ -78,6 +78,6 @@ public final class DriverManagerDataSource implements DataSource {
 
     @Override
     public String toString() {
-        return "DriverManagerDataSource{" + url + ", user=" + user + '}'; // never the password
+        return "DriverManagerDataSource{" + io.resiliencekit.config.Secrets.scrub(url) + ", user=" + user + "}"; // never the password
     }
 }
