@@ -50,9 +50,10 @@ import org.slf4j.LoggerFactory;
  * breaker permission, rate-limit permit, the action, the outcome recorded in the breaker. A call
  * that succeeds at once takes a fast path that reads no clock (unless sampled for latency or the
  * breaker times calls), allocates nothing and takes no lock. After a failure the call moves to the
- * slow path, where Failsafe's {@link RetryPolicy} decides whether another attempt is allowed
- * (attempts, classification, abort conditions) and this class adds what Failsafe does not have:
- * jitter modes, server hints, the retry budget, and waiting on the injected {@link Ticker}.
+ * slow path: the {@link FailureClassifier} stops permanent failures at once, Failsafe's
+ * {@link RetryPolicy} decides whether another attempt is allowed (attempts, abort conditions), and
+ * this class adds what Failsafe does not have: jitter modes, server hints, the retry budget, and
+ * waiting on the injected {@link Ticker}.
  *
  * <p>Failures surface as {@link ResilienceException}s: {@link CallFailedException} (gave up; the cause
  * is the last failure), {@link CircuitOpenException}, {@link RateLimitedException}. Thread-safe; one
@@ -87,7 +88,7 @@ public final class ResiliencePolicy {
         this.classifier = config.classifier;
         this.checkResults = !classifier.ignoresResults();
         this.retry = config.retry;
-        this.retryDecider = retry == null ? null : failsafeRetryPolicy(retry, classifier);
+        this.retryDecider = retry == null ? null : failsafeRetryPolicy(retry);
         this.budget = retry != null && retry.budgetEnabled()
             ? new RetryBudget(retry.budgetRatio(), retry.budgetReserve(), metrics::calls) : null;
         this.seededRandom = retry == null ? null : retry.seed().map(SplittableRandom::new).orElse(null);
@@ -115,13 +116,13 @@ public final class ResiliencePolicy {
         });
     }
 
-    // Failsafe decides "may we try again": attempts, what is retryable, abort conditions. Delays are
-    // ours (jitter modes and server hints Failsafe lacks), so its own delay stays zero.
-    private static RetryPolicy<Object> failsafeRetryPolicy(RetryConfig retry, FailureClassifier classifier) {
+    // Failsafe decides "may we try again": attempts left, abort conditions. Only outcomes already
+    // classified as retryable failures are recorded into it (see decide), so it handles all of them;
+    // classifying again here would repeat the work and read another clock. Delays are ours (jitter
+    // modes and server hints Failsafe lacks), so its own delay stays zero.
+    private static RetryPolicy<Object> failsafeRetryPolicy(RetryConfig retry) {
         return RetryPolicy.builder()
-            .handleIf((result, failure) -> failure != null
-                ? classifier.classify(failure, System.currentTimeMillis()).isRetryable()
-                : classifier.isFailureResult(result))
+            .handleIf((result, failure) -> true)
             .abortIf((result, failure) -> retry.isAbort(failure))
             .withMaxAttempts(retry.maxAttempts())
             .build();
@@ -360,8 +361,11 @@ public final class ResiliencePolicy {
                     c.retryAfter(), "", failure));
             }
         }
+        if (!c.isRetryable()) {
+            throw giveUp(st, failure, c.kind(), "permanent");
+        }
         if (retry == null) {
-            throw giveUp(st, failure, c.kind(), c.isRetryable() ? "max attempts" : "permanent");
+            throw giveUp(st, failure, c.kind(), "max attempts");
         }
         if (failure != null) {
             st.execution.recordException(failure);
@@ -369,9 +373,7 @@ public final class ResiliencePolicy {
             st.execution.recordResult(failedResult);
         }
         if (st.execution.isComplete()) {
-            String reason = !c.isRetryable() ? "permanent"
-                : retry.isAbort(failure) ? "aborted" : "max attempts";
-            throw giveUp(st, failure, c.kind(), reason);
+            throw giveUp(st, failure, c.kind(), retry.isAbort(failure) ? "aborted" : "max attempts");
         }
         if (budget != null && !budget.tryWithdraw()) {
             metrics.recordBudgetRejection();
