@@ -23,12 +23,15 @@ import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.JsonLinesDeadLetterSink;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.deadletter.SourcePosition;
+import io.resiliencekit.internal.MdcScope;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -36,7 +39,6 @@ import org.apache.spark.util.TaskCompletionListener;
 import org.apache.spark.util.TaskFailureListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * The engine behind every helper form: processes one partition lazily, record by record or batch by
@@ -126,7 +128,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             return perRecord.apply(resource, current);
         };
         private Throwable taskFailure;
-        private final String[] previousMdc = new String[MDC_KEYS.length];
+        private MdcScope mdc;
 
         Run(Iterator<T> input, boolean keepOutputs) {
             this.input = input;
@@ -143,12 +145,13 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             if (options.idempotencyKeys()) {
                 keys = new RecordKeys();
             }
-            String[] mdc = {info.appId(), info.jobId(), String.valueOf(info.stageId()), String.valueOf(info.partition()),
-                String.valueOf(info.attempt())};
+            String[] values = {info.appId(), info.jobId(), String.valueOf(info.stageId()),
+                String.valueOf(info.partition()), String.valueOf(info.attempt())};
+            Map<String, String> attributes = new LinkedHashMap<>();
             for (int i = 0; i < MDC_KEYS.length; i++) {
-                previousMdc[i] = MDC.get(MDC_KEYS[i]);
-                MDC.put(MDC_KEYS[i], mdc[i]);
+                attributes.put(MDC_KEYS[i], values[i]);
             }
+            mdc = MdcScope.push(attributes);   // restores what the task thread had, in finish()
             counters.bind();
             TaskContext tc = TaskContext.get();
             if (tc != null) {
@@ -440,12 +443,8 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 }
             } finally {
                 counters.unbind();
-                for (int i = 0; i < MDC_KEYS.length; i++) {
-                    if (previousMdc[i] == null) {
-                        MDC.remove(MDC_KEYS[i]);
-                    } else {
-                        MDC.put(MDC_KEYS[i], previousMdc[i]);
-                    }
+                if (mdc != null) {
+                    mdc.close();
                 }
             }
             if (problem != error && problem instanceof Exception ex) {
