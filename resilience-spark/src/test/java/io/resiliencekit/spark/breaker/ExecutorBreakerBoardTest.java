@@ -3,10 +3,8 @@ package io.resiliencekit.spark.breaker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.Serializable;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 
 import com.codahale.metrics.MetricRegistry;
 import org.junit.jupiter.api.Test;
@@ -14,10 +12,9 @@ import org.junit.jupiter.api.Test;
 import io.resiliencekit.breaker.CircuitBreaker;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.spark.ClusterCoordinator;
 import io.resiliencekit.spark.DriverServices;
 import io.resiliencekit.spark.PluginOptions;
-import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.spark.testing.InProcessCoordinator;
 import io.resiliencekit.time.ManualTicker;
 
 /** Two "JVMs" (board clients) sharing one driver board, on virtual time and without Spark. */
@@ -31,7 +28,7 @@ class ExecutorBreakerBoardTest {
             .openDuration(Duration.ofSeconds(1)).permittedCallsInHalfOpen(2).build();
 
     ExecutorBreakerBoard client(String id) {
-        return new ExecutorBreakerBoard(new Direct(id), PluginOptions.fromOptions(Map.of()), true);
+        return new ExecutorBreakerBoard(new InProcessCoordinator(services, id), PluginOptions.fromOptions(Map.of()), true);
     }
 
     CircuitBreaker breaker(ExecutorBreakerBoard c) {
@@ -98,39 +95,5 @@ class ExecutorBreakerBoardTest {
         assertThat(a.tryAcquirePermission()).isFalse();
         assertThat(a.remainingOpenTime()).isGreaterThan(Duration.ofMillis(900));
         assertThat(board.snapshot("api").version()).isGreaterThanOrEqualTo(2);
-    }
-
-    /** Dispatches straight into the driver services, as executor {@code id}. */
-    final class Direct implements ClusterCoordinator {
-        final String id;
-
-        Direct(String id) {
-            this.id = id;
-        }
-
-        @Override
-        public String executorId() {
-            return id;
-        }
-
-        @Override
-        public boolean isDriverLocal() {
-            return false;
-        }
-
-        @Override
-        public <Q extends Serializable, R extends Serializable> R ask(ServiceKey<Q, R> key, Q request) {
-            return key.responseType().cast(services.dispatch(id, key.name(), request));
-        }
-
-        @Override
-        public <Q extends Serializable, R extends Serializable> CompletableFuture<R> askAsync(ServiceKey<Q, R> key, Q request) {
-            return CompletableFuture.completedFuture(ask(key, request));
-        }
-
-        @Override
-        public <Q extends Serializable> void send(ServiceKey<Q, ?> key, Q request) {
-            ask(key, request);
-        }
     }
 }

@@ -2,21 +2,19 @@ package io.resiliencekit.spark.idempotency;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 
 import com.codahale.metrics.MetricRegistry;
 import org.junit.jupiter.api.Test;
 
 import io.resiliencekit.idempotency.ClaimResult.Status;
 import io.resiliencekit.spark.ClusterCoordinator;
+import io.resiliencekit.spark.testing.InProcessCoordinator;
 import io.resiliencekit.spark.DriverServices;
 import io.resiliencekit.spark.PluginOptions;
-import io.resiliencekit.spark.ServiceKey;
 import io.resiliencekit.time.ManualTicker;
 
 /** Two executors' ledger stores over one driver ledger (direct dispatch, virtual time). */
@@ -28,32 +26,7 @@ class ClusterLedgerStoreTest {
             PluginOptions.fromOptions(Map.of(PluginOptions.LEDGER_TTL, "1h")), ticker);
 
     ClusterLedgerStore store(String executor) {
-        ClusterCoordinator c = new ClusterCoordinator() {
-            @Override
-            public String executorId() {
-                return executor;
-            }
-
-            @Override
-            public boolean isDriverLocal() {
-                return false;
-            }
-
-            @Override
-            public <Q extends Serializable, R extends Serializable> R ask(ServiceKey<Q, R> key, Q request) {
-                return key.responseType().cast(services.dispatch(executor, key.name(), request));
-            }
-
-            @Override
-            public <Q extends Serializable, R extends Serializable> CompletableFuture<R> askAsync(ServiceKey<Q, R> key, Q request) {
-                return CompletableFuture.completedFuture(ask(key, request));
-            }
-
-            @Override
-            public <Q extends Serializable> void send(ServiceKey<Q, ?> key, Q request) {
-                ask(key, request);
-            }
-        };
+        ClusterCoordinator c = new InProcessCoordinator(services, executor);
         return new ClusterLedgerStore(ticker, () -> Optional.of(c));
     }
 

@@ -3,9 +3,7 @@ package io.resiliencekit.spark.ratelimit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.Serializable;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 
 import com.codahale.metrics.MetricRegistry;
 import org.junit.jupiter.api.Test;
@@ -13,11 +11,9 @@ import org.junit.jupiter.api.Test;
 import io.resiliencekit.ratelimit.spi.LeaseRequest;
 import io.resiliencekit.ratelimit.spi.LeaseResponse;
 import io.resiliencekit.ratelimit.spi.TokenAuthorityException;
-import io.resiliencekit.spark.ClusterCoordinationException;
-import io.resiliencekit.spark.ClusterCoordinator;
+import io.resiliencekit.spark.testing.InProcessCoordinator;
 import io.resiliencekit.spark.DriverServices;
 import io.resiliencekit.spark.PluginOptions;
-import io.resiliencekit.spark.ServiceKey;
 import io.resiliencekit.time.ManualTicker;
 
 /** The lease transport: executor proxy -> plugin service -> in-process authority on the driver. */
@@ -32,35 +28,7 @@ class SparkTokenAuthorityTest {
     boolean down;
 
     SparkTokenAuthority executor(String id) {
-        return new SparkTokenAuthority(new ClusterCoordinator() {
-            @Override
-            public String executorId() {
-                return id;
-            }
-
-            @Override
-            public boolean isDriverLocal() {
-                return false;
-            }
-
-            @Override
-            public <Q extends Serializable, R extends Serializable> R ask(ServiceKey<Q, R> key, Q request) {
-                if (down) {
-                    throw new ClusterCoordinationException(key.name(), "RPC to the driver failed (test)", null);
-                }
-                return key.responseType().cast(services.dispatch(id, key.name(), request));
-            }
-
-            @Override
-            public <Q extends Serializable, R extends Serializable> CompletableFuture<R> askAsync(ServiceKey<Q, R> key, Q request) {
-                return CompletableFuture.completedFuture(ask(key, request));
-            }
-
-            @Override
-            public <Q extends Serializable> void send(ServiceKey<Q, ?> key, Q request) {
-                ask(key, request);
-            }
-        });
+        return new SparkTokenAuthority(new InProcessCoordinator(services, id, () -> down));
     }
 
     static LeaseRequest want(String bucket, String client, double rate, long burst, long wanted) {
