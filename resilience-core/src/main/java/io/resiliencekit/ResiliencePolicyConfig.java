@@ -94,8 +94,7 @@ public final class ResiliencePolicyConfig implements Serializable {
         }
         ResiliencePolicyBuilder b = ResiliencePolicy.builder(name);
         b.retry(RetryConfig.fromOptions(o, "retry."));
-        boolean anyBreakerKey = o.asMap().keySet().stream().anyMatch(k -> k.startsWith("breaker.") && !k.equals("breaker.enabled"));
-        if (o.booleanValue("breaker.enabled", anyBreakerKey)) {
+        if (o.booleanValue("breaker.enabled", o.hasAnyUnder("breaker.", "breaker.enabled"))) {
             boolean named = o.has("breaker.name");
             CircuitBreakerConfig breaker = CircuitBreakerConfig.fromOptions(o, "breaker.");
             // a breaker is named after its policy unless told otherwise
@@ -103,8 +102,7 @@ public final class ResiliencePolicyConfig implements Serializable {
         }
         b.rateLimitMaxWait(o.duration("rateLimit.maxWait", DEFAULT_RATE_LIMIT_WAIT, Duration.ZERO, Duration.ofDays(1)));
         b.latencySampling(o.intValue("metrics.latencySampling", DEFAULT_LATENCY_SAMPLING, 0, 1 << 20));
-        boolean anyRateKey = o.asMap().keySet().stream()
-            .anyMatch(k -> k.startsWith("rateLimit.") && !k.equals("rateLimit.maxWait"));
+        boolean anyRateKey = o.hasAnyUnder("rateLimit.", "rateLimit.maxWait");
         for (String prefix : anyRateKey ? new String[] {"retry.", "breaker.", "metrics."}
                                         : new String[] {"retry.", "breaker.", "rateLimit.", "metrics."}) {
             o.rejectUnknown(prefix);
@@ -127,7 +125,7 @@ public final class ResiliencePolicyConfig implements Serializable {
                 // problems are in o
             }
         }
-        if (o.asMap().keySet().stream().anyMatch(k -> k.startsWith("idempotency."))) {
+        if (o.hasAnyUnder("idempotency.")) {
             try {
                 b.idempotency(IdempotencyOptions.fromOptions(o, "idempotency."));
             } catch (ConfigException recorded) {

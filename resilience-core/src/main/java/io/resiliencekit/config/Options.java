@@ -50,6 +50,16 @@ public final class Options {
         return Collections.unmodifiableMap(values);
     }
 
+    /** True if any option starts with {@code prefix}, other than those listed in {@code except}. */
+    public boolean hasAnyUnder(String prefix, String... except) {
+        for (String key : values.keySet()) {
+            if (key.startsWith(prefix) && !List.of(except).contains(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public boolean has(String key) {
         read.add(key);
         String v = values.get(key);
@@ -87,21 +97,7 @@ public final class Options {
     }
 
     public int intValue(String key, int defaultValue, int min, int max) {
-        Optional<String> raw = string(key);
-        if (raw.isEmpty()) {
-            return defaultValue;
-        }
-        try {
-            long v = Long.parseLong(raw.get());
-            if (v < min || v > max) {
-                problem(key, "must be between " + min + " and " + max + ", was " + quote(key, raw.get()));
-                return defaultValue;
-            }
-            return (int) v;
-        } catch (NumberFormatException e) {
-            problem(key, "must be a whole number, was " + quote(key, raw.get()));
-            return defaultValue;
-        }
+        return (int) longValue(key, defaultValue, min, max);
     }
 
     public long longValue(String key, long defaultValue, long min, long max) {
