@@ -2,10 +2,6 @@ package io.resiliencekit.spark.breaker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -29,11 +25,11 @@ import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.classify.HttpStatusException;
 import io.resiliencekit.spark.PluginOptions;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.testkit.DownMode;
+import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;
 
 /**
@@ -107,7 +103,8 @@ class ClusterBreakerDistributedTest {
     /** Runs the job, takes the simulator down after 100 requests for 5 s from the verdict, brings it back. */
     private Outage outage(ResiliencePolicyConfig config, boolean shared, java.util.function.LongSupplier verdict) throws Exception {
         try (FlakyApiServer server = FlakyApiServer.builder().downMode(DownMode.SERVICE_UNAVAILABLE).start()) {
-            String uri = server.recordsUri().toString();
+            HttpJsonClient api = HttpJsonClient.builder().baseUri(server.baseUri())
+                    .connectTimeout(Duration.ofSeconds(5)).requestTimeout(Duration.ofSeconds(5)).build();
             List<long[]> samples = new CopyOnWriteArrayList<>(); // {epochMillis, receivedCount}
             Thread sampler = new Thread(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
@@ -125,13 +122,12 @@ class ClusterBreakerDistributedTest {
             List<Integer> ids = IntStream.range(0, RECORDS).boxed().collect(Collectors.toList());
             JavaFutureAction<List<String>> job = SPARK.jsc().parallelize(ids, 4).mapPartitions((Iterator<Integer> it) -> {
                 ResiliencePolicy policy = shared ? ResilienceCluster.policy(config) : PolicyRegistry.shared().policy(config);
-                HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
                 List<String> out = new ArrayList<>();
                 while (it.hasNext()) {
                     int id = it.next();
                     while (true) {
                         try {
-                            policy.call(() -> post(http, uri, id));
+                            policy.call(() -> api.post("/records", "{\"id\":\"r-" + id + "\"}"));
                             out.add(SparkEnv.get().executorId());
                             break;
                         } catch (CircuitOpenException | CallFailedException e) {
@@ -176,19 +172,6 @@ class ClusterBreakerDistributedTest {
         long receivedAfterUp;
         long accepted;
         Set<String> executors;
-    }
-
-    private static int post(HttpClient http, String uri, int id) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(uri))
-                .timeout(Duration.ofSeconds(5))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"r-" + id + "\"}"))
-                .build();
-        HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
-        if (resp.statusCode() != 200) {
-            throw new HttpStatusException(resp.statusCode(), resp.headers().firstValue("Retry-After").orElse(null), "POST /records");
-        }
-        return resp.statusCode();
     }
 
     /** Sample time of the last increase of the received count in (from, to); -1 if none. */

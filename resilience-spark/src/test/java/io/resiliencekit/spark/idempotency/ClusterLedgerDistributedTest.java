@@ -2,10 +2,6 @@ package io.resiliencekit.spark.idempotency;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -24,11 +20,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.resiliencekit.CallContext;
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
-import io.resiliencekit.classify.HttpStatusException;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.ServiceKey;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
+import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;
 
 /**
@@ -100,11 +96,11 @@ class ClusterLedgerDistributedTest {
     private long[] run(String policyName, IdempotencyConfig idem, String runId) throws Exception {
         ResiliencePolicyConfig config = ResiliencePolicy.builder(policyName).idempotency(idem).config();
         try (FlakyApiServer server = FlakyApiServer.builder().start()) {
-            String uri = server.recordsUri().toString();
+            HttpJsonClient api = HttpJsonClient.builder().baseUri(server.baseUri())
+                    .connectTimeout(Duration.ofSeconds(5)).requestTimeout(Duration.ofSeconds(5)).build();
             List<Integer> ids = IntStream.range(0, RECORDS).boxed().collect(Collectors.toList());
             List<String> out = SPARK.jsc().parallelize(ids, PARTITIONS).mapPartitions((Iterator<Integer> it) -> {
                 ResiliencePolicy policy = ResilienceCluster.policy(config);
-                HttpClient http = HttpClient.newHttpClient();
                 TaskContext tc = TaskContext.get();
                 ResilienceCluster.coordinator().orElseThrow().ask(ATTEMPTS, tc.partitionId() + "/" + tc.attemptNumber());
                 List<String> rows = new ArrayList<>();
@@ -113,7 +109,7 @@ class ClusterLedgerDistributedTest {
                     int id = it.next();
                     // key from the run and the record, never from the attempt
                     String key = runId + ":r-" + id;
-                    rows.add(policy.call(CallContext.ofKey(key), () -> post(http, uri, id, key)));
+                    rows.add(policy.call(CallContext.ofKey(key), () -> api.post("/records", "{\"id\":\"r-" + id + "\"}", key)));
                     done++;
                     if (tc.attemptNumber() == 0 && done == (RECORDS / PARTITIONS) / 2) {
                         throw new IllegalStateException("simulated task failure mid-partition " + tc.partitionId());
@@ -134,18 +130,5 @@ class ClusterLedgerDistributedTest {
             }
         }
         return null;
-    }
-
-    private static String post(HttpClient http, String uri, int id, String key) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(uri))
-                .timeout(Duration.ofSeconds(5))
-                .header(FlakyApiServer.IDEMPOTENCY_KEY_HEADER, key)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"r-" + id + "\"}"))
-                .build();
-        HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
-        if (resp.statusCode() != 200) {
-            throw new HttpStatusException(resp.statusCode(), null, "POST /records");
-        }
-        return resp.body();
     }
 }

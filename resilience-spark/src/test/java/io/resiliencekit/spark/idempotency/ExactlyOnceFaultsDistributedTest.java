@@ -2,10 +2,6 @@ package io.resiliencekit.spark.idempotency;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -29,12 +25,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.resiliencekit.CallContext;
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
-import io.resiliencekit.classify.HttpStatusException;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.InProgressMode;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.ServiceKey;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
+import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;
 
 /**
@@ -90,13 +86,14 @@ class ExactlyOnceFaultsDistributedTest {
         ResiliencePolicyConfig config = ResiliencePolicy.builder("spec-api").idempotency(ledger(Duration.ofSeconds(20))).config();
         int n = 40;
         try (FlakyApiServer server = FlakyApiServer.builder().start()) {
-            String uri = server.recordsUri().toString();
+            HttpJsonClient api = HttpJsonClient.builder().baseUri(server.baseUri())
+                    .connectTimeout(Duration.ofSeconds(5)).requestTimeout(Duration.ofSeconds(5)).build();
             List<Integer> partition = IntStream.range(0, n).boxed().collect(Collectors.toList());
             DriverLedger ledger = DriverLedger.driverLedger().orElseThrow();
             long hitsBefore = ledger.hits();
-            var slow = copy(partition, config, uri, "slow", 100).collectAsync();
+            var slow = copy(partition, config, api, "slow", 100).collectAsync();
             Thread.sleep(300);
-            var twin = copy(partition, config, uri, "twin", 0).collectAsync();
+            var twin = copy(partition, config, api, "twin", 0).collectAsync();
             List<String> slowOut = slow.get();
             List<String> twinOut = twin.get();
 
@@ -116,11 +113,10 @@ class ExactlyOnceFaultsDistributedTest {
     }
 
     private static org.apache.spark.api.java.JavaRDD<String> copy(List<Integer> partition, ResiliencePolicyConfig config,
-                                                                   String uri, String name, long millisPerCall) {
+                                                                   HttpJsonClient api, String name, long millisPerCall) {
         return SPARK.jsc().parallelize(partition, 1).mapPartitions((Iterator<Integer> it) -> {
             ResilienceCluster.coordinator().orElseThrow().ask(ATTEMPTS, "copy " + name + "@" + SparkEnv.get().executorId());
             ResiliencePolicy policy = ResilienceCluster.policy(config);
-            HttpClient http = HttpClient.newHttpClient();
             List<String> rows = new ArrayList<>();
             while (it.hasNext()) {
                 int id = it.next();
@@ -129,7 +125,7 @@ class ExactlyOnceFaultsDistributedTest {
                     if (millisPerCall > 0) {
                         Thread.sleep(millisPerCall); // the straggler: a slow API call per record
                     }
-                    return post(http, uri, id, key);
+                    return api.post("/records", "{\"id\":\"r-" + id + "\"}", key);
                 }));
             }
             return rows.iterator();
@@ -142,13 +138,13 @@ class ExactlyOnceFaultsDistributedTest {
         // short hold: the dead executor's claim must lapse so the retry can take the key over
         ResiliencePolicyConfig config = ResiliencePolicy.builder("kill-api").idempotency(ledger(Duration.ofSeconds(3))).config();
         try (FlakyApiServer server = FlakyApiServer.builder().start()) {
-            String uri = server.recordsUri().toString();
+            HttpJsonClient api = HttpJsonClient.builder().baseUri(server.baseUri())
+                    .connectTimeout(Duration.ofSeconds(5)).requestTimeout(Duration.ofSeconds(5)).build();
             List<String> out = SPARK.jsc().parallelize(ids(), PARTITIONS).mapPartitions((Iterator<Integer> it) -> {
                 TaskContext tc = TaskContext.get();
                 ResilienceCluster.coordinator().orElseThrow().ask(ATTEMPTS,
                         "kill " + tc.partitionId() + "/" + tc.attemptNumber() + " " + SparkEnv.get().executorId());
                 ResiliencePolicy policy = ResilienceCluster.policy(config);
-                HttpClient http = HttpClient.newHttpClient();
                 List<String> rows = new ArrayList<>();
                 int done = 0;
                 while (it.hasNext()) {
@@ -156,7 +152,7 @@ class ExactlyOnceFaultsDistributedTest {
                     String key = "kill-run:r-" + id;
                     boolean killHere = tc.partitionId() == 1 && done == 10;
                     rows.add(policy.call(CallContext.ofKey(key), () -> {
-                        String body = post(http, uri, id, key);
+                        String body = api.post("/records", "{\"id\":\"r-" + id + "\"}", key);
                         // the API applied the effect, the ledger has not heard back: the worst moment to die
                         if (killHere && ResilienceCluster.coordinator().orElseThrow().ask(KILL_ONCE, "now")) {
                             Runtime.getRuntime().halt(137);
@@ -195,18 +191,5 @@ class ExactlyOnceFaultsDistributedTest {
             }
         }
         return s;
-    }
-
-    private static String post(HttpClient http, String uri, int id, String key) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(uri))
-                .timeout(Duration.ofSeconds(5))
-                .header(FlakyApiServer.IDEMPOTENCY_KEY_HEADER, key)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"r-" + id + "\"}"))
-                .build();
-        HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
-        if (resp.statusCode() != 200) {
-            throw new HttpStatusException(resp.statusCode(), null, "POST /records");
-        }
-        return resp.body();
     }
 }

@@ -2,10 +2,6 @@ package io.resiliencekit.spark.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -22,11 +18,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.resiliencekit.PolicyRegistry;
 import io.resiliencekit.ResiliencePolicy;
 import io.resiliencekit.ResiliencePolicyConfig;
-import io.resiliencekit.classify.HttpStatusException;
 import io.resiliencekit.ratelimit.RateLimiterFactory;
 import io.resiliencekit.ratelimit.TokenBucket;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
+import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;
 
 /**
@@ -88,31 +84,22 @@ class ClusterRateLimitDistributedTest {
     }
 
     private Run run(FlakyApiServer server, ResiliencePolicyConfig config, boolean shared, int n) {
-        String uri = server.recordsUri().toString();
+        HttpJsonClient api = HttpJsonClient.builder().baseUri(server.baseUri())
+                .connectTimeout(Duration.ofSeconds(5)).requestTimeout(Duration.ofSeconds(5)).build();
         List<Integer> ids = IntStream.range(0, n).boxed().collect(Collectors.toList());
         long start = System.nanoTime();
         List<String> out = SPARK.jsc().parallelize(ids, 4).mapPartitions((Iterator<Integer> it) -> {
             ResiliencePolicy policy = shared ? PolicyRegistry.shared().policy(config) : ResiliencePolicy.create(config);
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             List<String> rows = new ArrayList<>();
             String exec = SparkEnv.get().executorId();
             while (it.hasNext()) {
                 int id = it.next();
                 long[] admittedAt = new long[1];
-                int status = policy.call(() -> {
+                policy.call(() -> {
                     admittedAt[0] = System.currentTimeMillis();   // the permit has just been granted
-                    HttpRequest req = HttpRequest.newBuilder(URI.create(uri))
-                            .timeout(Duration.ofSeconds(5))
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"r-" + id + "\"}"))
-                            .build();
-                    HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
-                    if (resp.statusCode() != 200) {
-                        throw new HttpStatusException(resp.statusCode(), null, "POST /records");
-                    }
-                    return resp.statusCode();
+                    return api.post("/records", "{\"id\":\"r-" + id + "\"}");
                 });
-                rows.add(exec + ":" + status + ":" + admittedAt[0]);
+                rows.add(exec + ":" + admittedAt[0]);
             }
             return rows.iterator();
         }).collect();
