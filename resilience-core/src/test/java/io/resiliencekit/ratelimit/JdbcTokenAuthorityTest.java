@@ -3,17 +3,16 @@ package io.resiliencekit.ratelimit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import io.resiliencekit.ratelimit.spi.LeaseRequest;
 import io.resiliencekit.ratelimit.spi.LeaseResponse;
 import io.resiliencekit.ratelimit.spi.TokenAuthorityException;
+import io.resiliencekit.testkit.FlakyApiServer;
 import io.resiliencekit.time.ManualTicker;
 import io.resiliencekit.time.Ticker;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -133,20 +132,8 @@ class JdbcTokenAuthorityTest {
         double rate = 200;
         long burst = 100;
         long durationMs = 5_000;
-        ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        ExecutorService serverThreads = Executors.newFixedThreadPool(4);
-        server.setExecutor(serverThreads);
-        // A tiny counting server; to be replaced by io.resiliencekit.testkit.FlakyApiServer once that lands.
-        server.createContext("/api", exchange -> {
-            if (exchange.getRequestURI().getQuery() != null) {
-                arrivals.add(System.nanoTime());
-            }
-            exchange.sendResponseHeaders(200, -1);
-            exchange.close();
-        });
-        server.start();
-        String target = "http://127.0.0.1:" + server.getAddress().getPort() + "/api?count";
+        FlakyApiServer server = FlakyApiServer.builder().start();
+        String target = server.baseUri().toString();
         long startAt = System.currentTimeMillis() + 4_000;
         List<Process> processes = new ArrayList<>();
         try {
@@ -182,49 +169,25 @@ class JdbcTokenAuthorityTest {
                 System.out.println(result);
             }
             Thread.sleep(200);
-            long[] perMs = perMillisecond(arrivals);
-            long max1s = maxInWindow(perMs, 1000);
-            long max2s = maxInWindow(perMs, 2000);
-            System.out.printf(Locale.ROOT, "two JVMs: %d arrivals over %d ms, max in any 1 s %d, in any 2 s %d; "
-                + "%.2f authority requests per client per second%n", arrivals.size(), perMs.length, max1s, max2s,
+            long arrivals = server.receivedCount();
+            long max1s = server.maxInWindow(Duration.ofSeconds(1));
+            long max2s = server.maxInWindow(Duration.ofSeconds(2));
+            System.out.printf(Locale.ROOT, "two JVMs: %d arrivals, max in any 1 s %d, in any 2 s %d; "
+                + "%.2f authority requests per client per second%n", arrivals, max1s, max2s,
                 requestsPerClientPerSecond);
-            assertThat(arrivals.size()).isEqualTo((int) totalAdmitted);
+            assertThat(arrivals).isEqualTo(totalAdmitted);
             assertThat(max1s).isLessThanOrEqualTo((long) rate + burst);
             assertThat(max2s).isLessThanOrEqualTo((long) (2 * rate) + burst);
-            assertThat((double) arrivals.size()).as("utilisation of R over %d ms", durationMs)
+            assertThat((double) arrivals).as("utilisation of R over %d ms", durationMs)
                 .isGreaterThanOrEqualTo(0.95 * rate * durationMs / 1000);
             assertThat(requestsPerClientPerSecond).isLessThan(20);
         } finally {
             processes.forEach(Process::destroyForcibly);
-            server.stop(0);
-            serverThreads.shutdownNow();
+            server.close();
         }
     }
 
     private static String javaBin() {
         return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    }
-
-    private static long[] perMillisecond(ConcurrentLinkedQueue<Long> arrivals) {
-        long first = arrivals.stream().mapToLong(Long::longValue).min().orElse(0);
-        long last = arrivals.stream().mapToLong(Long::longValue).max().orElse(0);
-        long[] perMs = new long[(int) ((last - first) / 1_000_000) + 1];
-        for (long t : arrivals) {
-            perMs[(int) ((t - first) / 1_000_000)]++;
-        }
-        return perMs;
-    }
-
-    private static long maxInWindow(long[] perMs, int windowMs) {
-        long sum = 0;
-        long max = 0;
-        for (int i = 0; i < perMs.length; i++) {
-            sum += perMs[i];
-            if (i >= windowMs) {
-                sum -= perMs[i - windowMs];
-            }
-            max = Math.max(max, sum);
-        }
-        return max;
     }
 }

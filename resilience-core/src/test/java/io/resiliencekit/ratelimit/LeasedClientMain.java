@@ -1,17 +1,15 @@
 package io.resiliencekit.ratelimit;
 
 import io.resiliencekit.time.Ticker;
+import io.resiliencekit.http.HttpJsonClient;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * A client JVM for {@link JdbcTokenAuthorityTest}: a leased bucket on the JDBC authority, saturated
  * demand, one real HTTP request per admitted permit. Args: jdbcUrl user table bucket rate burst
- * targetUrl startEpochMillis durationMillis clientId. The password comes from RK_JDBC_PASSWORD.
+ * simulatorBaseUri startEpochMillis durationMillis clientId. The password comes from RK_JDBC_PASSWORD.
  * Prints one summary line: {@code RESULT admitted=.. requests=.. failures=..}.
  */
 public final class LeasedClientMain {
@@ -27,11 +25,9 @@ public final class LeasedClientMain {
         long start = Long.parseLong(a[7]);
         long duration = Long.parseLong(a[8]);
         String clientId = a[9];
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(2)).GET().build();
-        // warm up the connection on an uncounted URL (the counted one carries a query)
-        http.send(HttpRequest.newBuilder(new URI(target.getScheme(), null, target.getHost(), target.getPort(), target.getPath(),
-            null, null)).GET().build(), HttpResponse.BodyHandlers.discarding());
+        HttpJsonClient api = HttpJsonClient.builder().baseUri(target)
+            .connectTimeout(Duration.ofSeconds(2)).requestTimeout(Duration.ofSeconds(2)).build();
+        api.get("/health"); // warm up the connection on a URL the simulator does not count
         JdbcTokenAuthority authority = JdbcTokenAuthority.fromUrl(url, user, System.getenv("RK_JDBC_PASSWORD"), table,
             Ticker.system());
         LeasedTokenBucket limiter = TokenBucket.builder(bucket).rate(rate).burst(burst).clientId(clientId)
@@ -45,10 +41,7 @@ public final class LeasedClientMain {
         while (System.currentTimeMillis() < end) {
             if (limiter.tryAcquire(1)) {
                 admitted++;
-                HttpResponse<Void> r = http.send(request, HttpResponse.BodyHandlers.discarding());
-                if (r.statusCode() != 200) {
-                    throw new IllegalStateException("status " + r.statusCode());
-                }
+                api.post("/records", "{\"id\":\"" + clientId + "-" + admitted + "\"}"); // throws unless 2xx
             } else {
                 LockSupport.parkNanos(200_000);
             }
