@@ -94,7 +94,13 @@ public final class ResiliencePolicy {
         this.seededRandom = retry == null ? null : retry.seed().map(SplittableRandom::new).orElse(null);
         this.breaker = config.circuitBreaker == null ? null : CircuitBreaker.of(config.circuitBreaker, ticker);
         if (breaker != null) {
-            breaker.events().register(events::publish);
+            // Transitions come from the breaker. Rejections are published by the policy itself, with
+            // the attempt count and last failure, so the breaker's own would reach listeners twice.
+            breaker.events().register(e -> {
+                if (e.type() != EventType.BREAKER_REJECTED && events.hasListeners()) {
+                    events.publish(e);
+                }
+            });
         }
         this.limiter = config.rateLimiter == null ? null : config.rateLimiter.create(ticker);
         this.rateLimitMaxWait = config.rateLimitMaxWait;

@@ -62,6 +62,8 @@ class PolicyWithBreakerTest {
         }
         assertThat(made).as("no call while open").hasValue(4);
         assertThat(p.metrics().breakerRejections()).isEqualTo(101);
+        assertThat(events).as("one event per refused call").filteredOn(e -> e.type() == EventType.BREAKER_REJECTED)
+            .hasSize(101);
 
         ticker.advance(Duration.ofSeconds(30));
         assertThat(p.call(up())).isEqualTo("ok");
