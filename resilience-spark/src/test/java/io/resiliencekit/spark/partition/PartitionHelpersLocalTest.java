@@ -114,8 +114,11 @@ class PartitionHelpersLocalTest {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (true) {
             List<PartitionMetrics> mine = lines.stream().filter(m -> m.policy().equals(policy)).toList();
-            // a failed job returns as soon as the stage aborts; tasks still running end shortly after
-            if ((mine.size() == acc.value().size() && spark.sparkContext().statusTracker().getActiveStageIds().length == 0)
+            // a failed job returns as soon as the stage aborts; tasks still running end shortly after, and
+            // their lines reach the log and the driver's accumulator in either order: wait for the same
+            // lines on both sides, not merely as many
+            if ((new java.util.HashSet<>(mine).equals(new java.util.HashSet<>(acc.value()))
+                    && spark.sparkContext().statusTracker().getActiveStageIds().length == 0)
                 || System.nanoTime() > deadline) {
                 return mine;
             }
