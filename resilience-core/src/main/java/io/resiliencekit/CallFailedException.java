@@ -1,6 +1,6 @@
 package io.resiliencekit;
 
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.config.Secrets;
 
 /**

@@ -1,7 +1,7 @@
 package io.resiliencekit.examples;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.Jitter;

@@ -1,11 +1,15 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.CircuitState;
+
+import io.resiliencekit.spi.BreakerBoard;
+
 import io.resiliencekit.breaker.internal.CountWindow;
 import io.resiliencekit.breaker.internal.OutcomeWindow;
 import io.resiliencekit.breaker.internal.TimeWindow;
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.time.Ticker;
 import java.time.Duration;
 import java.util.Objects;

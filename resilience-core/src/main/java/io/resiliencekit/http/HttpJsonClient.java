@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A small JSON-over-HTTP client on the JDK {@link HttpClient}, for sinks and jobs that call a REST
- * API under a {@link io.resiliencekit.ResiliencePolicy}.
+ * API under a {@link io.resiliencekit.policy.ResiliencePolicy}.
  *
  * <pre>{@code
  * HttpJsonClient api = HttpJsonClient.builder()

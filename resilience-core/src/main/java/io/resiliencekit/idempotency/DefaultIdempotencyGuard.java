@@ -1,10 +1,13 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+
 import io.resiliencekit.CallContext;
 import io.resiliencekit.CheckedSupplier;
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.time.Ticker;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,8 +1,10 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.IdempotencyStore;
+
 import io.resiliencekit.config.Options;
 import io.resiliencekit.config.Secrets;
-import io.resiliencekit.metrics.EventPublisher;
+import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.time.Ticker;
 import java.io.Serializable;
 import java.time.Duration;

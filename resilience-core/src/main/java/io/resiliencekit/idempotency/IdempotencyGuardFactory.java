@@ -1,6 +1,6 @@
 package io.resiliencekit.idempotency;
 
-import io.resiliencekit.metrics.EventPublisher;
+import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.time.Ticker;
 import java.io.Serializable;
 
@@ -13,7 +13,7 @@ public interface IdempotencyGuardFactory extends Serializable {
     IdempotencyGuard create(Ticker ticker);
 
     /**
-     * Like {@link #create(Ticker)}, publishing {@link io.resiliencekit.metrics.EventType#DUPLICATE_SKIPPED}
+     * Like {@link #create(Ticker)}, publishing {@link io.resiliencekit.event.EventType#DUPLICATE_SKIPPED}
      * events to {@code events} (the composed policy passes its own publisher).
      */
     default IdempotencyGuard create(Ticker ticker, EventPublisher events) {

@@ -1,5 +1,7 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.IdempotencyStore;
+
 import io.resiliencekit.time.Ticker;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

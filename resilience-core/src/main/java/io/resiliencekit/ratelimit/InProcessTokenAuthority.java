@@ -1,9 +1,9 @@
 package io.resiliencekit.ratelimit;
 
 import io.resiliencekit.ratelimit.internal.BucketLedger;
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.TokenAuthority;
 import io.resiliencekit.time.Ticker;
 import java.util.HashMap;
 import java.util.Map;

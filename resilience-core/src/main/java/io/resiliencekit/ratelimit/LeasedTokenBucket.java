@@ -1,12 +1,12 @@
 package io.resiliencekit.ratelimit;
 
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.ratelimit.internal.BucketLedger;
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.TokenAuthority;
 import io.resiliencekit.time.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -1,7 +1,7 @@
 package io.resiliencekit.ratelimit;
 
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.spi.TokenAuthority;
 import io.resiliencekit.time.Ticker;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * Immutable, {@link Serializable} description of a token bucket: rate R, burst B, and whether it is
- * local to this JVM or leased from a {@link io.resiliencekit.ratelimit.spi.TokenAuthority} so R holds
+ * local to this JVM or leased from a {@link io.resiliencekit.spi.TokenAuthority} so R holds
  * across all JVMs. Travels inside Spark closures; parseable from string options and back.
  *
  * <pre>{@code

@@ -1,6 +1,6 @@
 package io.resiliencekit.ratelimit;
 
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
+import io.resiliencekit.spi.TokenAuthority;
 import io.resiliencekit.time.Ticker;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;

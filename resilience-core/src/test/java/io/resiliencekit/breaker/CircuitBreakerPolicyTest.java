@@ -1,5 +1,7 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.CircuitState;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,8 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.resiliencekit.CallContext;

@@ -3,7 +3,7 @@ package io.resiliencekit.retry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.resiliencekit.CallFailedException;
-import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.time.ManualTicker;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;

@@ -67,7 +67,7 @@ public final class ResilienceCluster {
     }
 
     /**
-     * The JVM's shared runtime for {@code config} ({@link io.resiliencekit.PolicyRegistry#shared()}),
+     * The JVM's shared runtime for {@code config} ({@link io.resiliencekit.policy.PolicyRegistry#shared()}),
      * with its circuit breaker bound to the cluster's breaker board. This is how executor-side code
      * (partition helpers, user functions) should resolve a policy: rate limiters and idempotency
      * guards reach the driver through their factories, the breaker through this binding.
@@ -76,8 +76,8 @@ public final class ResilienceCluster {
      * ResiliencePolicy policy = ResilienceCluster.policy(config); // inside mapPartitions
      * }</pre>
      */
-    public static io.resiliencekit.ResiliencePolicy policy(io.resiliencekit.ResiliencePolicyConfig config) {
-        return io.resiliencekit.spark.breaker.ClusterBreakers.share(io.resiliencekit.PolicyRegistry.shared().policy(config));
+    public static io.resiliencekit.policy.ResiliencePolicy policy(io.resiliencekit.policy.ResiliencePolicyConfig config) {
+        return io.resiliencekit.spark.breaker.ClusterBreakers.share(io.resiliencekit.policy.PolicyRegistry.shared().policy(config));
     }
 
     /** True if the plugin runs in this JVM (driver or executor side). */

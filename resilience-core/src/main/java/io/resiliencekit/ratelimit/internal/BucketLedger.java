@@ -1,7 +1,7 @@
 package io.resiliencekit.ratelimit.internal;
 
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package io.resiliencekit.spark.breaker;
 import java.io.Serializable;
 import java.util.List;
 
-import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.CircuitState;
 import io.resiliencekit.spark.ServiceKey;
 
 /** Wire messages of the driver-hosted breaker board (see {@link DriverBreakerBoard}). */

@@ -2,7 +2,7 @@ package io.resiliencekit.spark.breaker;
 
 import java.util.Optional;
 
-import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.breaker.CircuitBreaker;
 import io.resiliencekit.spark.ClusterCoordinator;
 import io.resiliencekit.spark.ResilienceCluster;
@@ -33,8 +33,8 @@ public final class ClusterBreakers {
     }
 
     /** The JVM's shared runtime for {@code config}, with its breaker bound to the cluster board. */
-    public static ResiliencePolicy sharedPolicy(io.resiliencekit.ResiliencePolicyConfig config) {
-        return share(io.resiliencekit.PolicyRegistry.shared().policy(config));
+    public static ResiliencePolicy sharedPolicy(io.resiliencekit.policy.ResiliencePolicyConfig config) {
+        return share(io.resiliencekit.policy.PolicyRegistry.shared().policy(config));
     }
 
     /** Binds {@code breaker} to the cluster board (idempotent); returns it. */

@@ -12,7 +12,7 @@ import com.codahale.metrics.Gauge;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.CircuitState;
 import io.resiliencekit.spark.DriverServices;
 import io.resiliencekit.spark.PluginOptions;
 import io.resiliencekit.spark.breaker.BoardMessages.Poll;

@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.resiliencekit.breaker.BreakerBoard;
+import io.resiliencekit.spi.BreakerBoard;
 import io.resiliencekit.breaker.CircuitBreaker;
-import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.CircuitState;
 import io.resiliencekit.spark.ClusterCoordinator;
 import io.resiliencekit.spark.PluginOptions;
 import io.resiliencekit.spark.breaker.BoardMessages.Poll;

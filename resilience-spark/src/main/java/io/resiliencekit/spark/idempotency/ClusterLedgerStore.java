@@ -3,10 +3,10 @@ package io.resiliencekit.spark.idempotency;
 import java.time.Duration;
 import java.util.Optional;
 
-import io.resiliencekit.idempotency.ClaimResult;
+import io.resiliencekit.spi.ClaimResult;
 import io.resiliencekit.idempotency.IdempotencyConfig;
-import io.resiliencekit.idempotency.IdempotencyStore;
-import io.resiliencekit.idempotency.IdempotencyStoreException;
+import io.resiliencekit.spi.IdempotencyStore;
+import io.resiliencekit.spi.IdempotencyStoreException;
 import io.resiliencekit.idempotency.InMemoryIdempotencyStore;
 import io.resiliencekit.spark.ClusterCoordinationException;
 import io.resiliencekit.spark.ClusterCoordinator;

@@ -8,7 +8,7 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 
-import io.resiliencekit.idempotency.ClaimResult;
+import io.resiliencekit.spi.ClaimResult;
 import io.resiliencekit.idempotency.InMemoryIdempotencyStore;
 import io.resiliencekit.spark.DriverServices;
 import io.resiliencekit.spark.PluginOptions;

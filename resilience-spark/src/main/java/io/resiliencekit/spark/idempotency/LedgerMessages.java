@@ -2,7 +2,7 @@ package io.resiliencekit.spark.idempotency;
 
 import java.io.Serializable;
 
-import io.resiliencekit.idempotency.ClaimResult;
+import io.resiliencekit.spi.ClaimResult;
 import io.resiliencekit.spark.ServiceKey;
 
 /** Wire messages between executors' {@link ClusterLedgerStore}s and the driver's {@link DriverLedger}. */

@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.resiliencekit.ratelimit.InProcessTokenAuthority;
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
 import io.resiliencekit.spark.DriverServices;
 import io.resiliencekit.spark.PluginOptions;
 import io.resiliencekit.spark.ServiceKey;

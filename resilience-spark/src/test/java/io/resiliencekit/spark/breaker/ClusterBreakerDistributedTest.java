@@ -20,11 +20,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.resiliencekit.CallFailedException;
 import io.resiliencekit.CircuitOpenException;
-import io.resiliencekit.PolicyRegistry;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.PolicyRegistry;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
-import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.CircuitState;
 import io.resiliencekit.spark.PluginOptions;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import io.resiliencekit.breaker.CircuitBreaker;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
-import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.CircuitState;
 import io.resiliencekit.spark.DriverServices;
 import io.resiliencekit.spark.PluginOptions;
 import io.resiliencekit.spark.testing.InProcessCoordinator;

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.resiliencekit.CallContext;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.ServiceKey;

@@ -10,7 +10,7 @@ import java.util.Optional;
 import com.codahale.metrics.MetricRegistry;
 import org.junit.jupiter.api.Test;
 
-import io.resiliencekit.idempotency.ClaimResult.Status;
+import io.resiliencekit.spi.ClaimResult.Status;
 import io.resiliencekit.spark.ClusterCoordinator;
 import io.resiliencekit.spark.testing.InProcessCoordinator;
 import io.resiliencekit.spark.DriverServices;

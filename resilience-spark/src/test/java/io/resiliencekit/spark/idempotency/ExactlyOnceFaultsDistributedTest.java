@@ -23,8 +23,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.resiliencekit.CallContext;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.InProgressMode;
 import io.resiliencekit.spark.ResilienceCluster;

@@ -2,9 +2,9 @@ package io.resiliencekit.spark.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyBuilder;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyBuilder;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.DeadLetterReader;
 import io.resiliencekit.idempotency.IdempotencyConfig;

@@ -15,9 +15,9 @@ import org.apache.spark.SparkEnv;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.resiliencekit.PolicyRegistry;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.PolicyRegistry;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.ratelimit.RateLimiterFactory;
 import io.resiliencekit.ratelimit.TokenBucket;
 import io.resiliencekit.spark.ResilienceCluster;

@@ -1,6 +1,6 @@
 package io.resiliencekit.spark.partition.internal;
 
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.spark.partition.PartitionInfo;
 import io.resiliencekit.spark.partition.PartitionMetrics;
 

@@ -1,10 +1,10 @@
 package io.resiliencekit.spark.partition.internal;
 
-import io.resiliencekit.PolicyRegistry;
+import io.resiliencekit.policy.PolicyRegistry;
 import io.resiliencekit.spark.ResilienceCluster;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
+import io.resiliencekit.event.ResilienceEvent;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Set;

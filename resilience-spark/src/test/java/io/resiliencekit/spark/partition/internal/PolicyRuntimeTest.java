@@ -2,8 +2,8 @@ package io.resiliencekit.spark.partition.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.retry.RetryConfig;
 import java.util.List;
 import java.util.UUID;

@@ -1,4 +1,4 @@
-package io.resiliencekit.internal;
+package io.resiliencekit.logging;
 
 import java.util.Map;
 import org.slf4j.MDC;

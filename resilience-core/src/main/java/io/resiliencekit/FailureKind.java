@@ -1,4 +1,4 @@
-package io.resiliencekit.classify;
+package io.resiliencekit;
 
 /** How a failure is treated. */
 public enum FailureKind {

@@ -1,4 +1,4 @@
-package io.resiliencekit.breaker;
+package io.resiliencekit;
 
 /** The state of a circuit breaker. */
 public enum CircuitState {

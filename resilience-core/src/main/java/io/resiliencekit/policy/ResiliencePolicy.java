@@ -1,17 +1,24 @@
-package io.resiliencekit;
+package io.resiliencekit.policy;
+
+import io.resiliencekit.CallContext;
+import io.resiliencekit.CallFailedException;
+import io.resiliencekit.CheckedRunnable;
+import io.resiliencekit.CheckedSupplier;
+import io.resiliencekit.CircuitOpenException;
+import io.resiliencekit.RateLimitedException;
 
 import dev.failsafe.Execution;
 import dev.failsafe.RetryPolicy;
 import io.resiliencekit.breaker.CircuitBreaker;
 import io.resiliencekit.classify.Classification;
 import io.resiliencekit.classify.FailureClassifier;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.idempotency.IdempotencyGuard;
-import io.resiliencekit.internal.MdcScope;
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
+import io.resiliencekit.logging.MdcScope;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
 import io.resiliencekit.metrics.PolicyMetrics;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.ratelimit.RateLimiter;
 import io.resiliencekit.retry.RetryBudget;
 import io.resiliencekit.retry.RetryConfig;

@@ -1,10 +1,10 @@
-package io.resiliencekit;
+package io.resiliencekit.policy;
 
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.classify.FailureClassifier;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.idempotency.IdempotencyGuardFactory;
-import io.resiliencekit.metrics.EventListener;
+import io.resiliencekit.event.EventListener;
 import io.resiliencekit.ratelimit.RateLimiterFactory;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.time.Ticker;

@@ -1,4 +1,4 @@
-package io.resiliencekit;
+package io.resiliencekit.policy;
 
 import io.resiliencekit.time.Ticker;
 import java.util.Collection;

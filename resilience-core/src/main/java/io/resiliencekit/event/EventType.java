@@ -1,4 +1,4 @@
-package io.resiliencekit.metrics;
+package io.resiliencekit.event;
 
 /** What happened. One listener can switch on it to route events. */
 public enum EventType {

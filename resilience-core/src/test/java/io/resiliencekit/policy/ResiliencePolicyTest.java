@@ -1,13 +1,17 @@
-package io.resiliencekit;
+package io.resiliencekit.policy;
+
+import io.resiliencekit.CallContext;
+import io.resiliencekit.CallFailedException;
+import io.resiliencekit.CheckedSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.resiliencekit.classify.FailureClassifier;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.classify.HttpStatusException;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.retry.Jitter;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.time.ManualTicker;

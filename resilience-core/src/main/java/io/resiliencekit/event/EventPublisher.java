@@ -1,4 +1,4 @@
-package io.resiliencekit.metrics;
+package io.resiliencekit.event;
 
 import java.util.Arrays;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package io.resiliencekit.ratelimit.spi;
+package io.resiliencekit.spi;
 
 /**
  * Owns one or more global token buckets (rate R, burst B) and hands out leases of tokens to the

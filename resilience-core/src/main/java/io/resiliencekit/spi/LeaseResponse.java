@@ -1,4 +1,4 @@
-package io.resiliencekit.ratelimit.spi;
+package io.resiliencekit.spi;
 
 import java.io.Serializable;
 

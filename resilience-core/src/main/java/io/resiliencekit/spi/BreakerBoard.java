@@ -1,4 +1,6 @@
-package io.resiliencekit.breaker;
+package io.resiliencekit.spi;
+
+import io.resiliencekit.CircuitState;
 
 /**
  * SPI through which circuit breakers of the same name in several JVMs share one verdict (a

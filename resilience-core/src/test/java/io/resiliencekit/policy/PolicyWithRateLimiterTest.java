@@ -1,4 +1,6 @@
-package io.resiliencekit;
+package io.resiliencekit.policy;
+
+import io.resiliencekit.RateLimitedException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

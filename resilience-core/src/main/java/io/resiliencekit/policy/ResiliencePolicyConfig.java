@@ -1,4 +1,4 @@
-package io.resiliencekit;
+package io.resiliencekit.policy;
 
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.classify.FailureClassifier;

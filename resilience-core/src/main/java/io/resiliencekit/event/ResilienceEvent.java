@@ -1,4 +1,4 @@
-package io.resiliencekit.metrics;
+package io.resiliencekit.event;
 
 import java.time.Duration;
 import java.util.Objects;

@@ -1,4 +1,6 @@
-package io.resiliencekit;
+package io.resiliencekit.policy;
+
+import io.resiliencekit.CallContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,7 +9,7 @@ import io.resiliencekit.idempotency.Fingerprints;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.IdempotencyKeys;
 import io.resiliencekit.idempotency.IdempotencyMismatchException;
-import io.resiliencekit.metrics.EventType;
+import io.resiliencekit.event.EventType;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.time.ManualTicker;
 import io.resiliencekit.time.Ticker;

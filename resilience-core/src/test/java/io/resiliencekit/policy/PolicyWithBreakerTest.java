@@ -1,12 +1,16 @@
-package io.resiliencekit;
+package io.resiliencekit.policy;
+
+import io.resiliencekit.CallFailedException;
+import io.resiliencekit.CheckedSupplier;
+import io.resiliencekit.CircuitOpenException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.resiliencekit.breaker.CircuitBreakerConfig;
-import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.CircuitState;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.time.ManualTicker;
 import java.io.IOException;

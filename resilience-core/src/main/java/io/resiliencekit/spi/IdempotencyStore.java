@@ -1,4 +1,4 @@
-package io.resiliencekit.idempotency;
+package io.resiliencekit.spi;
 
 import java.time.Duration;
 

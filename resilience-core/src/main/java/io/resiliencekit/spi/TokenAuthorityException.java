@@ -1,4 +1,4 @@
-package io.resiliencekit.ratelimit.spi;
+package io.resiliencekit.spi;
 
 /** The authority could not answer (unreachable, timed out, failed). Never carries secrets. */
 public class TokenAuthorityException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.resiliencekit.idempotency;
+package io.resiliencekit.spi;
 
 /**
  * The idempotency store could not be read or written (database down, table missing and not

@@ -1,4 +1,4 @@
-package io.resiliencekit.metrics;
+package io.resiliencekit.event;
 
 /**
  * Receives events synchronously on the thread that caused them; keep it quick and never throw
