@@ -63,7 +63,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Sharing.</b> {@link #bindBoard(BreakerBoard)} connects it to a cluster-wide
  * {@link BreakerBoard}; remote verdicts come in through {@link #applyRemote(CircuitState, Duration)}.
  */
-public final class CircuitBreaker {
+public final class CircuitBreaker implements BreakerBoard.Member {
 
     private static final Logger LOG = LoggerFactory.getLogger(CircuitBreaker.class);
 
@@ -132,6 +132,9 @@ public final class CircuitBreaker {
     /** Connects this breaker to a cluster-wide board ({@code null} disconnects). */
     public CircuitBreaker bindBoard(BreakerBoard board) {
         this.board = board;
+        if (board != null) {
+            board.subscribe(name, this);
+        }
         return this;
     }
 
@@ -142,6 +145,30 @@ public final class CircuitBreaker {
             return true;
         }
         return acquireSlow(p);
+    }
+
+    /**
+     * True if {@link #tryAcquirePermission()} would refuse now whatever happens first: OPEN with time
+     * left, FORCED_OPEN, or HALF_OPEN with every trial taken. Takes nothing and changes nothing, so a
+     * caller can check it before taking other resources (a rate-limit permit) for a call.
+     */
+    public boolean refusesNow() {
+        Phase p = phase;
+        switch (p.state) {
+            case CLOSED:
+                return false;
+            case OPEN:
+                return ticker.nanoTime() - p.openUntilNanos < 0;
+            case HALF_OPEN:
+                return p.permits.get() <= 0;
+            default:
+                return true;
+        }
+    }
+
+    /** True while CLOSED: the hot path's one volatile read. */
+    public boolean isClosed() {
+        return phase.state == CircuitState.CLOSED;
     }
 
     /** @param durationNanos the call's duration, or -1 if not timed (see {@link #needsTiming()}) */
@@ -274,6 +301,7 @@ public final class CircuitBreaker {
      * this one refuses calls for {@code remainingOpen} too; {@code CLOSED} closes it;
      * {@code FORCED_OPEN} forces it open. A locally forced-open breaker is not downgraded to OPEN.
      */
+    @Override
     public void applyRemote(CircuitState state, Duration remainingOpen) {
         Objects.requireNonNull(state, "state");
         synchronized (lock) {
@@ -312,6 +340,12 @@ public final class CircuitBreaker {
                     throw new IllegalArgumentException("unknown state " + state);
             }
         }
+    }
+
+    /** How many trial calls this breaker lets through when half-open. */
+    @Override
+    public int trialsWanted() {
+        return trials;
     }
 
     @Override

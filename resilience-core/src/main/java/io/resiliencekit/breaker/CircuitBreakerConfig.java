@@ -1,5 +1,7 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.spi.Scope;
+
 import io.resiliencekit.config.Options;
 import java.io.Serializable;
 import java.time.Duration;
@@ -93,6 +95,7 @@ public final class CircuitBreakerConfig implements Serializable {
     private final Duration openDuration;
     private final double openDurationMultiplier;
     private final Duration maxOpenDuration;
+    private final Scope scope;
 
     CircuitBreakerConfig(CircuitBreakerBuilder b, Duration resolvedMaxOpen) {
         this.name = b.name;
@@ -107,6 +110,7 @@ public final class CircuitBreakerConfig implements Serializable {
         this.openDuration = b.openDuration;
         this.openDurationMultiplier = b.openDurationMultiplier;
         this.maxOpenDuration = resolvedMaxOpen;
+        this.scope = b.scope;
     }
 
     /** A builder with the defaults described above. */
@@ -183,7 +187,7 @@ public final class CircuitBreakerConfig implements Serializable {
             .failureRateThreshold(failureRateThreshold).minimumCalls(minimumCalls)
             .slowCallDurationThreshold(slowCallDurationThreshold).slowCallRateThreshold(slowCallRateThreshold)
             .permittedCallsInHalfOpen(permittedCallsInHalfOpen).openDuration(openDuration)
-            .openDurationMultiplier(openDurationMultiplier).maxOpenDuration(maxOpenDuration);
+            .openDurationMultiplier(openDurationMultiplier).maxOpenDuration(maxOpenDuration).scope(scope);
     }
 
     public String name() {
@@ -239,6 +243,11 @@ public final class CircuitBreakerConfig implements Serializable {
         return openDurationMultiplier;
     }
 
+    /** Where the breaker's verdicts are shared; {@link Scope#AUTO} by default. */
+    public Scope scope() {
+        return scope;
+    }
+
     /** Cap of the grown open duration. */
     public Duration maxOpenDuration() {
         return maxOpenDuration;
@@ -277,7 +286,8 @@ public final class CircuitBreakerConfig implements Serializable {
             && windowDuration.equals(c.windowDuration)
             && Objects.equals(slowCallDurationThreshold, c.slowCallDurationThreshold)
             && openDuration.equals(c.openDuration)
-            && maxOpenDuration.equals(c.maxOpenDuration);
+            && maxOpenDuration.equals(c.maxOpenDuration)
+            && scope == c.scope;
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * Option names of an {@link IdempotencyConfig} and their parser. With prefix {@code idempotency.}:
  *
  * <pre>
- * idempotency.store          memory | jdbc                           (default memory)
+ * idempotency.store          auto | memory | cluster | jdbc          (default auto: the cluster's ledger when bound to one, else memory)
  * idempotency.name           per-JVM store name for memory stores    (default "default")
  * idempotency.maxEntries     bound of a memory store                 (default 1000000)
  * idempotency.url            JDBC url, required for jdbc
@@ -60,7 +60,7 @@ public final class IdempotencyOptions {
     public static IdempotencyConfig fromOptions(Options o, String prefix) {
         String p = prefix == null ? "" : prefix;
         IdempotencyConfig.Builder b = IdempotencyConfig.builder();
-        String kind = o.string(p + STORE, "memory").toLowerCase(Locale.ROOT);
+        String kind = o.string(p + STORE, "auto").toLowerCase(Locale.ROOT);
         String name = o.matching(p + NAME, "default", IdempotencyConfig.NAME,
             "1-64 characters of letters, digits, '.', '_' or '-'");
         long maxEntries = o.longValue(p + MAX_ENTRIES, 1_000_000L, 1L, Long.MAX_VALUE);
@@ -83,7 +83,9 @@ public final class IdempotencyOptions {
         String user = o.string(p + USER).orElse(null);
         String password = o.string(p + PASSWORD).orElse(null);
         switch (kind) {
+            case "auto":
             case "memory":
+            case "cluster":
                 break;
             case "jdbc":
                 if (url == null) {
@@ -94,7 +96,7 @@ public final class IdempotencyOptions {
                 }
                 break;
             default:
-                o.problem(p + STORE, "must be one of [memory, jdbc], was '" + kind + "'");
+                o.problem(p + STORE, "must be one of [auto, memory, cluster, jdbc], was '" + kind + "'");
         }
         if (!p.isEmpty()) {
             o.rejectUnknown(p);
@@ -108,6 +110,10 @@ public final class IdempotencyOptions {
         }
         if (kind.equals("jdbc")) {
             b.jdbc(url, user, password);
+        } else if (kind.equals("memory")) {
+            b.memory(name);
+        } else if (kind.equals("cluster")) {
+            b.cluster();
         }
         return b.build();
     }

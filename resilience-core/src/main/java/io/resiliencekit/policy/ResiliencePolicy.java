@@ -1,120 +1,115 @@
 package io.resiliencekit.policy;
 
 import io.resiliencekit.CallContext;
-import io.resiliencekit.CallFailedException;
 import io.resiliencekit.CheckedRunnable;
 import io.resiliencekit.CheckedSupplier;
-import io.resiliencekit.CircuitOpenException;
-import io.resiliencekit.RateLimitedException;
-
-import dev.failsafe.Execution;
-import dev.failsafe.RetryPolicy;
 import io.resiliencekit.breaker.CircuitBreaker;
-import io.resiliencekit.classify.Classification;
-import io.resiliencekit.classify.FailureClassifier;
-import io.resiliencekit.FailureKind;
-import io.resiliencekit.idempotency.IdempotencyGuard;
-import io.resiliencekit.logging.MdcScope;
+import io.resiliencekit.breaker.CircuitBreakerConfig;
+import io.resiliencekit.event.EventListener;
 import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.event.EventType;
-import io.resiliencekit.metrics.PolicyMetrics;
 import io.resiliencekit.event.ResilienceEvent;
-import io.resiliencekit.ratelimit.RateLimiter;
-import io.resiliencekit.retry.RetryBudget;
+import io.resiliencekit.metrics.PolicyMetrics;
+import io.resiliencekit.retry.LocalRetryBudget;
 import io.resiliencekit.retry.RetryConfig;
-import io.resiliencekit.time.Ticker;
-import java.time.Duration;
+import io.resiliencekit.spi.Cluster;
+import io.resiliencekit.spi.IdempotencyGuard;
+import io.resiliencekit.spi.RateLimiter;
+import io.resiliencekit.spi.RetryBudget;
+import io.resiliencekit.spi.Scope;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.random.RandomGenerator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The one thing users call: an action wrapped in retry with jittered backoff, a circuit breaker, a
  * rate limiter and an idempotency guard, each optional.
  *
  * <pre>{@code
- * ResiliencePolicy policy = ResiliencePolicy.builder("orders-api")
+ * ResiliencePolicy policy = ResilienceRuntime.shared().policy(ResiliencePolicy.builder("orders-api")
  *     .retry(RetryConfig.builder().maxAttempts(5).build())
  *     .circuitBreaker(CircuitBreakerConfig.builder("orders-api").build())
- *     .build();
+ *     .config());
  *
  * Receipt r = policy.call(() -> api.send(order));                        // retried, guarded
  * policy.call(CallContext.ofKey("orders/2026-11-21/" + order.id()), () -> api.send(order)); // at most once per key
- * CompletableFuture<Receipt> f = policy.callAsync(() -> api.send(order));
+ * CompletableFuture<Receipt> f = policy.callStage(CallContext.NONE, () -> api.sendAsync(order), executor);
  * }</pre>
  *
  * <h2>How a call flows</h2>
- * Idempotency claim (if a key and a guard are present) around everything; then per attempt:
- * breaker permission, rate-limit permit, the action, the outcome recorded in the breaker. A call
- * that succeeds at once takes a fast path that reads no clock (unless sampled for latency or the
- * breaker times calls), allocates nothing and takes no lock. After a failure the call moves to the
- * slow path: the {@link FailureClassifier} stops permanent failures at once, Failsafe's
- * {@link RetryPolicy} decides whether another attempt is allowed (attempts, abort conditions), and
- * this class adds what Failsafe does not have: jitter modes, server hints, the retry budget, and
- * waiting on the injected {@link Ticker}.
+ * Idempotency claim (if a key and a guard are present) around everything; then per attempt: an
+ * open breaker refuses at once, then a rate-limit permit, then the breaker's permission, the
+ * action, and its outcome recorded in the breaker. The synchronous ({@link #call}) and asynchronous
+ * ({@link #callAsync}, {@link #callStage}) forms make every decision with the same code; see
+ * {@code docs/architecture.md}. A call that succeeds at once reads no clock (unless sampled for
+ * latency or the breaker times calls), allocates nothing and takes no lock.
  *
- * <p>Failures surface as {@link ResilienceException}s: {@link CallFailedException} (gave up; the cause
- * is the last failure), {@link CircuitOpenException}, {@link RateLimitedException}. Thread-safe; one
- * instance per JVM and name is the intended use (see {@link PolicyRegistry}).
+ * <p>Failures surface as {@link io.resiliencekit.ResilienceException}s:
+ * {@link io.resiliencekit.CallFailedException} (gave up; the cause is the last failure),
+ * {@link io.resiliencekit.CircuitOpenException}, {@link io.resiliencekit.RateLimitedException}.
+ * An {@link Error} thrown by the action is never retried; it passes through after every stage got
+ * back what it gave. Thread-safe; get policies from a {@link ResilienceRuntime}, which keeps one per
+ * name, or build a standalone one with {@link ResiliencePolicyBuilder#build()}.
  */
 public final class ResiliencePolicy {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ResiliencePolicy.class);
-
     private final ResiliencePolicyConfig config;
     private final String name;
-    private final Ticker ticker;
+    private final ResilienceRuntime runtime;
     private final PolicyMetrics metrics = new PolicyMetrics();
     private final EventPublisher events = new EventPublisher();
-    private final FailureClassifier classifier;
-    private final boolean checkResults;
-    private final RetryConfig retry;
-    private final RetryPolicy<Object> retryDecider;
-    private final RetryBudget budget;
-    private final SplittableRandom seededRandom;
     private final CircuitBreaker breaker;
     private final RateLimiter limiter;
-    private final Duration rateLimitMaxWait;
-    private final IdempotencyGuard guard;
-    private final boolean timeEveryCall;
-    private final int samplingMask;
+    private final CallEngine engine;
 
-    ResiliencePolicy(ResiliencePolicyConfig config, Ticker ticker) {
+    ResiliencePolicy(ResiliencePolicyConfig config, ResilienceRuntime runtime) {
         this.config = config;
         this.name = config.name;
-        this.ticker = ticker;
-        this.classifier = config.classifier;
-        this.checkResults = !classifier.ignoresResults();
-        this.retry = config.retry;
-        this.retryDecider = retry == null ? null : failsafeRetryPolicy(retry);
-        this.budget = retry != null && retry.budgetEnabled()
-            ? new RetryBudget(retry.budgetRatio(), retry.budgetReserve(), metrics::calls) : null;
-        this.seededRandom = retry == null ? null : retry.seed().map(SplittableRandom::new).orElse(null);
-        this.breaker = config.circuitBreaker == null ? null : CircuitBreaker.of(config.circuitBreaker, ticker);
+        this.runtime = runtime;
+        this.breaker = config.circuitBreaker == null ? null : breaker(config.circuitBreaker, runtime);
         if (breaker != null) {
-            // Transitions come from the breaker. Rejections are published by the policy itself, with
-            // the attempt count and last failure, so the breaker's own would reach listeners twice.
+            // Transitions come from the breaker. Rejections are published by the engine, with the
+            // attempt count and last failure, so the breaker's own would reach listeners twice.
             breaker.events().register(e -> {
                 if (e.type() != EventType.BREAKER_REJECTED && events.hasListeners()) {
                     events.publish(e);
                 }
             });
         }
-        this.limiter = config.rateLimiter == null ? null : config.rateLimiter.create(ticker);
-        this.rateLimitMaxWait = config.rateLimitMaxWait;
-        this.guard = config.idempotency == null ? null : config.idempotency.create(ticker, guardEvents());
-        this.timeEveryCall = config.latencySampling == 1 || (breaker != null && breaker.needsTiming());
-        int sampling = Integer.highestOneBit(Math.max(0, config.latencySampling));
-        this.samplingMask = sampling == 0 ? -1 : sampling - 1;
+        this.limiter = config.rateLimiter == null ? null : config.rateLimiter.create(runtime);
+        IdempotencyGuard guard = config.idempotency == null ? null : config.idempotency.create(runtime, guardEvents());
+        RetryConfig retry = config.retry;
+        this.engine = new CallEngine(name, runtime.ticker(), metrics, events, config.classifier, retry,
+            budget(retry, runtime), guard, limiter, config.rateLimitMaxWait, breaker, config.latencySampling,
+            runtime.seedSalt());
+    }
+
+    private static CircuitBreaker breaker(CircuitBreakerConfig spec, ResilienceRuntime runtime) {
+        CircuitBreaker b = CircuitBreaker.of(spec, runtime.ticker());
+        Optional<Cluster> cluster = runtime.cluster();
+        if (spec.scope() != Scope.JVM && cluster.isPresent()) {
+            b.bindBoard(cluster.get().breakerBoard());
+        } else if (spec.scope() == Scope.CLUSTER) {
+            runtime.warnOnce("no-cluster-breaker:" + spec.name(), "circuit breaker '" + spec.name() + "' is shared"
+                + " through the cluster, but this runtime is bound to no cluster: it decides in this JVM alone");
+        }
+        return b;
+    }
+
+    private RetryBudget budget(RetryConfig retry, ResilienceRuntime runtime) {
+        if (retry == null || !retry.budgetEnabled()) {
+            return null;
+        }
+        if (retry.budgetScope() != Scope.JVM && runtime.cluster().isPresent()) {
+            RetryBudget shared = runtime.cluster().get().retryBudget(name, retry.budgetRatio(), retry.budgetReserve(),
+                metrics::calls);
+            if (shared != null) {
+                return shared;
+            }
+        }
+        return new LocalRetryBudget(retry.budgetRatio(), retry.budgetReserve(), metrics::calls);
     }
 
     // The guard's events are rare (duplicates): count them, and pass them on only if someone listens.
@@ -129,29 +124,8 @@ public final class ResiliencePolicy {
         });
     }
 
-    // Failsafe decides "may we try again": attempts left, abort conditions. Only outcomes already
-    // classified as retryable failures are recorded into it (see decide), so it handles all of them;
-    // classifying again here would repeat the work and read another clock. Delays are ours (jitter
-    // modes and server hints Failsafe lacks), so its own delay stays zero.
-    private static RetryPolicy<Object> failsafeRetryPolicy(RetryConfig retry) {
-        return RetryPolicy.builder()
-            .handleIf((result, failure) -> true)
-            .abortIf((result, failure) -> retry.isAbort(failure))
-            .withMaxAttempts(retry.maxAttempts())
-            .build();
-    }
-
     public static ResiliencePolicyBuilder builder(String name) {
         return new ResiliencePolicyBuilder(name);
-    }
-
-    /** A new runtime for {@code config} on the real clock; prefer {@link PolicyRegistry#policy}. */
-    public static ResiliencePolicy create(ResiliencePolicyConfig config) {
-        return new ResiliencePolicy(config, Ticker.system());
-    }
-
-    public static ResiliencePolicy create(ResiliencePolicyConfig config, Ticker ticker) {
-        return new ResiliencePolicy(config, ticker);
     }
 
     public String name() {
@@ -160,6 +134,11 @@ public final class ResiliencePolicy {
 
     public ResiliencePolicyConfig config() {
         return config;
+    }
+
+    /** The runtime that owns this policy's shared state (limiters, stores, the cluster binding). */
+    public ResilienceRuntime runtime() {
+        return runtime;
     }
 
     public PolicyMetrics metrics() {
@@ -182,21 +161,12 @@ public final class ResiliencePolicy {
     // ---------------------------------------------------------------- synchronous
 
     public <T> T call(CheckedSupplier<T> action) {
-        return callUnguarded(action, null);
+        return engine.call(CallContext.NONE, action, null);
     }
 
     /** Runs {@code action} under the policy; with an idempotency key and a guard, at most once per key. */
     public <T> T call(CallContext context, CheckedSupplier<T> action) {
-        return callInContext(context, action, null);
-    }
-
-    private <T> T callInContext(CallContext context, CheckedSupplier<T> action, Caller caller) {
-        if (context.attributes().isEmpty()) {
-            return callKeyed(context, action, caller);
-        }
-        try (MdcScope ignored = MdcScope.push(context.attributes())) {
-            return callKeyed(context, action, caller);
-        }
+        return engine.call(context, action, null);
     }
 
     public void run(CheckedRunnable action) {
@@ -213,264 +183,31 @@ public final class ResiliencePolicy {
         });
     }
 
-    private <T> T callKeyed(CallContext context, CheckedSupplier<T> action, Caller caller) {
-        if (guard == null || context.idempotencyKey() == null) {
-            return callUnguarded(action, caller);
-        }
-        try {
-            return guard.execute(name, context, () -> callUnguarded(action, caller));
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            // the guard's own store failed (e.g. SQLException): not retried here, reported as a failed call
-            throw new CallFailedException(name, 0, classifier.classify(e, ticker.epochMillis()).kind(),
-                "idempotency store", e);
-        }
-    }
+    // ---------------------------------------------------------------- asynchronous
 
-    private <T> T callUnguarded(CheckedSupplier<T> action, Caller caller) {
-        CircuitBreaker b = breaker;
-        if (b != null && !b.tryAcquirePermission()) {
-            metrics.recordSlowCall();
-            throw rejected(0, null);
-        }
-        if (limiter != null && !limiter.tryAcquire(1)) {
-            awaitPermit(0, null);
-        }
-        boolean timed = timeEveryCall || (caller == null ? sampled() : caller.sampled());
-        long start = timed ? ticker.nanoTime() : 0L;
-        T result;
-        try {
-            result = action.get();
-        } catch (Exception e) {
-            return slowPath(action, e, null, timed ? ticker.nanoTime() - start : -1L, start, timed);
-        } catch (Error e) {
-            if (b != null) {
-                b.releasePermission();
-            }
-            throw e;
-        }
-        if (checkResults && classifier.isFailureResult(result)) {
-            return slowPath(action, null, result, timed ? ticker.nanoTime() - start : -1L, start, timed);
-        }
-        if (timed) {
-            long d = ticker.nanoTime() - start;
-            metrics.recordLatency(d);
-            if (b != null) {
-                b.onSuccess(d);
-            }
-        } else if (b != null) {
-            b.onSuccess(-1L);
-        }
-        if (caller == null) {
-            metrics.recordFirstTrySuccess();
-        } else {
-            caller.countFirstTrySuccess();
-        }
-        return result;
-    }
-
-    private boolean sampled() {
-        return samplingMask >= 0 && (ThreadLocalRandom.current().nextInt() & samplingMask) == 0;
-    }
-
-    /** After a failed first attempt: retries until success or a reason to stop. */
-    private <T> T slowPath(CheckedSupplier<T> action, Throwable failure, Object failedResult,
-                           long firstDuration, long firstStart, boolean timed) {
-        metrics.recordSlowCall();
-        Attempts st = new Attempts(timed ? firstStart : ticker.nanoTime() - Math.max(0, firstDuration));
-        st.attempts = 1;
-        recordFailure(firstDuration, failure);
-        Throwable lastFailure = failure;
-        Object lastResult = failedResult;
-        while (true) {
-            long delay = decide(st, lastFailure, lastResult); // throws when giving up
-            try {
-                ticker.sleepNanos(delay);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                throw giveUp(st, lastFailure, FailureKind.PERMANENT, "interrupted");
-            }
-            if (breaker != null && !breaker.tryAcquirePermission()) {
-                throw rejected(st.attempts, lastFailure);
-            }
-            if (limiter != null && !limiter.tryAcquire(1)) {
-                awaitPermit(st.attempts, lastFailure);
-            }
-            long start = ticker.nanoTime();
-            st.attempts++;
-            try {
-                T result = action.get();
-                long d = ticker.nanoTime() - start;
-                if (checkResults && classifier.isFailureResult(result)) {
-                    recordFailure(d, null);
-                    lastFailure = null;
-                    lastResult = result;
-                    continue;
-                }
-                if (breaker != null) {
-                    breaker.onSuccess(d);
-                }
-                metrics.recordLatency(d);
-                metrics.recordSlowSuccess();
-                metrics.recordSlowAttempts(st.attempts);
-                return result;
-            } catch (Exception e) {
-                recordFailure(ticker.nanoTime() - start, e);
-                lastFailure = e;
-                lastResult = null;
-            } catch (Error e) {
-                if (breaker != null) {
-                    breaker.releasePermission();
-                }
-                metrics.recordSlowAttempts(st.attempts);
-                throw e;
-            }
-        }
-    }
-
-    /** Per-call state of the slow path. */
-    private final class Attempts {
-        final long startNanos;
-        final Execution<Object> execution;
-        RandomGenerator random;
-        int attempts;
-        int retries;
-        long previousDelay;
-
-        Attempts(long startNanos) {
-            this.startNanos = startNanos;
-            this.execution = retryDecider == null ? null : Execution.of(retryDecider);
-        }
-
-        RandomGenerator random() {
-            if (random == null) {
-                if (seededRandom != null) {
-                    synchronized (seededRandom) {
-                        random = seededRandom.split();
-                    }
-                } else {
-                    random = new SplittableRandom(ThreadLocalRandom.current().nextLong());
-                }
-            }
-            return random;
-        }
+    /** Runs the (blocking) action on the common pool under the policy. */
+    public <T> CompletableFuture<T> callAsync(CheckedSupplier<T> action) {
+        return callAsync(CallContext.NONE, action, ForkJoinPool.commonPool());
     }
 
     /**
-     * Decides what follows a failed attempt: returns the delay before the next attempt, or throws
-     * the exception that ends the call.
+     * Runs the (blocking) action on {@code executor} under the policy, with the same decisions as
+     * {@link #call(CallContext, CheckedSupplier)}: the context's key is claimed (on {@code executor}),
+     * its attributes are in the MDC while the action runs, and backoff waits hold no thread when the
+     * policy runs on the real clock.
      */
-    private long decide(Attempts st, Throwable failure, Object failedResult) {
-        Classification c = failure == null ? Classification.transientFailure()
-            : classifier.classify(failure, ticker.epochMillis());
-        if (c.kind() == FailureKind.THROTTLED) {
-            metrics.recordThrottled();
-            if (limiter != null && c.retryAfter() != null) {
-                limiter.onThrottled(c.retryAfter());
-            }
-            if (events.hasListeners()) {
-                events.publish(new ResilienceEvent(EventType.THROTTLED, name, ticker.epochMillis(), st.attempts,
-                    c.retryAfter(), "", failure));
-            }
-        }
-        if (!c.isRetryable()) {
-            throw giveUp(st, failure, c.kind(), "permanent");
-        }
-        if (retry == null) {
-            throw giveUp(st, failure, c.kind(), "max attempts");
-        }
-        if (failure != null) {
-            st.execution.recordException(failure);
-        } else {
-            st.execution.recordResult(failedResult);
-        }
-        if (st.execution.isComplete()) {
-            throw giveUp(st, failure, c.kind(), retry.isAbort(failure) ? "aborted" : "max attempts");
-        }
-        if (budget != null && !budget.tryWithdraw()) {
-            metrics.recordBudgetRejection();
-            if (events.hasListeners()) {
-                events.publish(new ResilienceEvent(EventType.RETRY_BUDGET_EXHAUSTED, name, ticker.epochMillis(),
-                    st.attempts, Duration.ZERO, "", failure));
-            }
-            throw giveUp(st, failure, c.kind(), "retry budget");
-        }
-        long delay = retry.backoff().delayNanos(st.retries + 1, st.previousDelay, st.random());
-        if (c.retryAfter() != null) {
-            // the server knows best, within our cap
-            delay = Math.min(c.retryAfter().toNanos(), retry.retryAfterCap().toNanos());
-        }
-        if (retry.maxDuration().isPresent()
-            && ticker.nanoTime() + delay - st.startNanos > retry.maxDuration().get().toNanos()) {
-            throw giveUp(st, failure, c.kind(), "deadline");
-        }
-        st.previousDelay = delay;
-        st.retries++;
-        metrics.recordRetry();
-        if (events.hasListeners()) {
-            events.publish(new ResilienceEvent(EventType.RETRY, name, ticker.epochMillis(), st.attempts,
-                Duration.ofNanos(delay), c.kind().name(), failure));
-        }
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("policy '{}': attempt {} failed ({}), retrying in {} ms", name, st.attempts, c,
-                TimeUnit.NANOSECONDS.toMillis(delay));
-        }
-        return delay;
+    public <T> CompletableFuture<T> callAsync(CallContext context, CheckedSupplier<T> action, Executor executor) {
+        return engine.callAsync(context, action, executor, null);
     }
 
-    private void recordFailure(long durationNanos, Throwable failure) {
-        if (breaker != null) {
-            breaker.onFailure(durationNanos, failure);
-        }
-    }
-
-    private CallFailedException giveUp(Attempts st, Throwable failure, FailureKind kind, String reason) {
-        metrics.recordGiveUp();
-        metrics.recordSlowAttempts(st.attempts);
-        if (events.hasListeners()) {
-            events.publish(new ResilienceEvent(EventType.GIVE_UP, name, ticker.epochMillis(), st.attempts,
-                Duration.ZERO, reason, failure));
-        }
-        LOG.warn("policy '{}' gave up after {} attempt(s) ({}): {}", name, st.attempts, reason,
-            failure == null ? "result classified as failure" : failure.getClass().getName());
-        return new CallFailedException(name, st.attempts, kind, reason, failure);
-    }
-
-    private CircuitOpenException rejected(int attempts, Throwable lastFailure) {
-        metrics.recordBreakerRejection();
-        metrics.recordGiveUp();
-        metrics.recordSlowAttempts(attempts);
-        if (events.hasListeners()) {
-            events.publish(new ResilienceEvent(EventType.BREAKER_REJECTED, name, ticker.epochMillis(), attempts,
-                breaker.remainingOpenTime(), breaker.state().name(), lastFailure));
-        }
-        return new CircuitOpenException(name, breaker.name(), attempts, breaker.remainingOpenTime(), lastFailure);
-    }
-
-    private void awaitPermit(int attempts, Throwable lastFailure) {
-        long waited;
-        try {
-            waited = limiter.acquire(1, rateLimitMaxWait);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            if (breaker != null) {
-                breaker.releasePermission();
-            }
-            throw new CallFailedException(name, attempts, FailureKind.PERMANENT, "interrupted", e);
-        }
-        if (waited < 0) {
-            if (breaker != null) {
-                breaker.releasePermission();
-            }
-            metrics.recordGiveUp();
-            throw new RateLimitedException(name, limiter.name(), rateLimitMaxWait, attempts);
-        }
-        metrics.recordThrottleWait(waited);
-        if (waited > 0 && events.hasListeners()) {
-            events.publish(new ResilienceEvent(EventType.THROTTLE_WAIT, name, ticker.epochMillis(), attempts + 1,
-                Duration.ofNanos(waited), limiter.name(), lastFailure));
-        }
+    /**
+     * For actions that are asynchronous themselves (e.g. {@code HttpClient.sendAsync}): each attempt
+     * calls {@code action} (under the context's MDC) and waits for its stage without blocking a
+     * thread; decisions after it completes run on {@code executor}.
+     */
+    public <T> CompletableFuture<T> callStage(CallContext context, CheckedSupplier<? extends CompletionStage<T>> action,
+                                              Executor executor) {
+        return engine.callStage(context, action, executor, null);
     }
 
     // ---------------------------------------------------------------- one thread, many calls
@@ -478,8 +215,9 @@ public final class ResiliencePolicy {
     /**
      * A call site for one thread that makes many calls in a row, such as a Spark partition. It
      * behaves exactly like the policy, but counts first-try successes in plain fields and adds them
-     * to {@link #metrics()} every 1024 calls and on {@link Caller#flush()} or {@link Caller#close()},
-     * so the success path makes no atomic write at all. Not thread-safe: one per thread.
+     * to {@link #metrics()} every 1024 calls, before any retry asks the budget, and on
+     * {@link Caller#flush()} or {@link Caller#close()}, so the success path makes no atomic write at
+     * all. Not thread-safe: one per thread.
      *
      * <pre>{@code
      * try (ResiliencePolicy.Caller caller = policy.caller()) {
@@ -490,7 +228,12 @@ public final class ResiliencePolicy {
      * }</pre>
      */
     public Caller caller() {
-        return new Caller();
+        return new Caller(null);
+    }
+
+    /** Like {@link #caller()}; the events of this caller's calls also go to {@code listener}, on the calling thread. */
+    public Caller caller(EventListener listener) {
+        return new Caller(listener);
     }
 
     /** See {@link #caller()}. */
@@ -498,18 +241,39 @@ public final class ResiliencePolicy {
 
         private static final int FLUSH_EVERY = 1024;
 
+        final EventListener listener;
         private long firstTrySuccesses;
         private int sampleClock;
 
-        private Caller() {
+        private Caller(EventListener listener) {
+            this.listener = listener;
         }
 
         public <T> T call(CheckedSupplier<T> action) {
-            return callUnguarded(action, this);
+            return engine.call(CallContext.NONE, action, this);
         }
 
         public <T> T call(CallContext context, CheckedSupplier<T> action) {
-            return callInContext(context, action, this);
+            return engine.call(context, action, this);
+        }
+
+        /**
+         * An asynchronous call from this call site (see {@link ResiliencePolicy#callStage}); its events
+         * reach this caller's listener on whichever thread decides them.
+         */
+        public <T> CompletableFuture<T> callStage(CallContext context,
+                                                  CheckedSupplier<? extends CompletionStage<T>> action, Executor executor) {
+            return engine.callStage(context, action, executor, asyncSite());
+        }
+
+        /** An asynchronous call of a blocking action on {@code executor} (see {@link ResiliencePolicy#callAsync}). */
+        public <T> CompletableFuture<T> callAsync(CallContext context, CheckedSupplier<T> action, Executor executor) {
+            return engine.callAsync(context, action, executor, asyncSite());
+        }
+
+        // The plain counters are for the caller's own thread; async calls count in the policy's metrics.
+        private Caller asyncSite() {
+            return listener == null ? null : new Caller(listener);
         }
 
         public ResiliencePolicy policy() {
@@ -517,12 +281,20 @@ public final class ResiliencePolicy {
         }
 
         boolean sampled() {
-            return samplingMask >= 0 && (++sampleClock & samplingMask) == 0;
+            return engine.sampledEvery(++sampleClock);
         }
 
         void countFirstTrySuccess() {
             if (++firstTrySuccesses >= FLUSH_EVERY) {
                 flush();
+            }
+        }
+
+        void deliver(ResilienceEvent e) {
+            try {
+                listener.onEvent(e);
+            } catch (RuntimeException ignored) {
+                // a listener's failure must not change the call's outcome
             }
         }
 
@@ -537,142 +309,6 @@ public final class ResiliencePolicy {
         @Override
         public void close() {
             flush();
-        }
-    }
-
-    // ---------------------------------------------------------------- asynchronous
-
-    /** Runs the (blocking) action on the common pool under the policy. */
-    public <T> CompletableFuture<T> callAsync(CheckedSupplier<T> action) {
-        return callAsync(CallContext.NONE, action, ForkJoinPool.commonPool());
-    }
-
-    /**
-     * Runs the (blocking) action on {@code executor} under the policy; backoff waits do not hold a
-     * thread when the policy runs on the real clock.
-     */
-    public <T> CompletableFuture<T> callAsync(CallContext context, CheckedSupplier<T> action, Executor executor) {
-        if (guard != null && context.idempotencyKey() != null) {
-            // the claim, the attempts and the completion must stay together: run the whole call there
-            return CompletableFuture.supplyAsync(() -> call(context, action), executor);
-        }
-        return callStage(context, () -> CompletableFuture.supplyAsync(() -> {
-            try {
-                return action.get();
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new CompletionException(e);
-            }
-        }, executor), executor);
-    }
-
-    /**
-     * For actions that are asynchronous themselves (e.g. {@code HttpClient.sendAsync}): each attempt
-     * calls {@code action} and waits for its stage without blocking a thread.
-     */
-    public <T> CompletableFuture<T> callStage(CallContext context, CheckedSupplier<? extends CompletionStage<T>> action,
-                                              Executor executor) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        new AsyncCall<>(context, action, executor, result).attempt(null, null);
-        return result;
-    }
-
-    /** One asynchronous call: the same decisions as the synchronous slow path, scheduled instead of slept. */
-    private final class AsyncCall<T> {
-        private final CheckedSupplier<? extends CompletionStage<T>> action;
-        private final Executor executor;
-        private final CompletableFuture<T> result;
-        private final Attempts st = new Attempts(ticker.nanoTime());
-        private boolean slow;
-
-        AsyncCall(CallContext context, CheckedSupplier<? extends CompletionStage<T>> action, Executor executor,
-                  CompletableFuture<T> result) {
-            this.action = action;
-            this.executor = executor;
-            this.result = result;
-        }
-
-        void attempt(Throwable lastFailure, Object lastResult) {
-            if (result.isDone()) {
-                return; // cancelled by the caller
-            }
-            try {
-                if (breaker != null && !breaker.tryAcquirePermission()) {
-                    markSlow();
-                    result.completeExceptionally(rejected(st.attempts, lastFailure));
-                    return;
-                }
-                if (limiter != null && !limiter.tryAcquire(1)) {
-                    awaitPermit(st.attempts, lastFailure);
-                }
-            } catch (RuntimeException e) {
-                markSlow();
-                result.completeExceptionally(e);
-                return;
-            }
-            long start = ticker.nanoTime();
-            st.attempts++;
-            CompletionStage<T> stage;
-            try {
-                stage = action.get();
-            } catch (Exception e) {
-                stage = CompletableFuture.failedFuture(e);
-            }
-            stage.whenComplete((value, error) -> onOutcome(value, unwrap(error), ticker.nanoTime() - start));
-        }
-
-        private void onOutcome(T value, Throwable error, long duration) {
-            boolean failedResult = error == null && checkResults && classifier.isFailureResult(value);
-            if (error == null && !failedResult) {
-                if (breaker != null) {
-                    breaker.onSuccess(duration);
-                }
-                metrics.recordLatency(duration);
-                if (slow) {
-                    metrics.recordSlowSuccess();
-                    metrics.recordSlowAttempts(st.attempts);
-                } else {
-                    metrics.recordFirstTrySuccess();
-                }
-                result.complete(value);
-                return;
-            }
-            markSlow();
-            recordFailure(duration, error);
-            long delay;
-            try {
-                delay = decide(st, error, failedResult ? value : null);
-            } catch (RuntimeException giveUp) {
-                result.completeExceptionally(giveUp);
-                return;
-            }
-            Throwable lastFailure = error;
-            Object lastResult = failedResult ? value : null;
-            Runnable next = () -> attempt(lastFailure, lastResult);
-            if (ticker == Ticker.system()) {
-                CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS, executor).execute(next);
-            } else {
-                try {
-                    ticker.sleepNanos(delay); // virtual time: advances the test clock
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    result.completeExceptionally(giveUp(st, error, FailureKind.PERMANENT, "interrupted"));
-                    return;
-                }
-                executor.execute(next);
-            }
-        }
-
-        private void markSlow() {
-            if (!slow) {
-                slow = true;
-                metrics.recordSlowCall();
-            }
-        }
-
-        private Throwable unwrap(Throwable t) {
-            return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
         }
     }
 

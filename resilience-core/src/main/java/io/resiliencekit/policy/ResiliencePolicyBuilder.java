@@ -3,9 +3,9 @@ package io.resiliencekit.policy;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.classify.FailureClassifier;
 import io.resiliencekit.config.ConfigException;
-import io.resiliencekit.idempotency.IdempotencyGuardFactory;
+import io.resiliencekit.spi.IdempotencyGuardFactory;
 import io.resiliencekit.event.EventListener;
-import io.resiliencekit.ratelimit.RateLimiterFactory;
+import io.resiliencekit.spi.RateLimiterFactory;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.time.Ticker;
 import java.time.Duration;
@@ -86,7 +86,7 @@ public final class ResiliencePolicyBuilder {
         return this;
     }
 
-    /** The clock for delays, deadlines and breaker windows: inject a {@link io.resiliencekit.time.ManualTicker} in tests. Runtime only. */
+    /** The clock for delays, deadlines and breaker windows of {@link #build()}: inject a {@link io.resiliencekit.time.ManualTicker} in tests. */
     public ResiliencePolicyBuilder ticker(Ticker ticker) {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         return this;
@@ -116,9 +116,13 @@ public final class ResiliencePolicyBuilder {
         return new ResiliencePolicyConfig(this);
     }
 
-    /** A new runtime, not registered anywhere; see {@link PolicyRegistry} for one per JVM. */
+    /**
+     * A standalone policy with a runtime of its own (on this builder's ticker): its limiter, store and
+     * breaker are shared with nobody. For one policy per name per JVM, shared by every task, use
+     * {@code ResilienceRuntime.shared().policy(config())}.
+     */
     public ResiliencePolicy build() {
-        ResiliencePolicy policy = new ResiliencePolicy(config(), ticker);
+        ResiliencePolicy policy = ResilienceRuntime.builder().ticker(ticker).build().policy(config());
         listeners.forEach(policy.events()::register);
         return policy;
     }

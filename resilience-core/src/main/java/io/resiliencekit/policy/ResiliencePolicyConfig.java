@@ -6,9 +6,9 @@ import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.config.Options;
 import io.resiliencekit.config.Secrets;
 import io.resiliencekit.idempotency.IdempotencyConfig;
-import io.resiliencekit.idempotency.IdempotencyGuardFactory;
+import io.resiliencekit.spi.IdempotencyGuardFactory;
 import io.resiliencekit.idempotency.IdempotencyOptions;
-import io.resiliencekit.ratelimit.RateLimiterFactory;
+import io.resiliencekit.spi.RateLimiterFactory;
 import io.resiliencekit.ratelimit.RateLimiters;
 import io.resiliencekit.ratelimit.TokenBucketBuilder;
 import io.resiliencekit.ratelimit.TokenBucketFactory;
@@ -24,14 +24,14 @@ import java.util.regex.Pattern;
 /**
  * Everything a {@link ResiliencePolicy} is made of, as an immutable {@link Serializable} value:
  * this is what travels inside Spark closures, and each JVM turns it into one runtime through
- * {@link PolicyRegistry}.
+ * {@link ResilienceRuntime}.
  *
  * <pre>{@code
  * ResiliencePolicyConfig config = ResiliencePolicy.builder("orders-api")
  *     .retry(RetryConfig.builder().maxAttempts(5).build())
  *     .circuitBreaker(CircuitBreakerConfig.builder("orders-api").build())
  *     .config();
- * ResiliencePolicy policy = PolicyRegistry.shared().policy(config); // once per JVM
+ * ResiliencePolicy policy = ResilienceRuntime.shared().policy(config); // once per JVM
  * }</pre>
  *
  * <h2>Options</h2>

@@ -9,7 +9,7 @@ import java.util.Map;
  * <pre>{@code
  * RateLimiterFactory f = RateLimiters.fromOptions(Options.of(Map.of(
  *     "rateLimit.name", "orders-api", "rateLimit.rate", "100", "rateLimit.mode", "leased")), "rateLimit.");
- * RateLimiter limiter = f.create(Ticker.system());   // same instance for the same name in this JVM
+ * RateLimiter limiter = f.create(ResilienceRuntime.shared());   // one instance per name and runtime
  * }</pre>
  *
  * <p>Keys under the prefix: {@code name, rate, burst, mode (local|leased), authority (inprocess|jdbc),
@@ -38,12 +38,13 @@ public final class RateLimiters {
 
     /** A factory for a local bucket. */
     public static TokenBucketFactory local(String name, double rate, long burst) {
-        return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst).config());
+        return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst)
+            .mode(TokenBucketConfig.Mode.LOCAL).config());
     }
 
-    /** A factory for a leased bucket on the JVM-wide in-process authority. */
+    /** A factory for a leased bucket on the runtime's in-process authority. */
     public static TokenBucketFactory leasedInProcess(String name, double rate, long burst) {
         return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst)
-            .mode(TokenBucketConfig.Mode.LEASED).config());
+            .mode(TokenBucketConfig.Mode.LEASED).authority(TokenBucketConfig.AuthorityKind.INPROCESS).config());
     }
 }

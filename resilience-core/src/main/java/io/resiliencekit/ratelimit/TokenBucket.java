@@ -1,5 +1,7 @@
 package io.resiliencekit.ratelimit;
 
+import io.resiliencekit.spi.RateLimiter;
+
 import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.event.EventType;
 import io.resiliencekit.event.ResilienceEvent;

@@ -45,10 +45,27 @@ public final class TokenBucketConfig implements Serializable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:\\-]{1,200}");
 
     /** Where the bucket lives. */
-    public enum Mode { LOCAL, LEASED }
+    public enum Mode {
+        /**
+         * The default: leased from the JDBC authority when {@code authority=jdbc}; else from the
+         * cluster's authority when the runtime is bound to a cluster (the Spark plugin); else local.
+         */
+        AUTO,
+        /** A bucket of this JVM (this runtime) alone: R per JVM. */
+        LOCAL,
+        /** Leased from {@link #authority()}: one R for every JVM that shares the name. */
+        LEASED
+    }
 
     /** Which authority a leased bucket asks. */
-    public enum AuthorityKind { INPROCESS, JDBC }
+    public enum AuthorityKind {
+        /** The runtime's in-process authority (one JVM; tests). The default for {@code mode=leased}. */
+        INPROCESS,
+        /** The cluster's (the Spark driver's, through the plugin). */
+        CLUSTER,
+        /** A database row shared by several jobs ({@code jdbc.*}). */
+        JDBC
+    }
 
     private final String name;
     private final double rate;
@@ -97,7 +114,9 @@ public final class TokenBucketConfig implements Serializable {
         }
         long defaultBurst = rate > 0 ? Math.max(1, (long) Math.ceil(rate)) : 1;
         long burst = o.longValue(p + "burst", defaultBurst, 1, MAX_BURST);
-        Mode mode = o.enumValue(p + "mode", Mode.LOCAL, Mode.class);
+        int before = o.problems().size();
+        Mode mode = o.enumValue(p + "mode", Mode.AUTO, Mode.class);
+        boolean modeKnown = o.problems().size() == before;
         AuthorityKind authority = o.enumValue(p + "authority", AuthorityKind.INPROCESS, AuthorityKind.class);
         Duration lease = o.duration(p + "leasePeriod", Duration.ofSeconds(1), Duration.ofMillis(20), Duration.ofMinutes(10));
         int clients = o.intValue(p + "expectedClients", 1, 1, 100_000);
@@ -105,8 +124,8 @@ public final class TokenBucketConfig implements Serializable {
         String user = o.string(p + "jdbc.user").orElse(null);
         String password = o.string(p + "jdbc.password").orElse(null);
         String table = o.matching(p + "jdbc.table", DEFAULT_TABLE, TABLE_NAME, "a table name such as quota or app.quota");
-        if (mode == Mode.LEASED && authority == AuthorityKind.JDBC && url == null) {
-            o.problem(p + "jdbc.url", "is required when " + p + "mode is leased and " + p + "authority is jdbc");
+        if (modeKnown && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null) {
+            o.problem(p + "jdbc.url", "is required when " + p + "authority is jdbc");
         }
         if (rate > 0 && burst / rate > 1e8) {
             o.problem(p + "burst", "must refill within 1e8 seconds at the given rate, was " + burst + " at " + rate + "/s");
@@ -172,8 +191,8 @@ public final class TokenBucketConfig implements Serializable {
         if (jdbcTable == null || !TABLE_NAME.matcher(jdbcTable).matches()) {
             out.add("jdbc.table: must be a table name such as quota or app.quota, was '" + jdbcTable + "'");
         }
-        if (mode == Mode.LEASED && authority == AuthorityKind.JDBC && jdbcUrl == null) {
-            out.add("jdbc.url: is required when mode is leased and authority is jdbc");
+        if (mode != Mode.LOCAL && authority == AuthorityKind.JDBC && jdbcUrl == null) {
+            out.add("jdbc.url: is required when authority is jdbc");
         }
         return out;
     }
@@ -267,7 +286,7 @@ public final class TokenBucketConfig implements Serializable {
     @Override
     public String toString() {
         return "TokenBucketConfig{name=" + name + ", rate=" + rate + "/s, burst=" + burst + ", mode=" + mode
-            + (mode == Mode.LEASED ? ", authority=" + authority + ", leasePeriod=" + leasePeriod
+            + (mode != Mode.LOCAL ? ", authority=" + authority + ", leasePeriod=" + leasePeriod
                 + ", expectedClients=" + expectedClients : "")
             + (jdbcUrl == null ? "" : ", jdbc.url=" + safeUrl(jdbcUrl) + ", jdbc.user=" + jdbcUser + ", jdbc.password="
                 + (jdbcPassword == null ? "null" : Secrets.MASK) + ", jdbc.table=" + jdbcTable)

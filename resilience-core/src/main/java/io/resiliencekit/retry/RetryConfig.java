@@ -1,5 +1,7 @@
 package io.resiliencekit.retry;
 
+import io.resiliencekit.spi.Scope;
+
 import io.resiliencekit.classify.FailureClassifier.SerializablePredicate;
 import io.resiliencekit.config.Options;
 import java.io.Serializable;
@@ -52,6 +54,7 @@ public final class RetryConfig implements Serializable {
     final boolean budgetEnabled;
     final double budgetRatio;
     final int budgetReserve;
+    final Scope budgetScope;
     final List<String> abortOn;
     final List<SerializablePredicate<Throwable>> abortIf;
 
@@ -64,6 +67,7 @@ public final class RetryConfig implements Serializable {
         this.budgetEnabled = b.budgetEnabled;
         this.budgetRatio = b.budgetRatio;
         this.budgetReserve = b.budgetReserve;
+        this.budgetScope = b.budgetScope;
         this.abortOn = List.copyOf(b.abortOn);
         this.abortIf = List.copyOf(b.abortIf);
     }
@@ -92,7 +96,7 @@ public final class RetryConfig implements Serializable {
         b.maxAttempts(o.intValue(prefix + "maxAttempts", DEFAULT_MAX_ATTEMPTS, 1, 1000));
         o.string(prefix + "maxDuration").ifPresent(v ->
             b.maxDuration(o.duration(prefix + "maxDuration", null, Duration.ofMillis(1), Duration.ofDays(7))));
-        Duration base = o.duration(prefix + "baseDelay", DEFAULT_BASE, Duration.ofNanos(1), Duration.ofHours(1));
+        Duration base = o.duration(prefix + "baseDelay", DEFAULT_BASE, Duration.ZERO, Duration.ofHours(1));
         double mult = o.doubleValue(prefix + "multiplier", DEFAULT_MULTIPLIER, 1.0, 100.0);
         Duration cap = o.duration(prefix + "maxDelay", DEFAULT_CAP, Duration.ofNanos(1), Duration.ofDays(1));
         if (cap.compareTo(base) < 0) {
@@ -188,6 +192,11 @@ public final class RetryConfig implements Serializable {
         return budgetReserve;
     }
 
+    /** Where the retry budget lives; {@link Scope#AUTO} by default. */
+    public Scope budgetScope() {
+        return budgetScope;
+    }
+
     public List<String> abortOn() {
         return abortOn;
     }
@@ -221,7 +230,7 @@ public final class RetryConfig implements Serializable {
         return maxAttempts == r.maxAttempts && Objects.equals(maxDuration, r.maxDuration)
             && backoff.equals(r.backoff) && retryAfterCap.equals(r.retryAfterCap) && Objects.equals(seed, r.seed)
             && budgetEnabled == r.budgetEnabled && Double.compare(budgetRatio, r.budgetRatio) == 0
-            && budgetReserve == r.budgetReserve && abortOn.equals(r.abortOn) && abortIf.equals(r.abortIf);
+            && budgetReserve == r.budgetReserve && budgetScope == r.budgetScope && abortOn.equals(r.abortOn) && abortIf.equals(r.abortIf);
     }
 
     @Override

@@ -48,4 +48,21 @@ public interface BreakerBoard {
     /** A trial granted by {@link #tryAcquireTrial} was not made after all. */
     default void releaseTrial(String breakerName) {
     }
+
+    /**
+     * A local breaker bound to this board: the board delivers other JVMs' verdicts to it. Called once
+     * per breaker when it is bound.
+     */
+    default void subscribe(String breakerName, Member member) {
+    }
+
+    /** A local breaker, as the board sees it. */
+    interface Member {
+
+        /** Applies a verdict reached elsewhere; see {@code CircuitBreaker#applyRemote}. */
+        void applyRemote(CircuitState state, java.time.Duration remainingOpen);
+
+        /** How many trial calls this breaker runs when half-open. */
+        int trialsWanted();
+    }
 }

@@ -288,7 +288,7 @@ class ResiliencePolicyTest {
 
     @Test
     void registryGivesOneRuntimePerName() {
-        PolicyRegistry registry = new PolicyRegistry(ticker);
+        ResilienceRuntime registry = ResilienceRuntime.builder().ticker(ticker).build();
         ResiliencePolicyConfig config = ResiliencePolicy.builder("shared").config();
         assertThat(registry.policy(config)).isSameAs(registry.policy(config));
         ResiliencePolicy before = registry.policy(config);

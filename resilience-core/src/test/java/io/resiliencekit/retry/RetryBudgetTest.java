@@ -51,7 +51,7 @@ class RetryBudgetTest {
     @Test
     void aHealthySpellCannotBankMoreThanTheReserve() {
         AtomicLong calls = new AtomicLong();
-        RetryBudget budget = new RetryBudget(0.5, 3, calls::get);
+        LocalRetryBudget budget = new LocalRetryBudget(0.5, 3, calls::get);
         calls.set(1_000_000);
         int granted = 0;
         while (budget.tryWithdraw()) {

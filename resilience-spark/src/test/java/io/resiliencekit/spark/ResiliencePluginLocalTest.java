@@ -42,7 +42,7 @@ class ResiliencePluginLocalTest {
     void metricsReachSparksMetricsSystem() throws Exception {
         // use a cluster limiter once so its per-limiter gauge appears after the source was registered
         long got = SPARK.jsc().parallelize(List.of(1, 2), 2).map(i -> {
-            io.resiliencekit.ratelimit.RateLimiter l = io.resiliencekit.spark.ratelimit.ClusterRateLimiterFactory
+            io.resiliencekit.spi.RateLimiter l = io.resiliencekit.spark.ratelimit.ClusterRateLimiterFactory
                     .of("metrics-test", 1000, 10).create(io.resiliencekit.time.Ticker.system());
             return l.acquire(1, java.time.Duration.ofSeconds(10));
         }).filter(w -> w >= 0).count();

@@ -5,8 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 import io.resiliencekit.ratelimit.LeasedTokenBucket;
-import io.resiliencekit.ratelimit.RateLimiter;
-import io.resiliencekit.ratelimit.RateLimiterFactory;
+import io.resiliencekit.spi.RateLimiter;
+import io.resiliencekit.spi.RateLimiterFactory;
 import io.resiliencekit.ratelimit.TokenBucketBuilder;
 import io.resiliencekit.ratelimit.TokenBucketConfig;
 import io.resiliencekit.spark.ClusterCoordinator;

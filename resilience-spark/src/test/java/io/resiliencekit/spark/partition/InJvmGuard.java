@@ -2,8 +2,8 @@ package io.resiliencekit.spark.partition;
 
 import io.resiliencekit.CallContext;
 import io.resiliencekit.CheckedSupplier;
-import io.resiliencekit.idempotency.IdempotencyGuard;
-import io.resiliencekit.idempotency.IdempotencyGuardFactory;
+import io.resiliencekit.spi.IdempotencyGuard;
+import io.resiliencekit.spi.IdempotencyGuardFactory;
 import io.resiliencekit.time.Ticker;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.resiliencekit.policy.PolicyRegistry;
 import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.policy.ResiliencePolicyConfig;
-import io.resiliencekit.ratelimit.RateLimiterFactory;
+import io.resiliencekit.spi.RateLimiterFactory;
 import io.resiliencekit.ratelimit.TokenBucket;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;

@@ -14,11 +14,11 @@ import java.util.function.LongSupplier;
  * balance is brought up to date lazily, only when a retry asks for a token.
  *
  * <pre>{@code
- * RetryBudget budget = new RetryBudget(0.2, 50, metrics::calls);
+ * LocalRetryBudget budget = new LocalRetryBudget(0.2, 50, metrics::calls);
  * if (!budget.tryWithdraw()) giveUp();
  * }</pre>
  */
-public final class RetryBudget {
+public final class LocalRetryBudget implements io.resiliencekit.spi.RetryBudget {
 
     private final double ratio;
     private final double reserve;
@@ -27,7 +27,7 @@ public final class RetryBudget {
     private double balance;
     private long callsSeen;
 
-    public RetryBudget(double ratio, int reserve, LongSupplier calls) {
+    public LocalRetryBudget(double ratio, int reserve, LongSupplier calls) {
         this.ratio = ratio;
         this.reserve = reserve;
         this.calls = calls;
@@ -35,6 +35,7 @@ public final class RetryBudget {
     }
 
     /** Takes one retry token if there is one. Failure path only, so a monitor is fine. */
+    @Override
     public synchronized boolean tryWithdraw() {
         long now = calls.getAsLong();
         balance = Math.min(reserve, balance + ratio * (now - callsSeen));
