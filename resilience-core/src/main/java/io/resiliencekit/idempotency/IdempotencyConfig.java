@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * Immutable, serializable spec of an idempotency guard: which store, how long a claim is held,
  * how long completed keys are remembered, and what to do when a key is in progress elsewhere.
  * It is also the {@link IdempotencyGuardFactory} the composed policy takes; stores are shared
- * per JVM through {@link IdempotencyStores}.
+ * per runtime by store id (see {@link #store}).
  *
  * <pre>{@code
  * IdempotencyConfig idem = IdempotencyConfig.builder()

@@ -36,7 +36,24 @@ public final class RateLimiters {
         return fromOptions(Options.of(options), prefix);
     }
 
-    /** A factory for a local bucket. */
+    /**
+     * The default kind: one rate R for every JVM of the cluster when the runtime is bound to one (the
+     * Spark plugin binds every executor), a local bucket of rate R otherwise.
+     */
+    public static TokenBucketFactory of(String name, double rate, long burst) {
+        return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst).config());
+    }
+
+    /**
+     * Leased from the cluster's authority, whatever the defaults: one rate R for the whole cluster.
+     * Without a cluster, a local bucket after one warning that says so.
+     */
+    public static TokenBucketFactory cluster(String name, double rate, long burst) {
+        return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst)
+            .mode(TokenBucketConfig.Mode.LEASED).authority(TokenBucketConfig.AuthorityKind.CLUSTER).config());
+    }
+
+    /** A factory for a local bucket: rate R in each JVM (each runtime), whatever the cluster. */
     public static TokenBucketFactory local(String name, double rate, long burst) {
         return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst)
             .mode(TokenBucketConfig.Mode.LOCAL).config());

@@ -1,10 +1,11 @@
 package io.resiliencekit.examples.guide;
 
+import io.resiliencekit.policy.ResilienceRuntime;
+
 import dev.failsafe.Failsafe;
 import dev.failsafe.RetryPolicy;
 import io.resiliencekit.CallContext;
 import io.resiliencekit.CircuitOpenException;
-import io.resiliencekit.policy.PolicyRegistry;
 import io.resiliencekit.ResilienceException;
 import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.policy.ResiliencePolicyConfig;
@@ -88,7 +89,7 @@ public final class RetryAndBreakerExamples {
             "breaker.failureRateThreshold", "0.5",
             "breaker.openDuration", "30s");
         ResiliencePolicyConfig config = ResiliencePolicyConfig.fromOptions(options); // every error at once
-        ResiliencePolicy policy = PolicyRegistry.shared().policy(config);            // one runtime per JVM
+        ResiliencePolicy policy = ResilienceRuntime.shared().policy(config);         // one policy per name per JVM
         // end::options[]
         return policy;
     }

@@ -4,7 +4,7 @@ import java.io.Serializable;
 import java.util.List;
 
 import io.resiliencekit.CircuitState;
-import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.spark.cluster.ServiceKey;
 
 /** Wire messages of the driver-hosted breaker board (see {@link DriverBreakerBoard}). */
 public final class BoardMessages {

@@ -9,7 +9,7 @@ import com.codahale.metrics.MetricRegistry;
 import org.junit.jupiter.api.Test;
 
 import io.resiliencekit.CircuitState;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.breaker.BoardMessages.Poll;
 import io.resiliencekit.spark.breaker.BoardMessages.PollReply;
 import io.resiliencekit.spark.breaker.BoardMessages.Publish;

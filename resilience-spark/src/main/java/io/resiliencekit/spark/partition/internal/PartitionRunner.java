@@ -24,6 +24,7 @@ import io.resiliencekit.deadletter.JsonLinesDeadLetterSink;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.deadletter.SourcePosition;
 import io.resiliencekit.logging.MdcScope;
+import io.resiliencekit.spark.ResilienceCluster;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -133,8 +134,10 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         Run(Iterator<T> input, boolean keepOutputs) {
             this.input = input;
             this.keepOutputs = keepOutputs;
-            this.runtime = PolicyRuntime.resolve(spec);
-            this.caller = runtime.caller();
+            // the JVM's one policy of this name, bound to the cluster when the plugin runs; its events
+            // from this partition's calls reach this partition's counters through the caller
+            this.runtime = ResilienceCluster.policy(spec);
+            this.caller = runtime.caller(counters::onEvent);
             this.batchSize = perBatch == null ? 1 : options.batchSize();
         }
 

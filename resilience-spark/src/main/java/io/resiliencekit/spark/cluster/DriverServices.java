@@ -1,4 +1,4 @@
-package io.resiliencekit.spark;
+package io.resiliencekit.spark.cluster;
 
 import java.io.Serializable;
 import java.util.Map;
@@ -23,6 +23,7 @@ import com.codahale.metrics.MetricRegistry;
 public final class DriverServices {
 
     private final Map<String, Entry<?, ?>> services = new ConcurrentHashMap<>();
+    private final Map<Class<?>, Object> components = new ConcurrentHashMap<>();
     private final MetricRegistry metrics;
     private final Counter requests;
     private final Counter errors;
@@ -49,6 +50,16 @@ public final class DriverServices {
     /** Removes the service named by {@code key}; returns true if there was one. */
     public boolean unregister(ServiceKey<?, ?> key) {
         return services.remove(key.name()) != null;
+    }
+
+    /** Keeps {@code component} (a built-in service's implementation) so driver code can find it by type. */
+    public <T> void attach(Class<T> type, T component) {
+        components.put(type, type.cast(component));
+    }
+
+    /** The component attached under {@code type}, if any. */
+    public <T> java.util.Optional<T> component(Class<T> type) {
+        return java.util.Optional.ofNullable(type.cast(components.get(type)));
     }
 
     public Set<String> names() {

@@ -1,4 +1,4 @@
-package io.resiliencekit.spark;
+package io.resiliencekit.spark.cluster;
 
 import java.io.Serializable;
 import java.util.Objects;

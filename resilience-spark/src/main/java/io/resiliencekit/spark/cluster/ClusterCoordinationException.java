@@ -1,4 +1,4 @@
-package io.resiliencekit.spark;
+package io.resiliencekit.spark.cluster;
 
 /**
  * A request to a driver-side service failed: the service is unknown, it threw, or Spark's RPC could
