@@ -60,6 +60,8 @@ import org.slf4j.LoggerFactory;
  * {@code tryAcquirePermission()} + {@code onSuccess(d)} are two volatile reads: no lock, no write,
  * no allocation, no clock read. Any other outcome takes a lock; a time window also reads the clock.
  *
+ * <p>To mix it into a plain {@code Failsafe.with(...)}, see {@code io.resiliencekit.failsafe.CircuitBreakerPolicy}.
+ *
  * <p><b>Sharing.</b> {@link #bindBoard(BreakerBoard)} connects it to a cluster-wide
  * {@link BreakerBoard}; remote verdicts come in through {@link #applyRemote(CircuitState, Duration)}.
  */
@@ -117,15 +119,9 @@ public final class CircuitBreaker implements BreakerBoard.Member {
         return config;
     }
 
-    /**
-     * This breaker as a Failsafe policy, to mix into {@code Failsafe.with(retry, breaker.asFailsafePolicy())}.
-     * See {@link CircuitBreakerPolicy}.
-     */
-    public <R> CircuitBreakerPolicy<R> asFailsafePolicy() {
-        return new CircuitBreakerPolicy<>(this);
-    }
 
-    Ticker ticker() {
+    /** The clock of this breaker's open periods and windows. */
+    public Ticker ticker() {
         return ticker;
     }
 

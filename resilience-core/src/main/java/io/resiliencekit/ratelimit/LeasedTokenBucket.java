@@ -200,6 +200,31 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         }
     }
 
+    /**
+     * The engine's non-blocking form. A leased bucket does not know when its next tokens come, so it
+     * never reserves: it takes a permit now (0) or says when to ask again (negative: a short step, or
+     * the rest of a throttle pause).
+     */
+    @Override
+    public long reserve(int n, long maxWaitNanos) {
+        if (tryAcquire(n)) {
+            return 0L;
+        }
+        if (n > burst) {
+            throw new IllegalArgumentException("permits must be between 1 and " + burst + " for rate limiter '" + name
+                + "', was " + n);
+        }
+        if (maxWaitNanos <= 0) {
+            return NOT_WITHIN_WAIT;
+        }
+        long step = Math.max(1_000_000L, Math.min(leaseNanos / 8, (long) (n * 1e9 / rate)));
+        long paused = pausedUntil;
+        if (paused != NONE) {
+            step = Math.max(step, paused - ticker.nanoTime());
+        }
+        return -Math.min(step, maxWaitNanos);
+    }
+
     /** Pauses admissions for the hint in this JVM: drops the current lease and asks for none until the hint ends. */
     @Override
     public void onThrottled(Duration hint) {

@@ -98,7 +98,7 @@ public final class RetryConfig implements Serializable {
             b.maxDuration(o.duration(prefix + "maxDuration", null, Duration.ofMillis(1), Duration.ofDays(7))));
         Duration base = o.duration(prefix + "baseDelay", DEFAULT_BASE, Duration.ZERO, Duration.ofHours(1));
         double mult = o.doubleValue(prefix + "multiplier", DEFAULT_MULTIPLIER, 1.0, 100.0);
-        Duration cap = o.duration(prefix + "maxDelay", DEFAULT_CAP, Duration.ofNanos(1), Duration.ofDays(1));
+        Duration cap = o.duration(prefix + "maxDelay", DEFAULT_CAP, Duration.ZERO, Duration.ofDays(1));
         if (cap.compareTo(base) < 0) {
             o.problem(prefix + "maxDelay", "must be at least " + prefix + "baseDelay (" + base + "), was " + cap);
             cap = base;

@@ -1,5 +1,7 @@
 package io.resiliencekit.examples.guide;
 
+import io.resiliencekit.failsafe.CircuitBreakerPolicy;
+
 import io.resiliencekit.policy.ResilienceRuntime;
 
 import dev.failsafe.Failsafe;
@@ -145,7 +147,7 @@ public final class RetryAndBreakerExamples {
             .abortOn(CircuitOpenException.class)       // do not retry into an open breaker
             .withMaxAttempts(3)
             .build();
-        String body = Failsafe.with(retry, breaker.<String>asFailsafePolicy())
+        String body = Failsafe.with(retry, CircuitBreakerPolicy.<String>of(breaker))
             .get(() -> http.post("/records", "{\"id\":\"o-2\"}"));
         // end::failsafe[]
         return body;

@@ -1,4 +1,8 @@
-package io.resiliencekit.breaker;
+package io.resiliencekit.failsafe;
+
+import io.resiliencekit.breaker.CircuitBreaker;
+import io.resiliencekit.breaker.CircuitBreakerBuilder;
+import io.resiliencekit.breaker.CircuitBreakerConfig;
 
 import io.resiliencekit.CircuitState;
 
@@ -28,7 +32,7 @@ class CircuitBreakerPolicyTest {
         RetryPolicy<Object> retry = RetryPolicy.builder().withMaxRetries(10)
             .abortOn(CircuitOpenException.class).build();
         AtomicInteger calls = new AtomicInteger();
-        assertThatThrownBy(() -> Failsafe.with(retry, breaker.asFailsafePolicy()).get(() -> {
+        assertThatThrownBy(() -> Failsafe.with(retry, CircuitBreakerPolicy.of(breaker)).get(() -> {
             calls.incrementAndGet();
             throw new IllegalStateException("down");
         })).isInstanceOf(CircuitOpenException.class)
@@ -42,7 +46,7 @@ class CircuitBreakerPolicyTest {
     void successesAndTimedSlowCallsAreRecorded() {
         CircuitBreaker breaker = breaker(CircuitBreakerConfig.builder("fs").countWindow(10).minimumCalls(2)
             .failureRateThreshold(1.0).slowCalls(Duration.ofSeconds(1), 1.0));
-        CircuitBreakerPolicy<String> policy = breaker.asFailsafePolicy();
+        CircuitBreakerPolicy<String> policy = CircuitBreakerPolicy.of(breaker);
         assertThat(Failsafe.with(policy).get(() -> "fast")).isEqualTo("fast");
         assertThat(breaker.metrics().callsInWindow()).isEqualTo(1);
         assertThat(breaker.metrics().slowCalls()).isZero();

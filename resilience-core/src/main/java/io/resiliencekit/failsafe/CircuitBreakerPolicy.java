@@ -1,4 +1,6 @@
-package io.resiliencekit.breaker;
+package io.resiliencekit.failsafe;
+
+import io.resiliencekit.breaker.CircuitBreaker;
 
 import dev.failsafe.ExecutionContext;
 import dev.failsafe.Policy;
@@ -10,13 +12,15 @@ import java.util.Objects;
 
 /**
  * A {@link CircuitBreaker} seen through Failsafe's policy contract ({@code dev.failsafe.spi}), so it
- * can be mixed into a plain {@code Failsafe.with(...)}. The breaker's state is shared with every
+ * can be mixed into a plain {@code Failsafe.with(...)}. This package is the only place where the
+ * library's public signatures mention Failsafe types (an ArchUnit rule keeps it so): the composed
+ * policy does not depend on Failsafe at all. The breaker's state is shared with every
  * other user of the same {@link CircuitBreaker}; this object only adapts it.
  *
  * <pre>{@code
  * CircuitBreaker breaker = CircuitBreaker.of(config, Ticker.system());
  * RetryPolicy<Object> retry = RetryPolicy.builder().abortOn(CircuitOpenException.class).build();
- * String body = Failsafe.with(retry, breaker.<String>asFailsafePolicy()).get(() -> client.fetch());
+ * String body = Failsafe.with(retry, CircuitBreakerPolicy.<String>of(breaker)).get(() -> client.fetch());
  * }</pre>
  *
  * <p>An attempt the breaker refuses is not made and fails with {@link CircuitOpenException}. Any
@@ -31,7 +35,12 @@ public final class CircuitBreakerPolicy<R> implements Policy<R> {
     private final PolicyConfig<R> config = new PolicyConfig<R>() {
     };
 
-    CircuitBreakerPolicy(CircuitBreaker breaker) {
+    /** {@code breaker} seen through Failsafe's policy contract; its state stays the breaker's. */
+    public static <R> CircuitBreakerPolicy<R> of(CircuitBreaker breaker) {
+        return new CircuitBreakerPolicy<>(breaker);
+    }
+
+    private CircuitBreakerPolicy(CircuitBreaker breaker) {
         this.breaker = Objects.requireNonNull(breaker, "breaker");
     }
 
