@@ -111,15 +111,25 @@ final class CallEngine {
         try {
             result = action.get();
         } catch (Exception e) {
-            return new Execution<T>(this, context, site).afterFirstAttempt(e, null, timed ? ticker.nanoTime() - start : -1L,
-                timed ? start : ticker.nanoTime()).runSync(action);
+            return new Execution<T>(this, context, site).afterFirstAttempt(e, null, false,
+                timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
         } catch (Error e) {
             Execution.firstAttemptError(this);
             throw e;
         }
-        if (checkResults && isFailureResultOrThrow(result)) {
-            return new Execution<T>(this, context, site).afterFirstAttempt(null, result,
-                timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+        if (checkResults) {
+            boolean failed;
+            try {
+                failed = classifier.isFailureResult(result);
+            } catch (RuntimeException checkFailed) {
+                // a failureIfResult predicate threw: the attempt failed, permanently (see Execution#onValue)
+                return new Execution<T>(this, context, site).afterFirstAttempt(checkFailed, null, true,
+                    timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+            }
+            if (failed) {
+                return new Execution<T>(this, context, site).afterFirstAttempt(null, result, false,
+                    timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+            }
         }
         long d = timed ? ticker.nanoTime() - start : -1L;
         if (b != null) {
@@ -134,15 +144,6 @@ final class CallEngine {
             site.countFirstTrySuccess();
         }
         return result;
-    }
-
-    /** A result check that throws is the fast path's business too: the slow path turns it into a failure. */
-    private boolean isFailureResultOrThrow(Object result) {
-        try {
-            return classifier.isFailureResult(result);
-        } catch (RuntimeException e) {
-            return true; // the slow path evaluates it again and records the predicate's failure
-        }
     }
 
     private boolean needsSlowStart(CallContext context) {

@@ -78,10 +78,12 @@ final class Execution<T> {
     }
 
     /** Continues a call whose first attempt ran on the fast path and failed. */
-    Execution<T> afterFirstAttempt(Throwable failure, Object failedResult, long durationNanos, long firstStartNanos) {
+    Execution<T> afterFirstAttempt(Throwable failure, Object failedResult, boolean resultCheckFailed, long durationNanos,
+                                   long firstStartNanos) {
         start(firstStartNanos);
         attempts = 1;
         entered = e.stages.length; // the fast path passed every stage
+        permanentFailure = resultCheckFailed;
         onFailedAttempt(failure, failedResult, durationNanos);
         return this;
     }

@@ -218,7 +218,14 @@ class EngineRegressionTest {
         final List<String> published = new ArrayList<>();
         final List<String> budgetsMade = new ArrayList<>();
 
+        final String clientId;
+
         TestCluster(Ticker ticker) {
+            this(ticker, "member-1");
+        }
+
+        TestCluster(Ticker ticker, String clientId) {
+            this.clientId = clientId;
             authority = new InProcessTokenAuthority(ticker);
             ledger = InMemoryIdempotencyStore.builder().ticker(ticker).build();
         }
@@ -230,7 +237,7 @@ class EngineRegressionTest {
 
         @Override
         public String clientId() {
-            return "member-1";
+            return clientId;
         }
 
         @Override

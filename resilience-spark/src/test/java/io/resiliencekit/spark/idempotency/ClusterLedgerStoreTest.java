@@ -27,7 +27,7 @@ class ClusterLedgerStoreTest {
 
     ClusterLedgerStore store(String executor) {
         ClusterCoordinator c = new InProcessCoordinator(services, executor);
-        return new ClusterLedgerStore(c, Duration.ofHours(1));
+        return new ClusterLedgerStore(c, PluginOptions.defaults().ledgerTtl());   // this JVM's plugin options: none, so defaults
     }
 
     @Test
