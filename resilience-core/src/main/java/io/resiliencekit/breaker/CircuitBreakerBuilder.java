@@ -1,5 +1,7 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.spi.BreakerBoardFactory;
+
 import io.resiliencekit.spi.Scope;
 
 import io.resiliencekit.breaker.CircuitBreakerConfig.WindowType;
@@ -36,6 +38,7 @@ public final class CircuitBreakerBuilder {
     Duration openDuration = CircuitBreakerConfig.DEFAULT_OPEN_DURATION;
     double openDurationMultiplier = 1.0;
     Scope scope = Scope.AUTO;
+    BreakerBoardFactory board;
     Duration maxOpenDuration; // null: max(openDuration, 10 minutes)
 
     CircuitBreakerBuilder(String name) {
@@ -111,6 +114,12 @@ public final class CircuitBreakerBuilder {
      */
     public CircuitBreakerBuilder scope(Scope scope) {
         this.scope = java.util.Objects.requireNonNull(scope, "scope");
+        return this;
+    }
+
+    /** Shares verdicts through the board {@code factory} makes, whatever the scope ({@code null}: by scope). */
+    public CircuitBreakerBuilder board(BreakerBoardFactory factory) {
+        this.board = factory;
         return this;
     }
 

@@ -1,5 +1,7 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.spi.BreakerBoardFactory;
+
 import io.resiliencekit.spi.Scope;
 
 import io.resiliencekit.config.Options;
@@ -96,6 +98,7 @@ public final class CircuitBreakerConfig implements Serializable {
     private final double openDurationMultiplier;
     private final Duration maxOpenDuration;
     private final Scope scope;
+    private final BreakerBoardFactory board;
 
     CircuitBreakerConfig(CircuitBreakerBuilder b, Duration resolvedMaxOpen) {
         this.name = b.name;
@@ -111,6 +114,7 @@ public final class CircuitBreakerConfig implements Serializable {
         this.openDurationMultiplier = b.openDurationMultiplier;
         this.maxOpenDuration = resolvedMaxOpen;
         this.scope = b.scope;
+        this.board = b.board;
     }
 
     /** A builder with the defaults described above. */
@@ -187,7 +191,7 @@ public final class CircuitBreakerConfig implements Serializable {
             .failureRateThreshold(failureRateThreshold).minimumCalls(minimumCalls)
             .slowCallDurationThreshold(slowCallDurationThreshold).slowCallRateThreshold(slowCallRateThreshold)
             .permittedCallsInHalfOpen(permittedCallsInHalfOpen).openDuration(openDuration)
-            .openDurationMultiplier(openDurationMultiplier).maxOpenDuration(maxOpenDuration).scope(scope);
+            .openDurationMultiplier(openDurationMultiplier).maxOpenDuration(maxOpenDuration).scope(scope).board(board);
     }
 
     public String name() {
@@ -243,6 +247,11 @@ public final class CircuitBreakerConfig implements Serializable {
         return openDurationMultiplier;
     }
 
+    /** The factory of the board this breaker shares its verdicts through, if the spec names one. */
+    public Optional<BreakerBoardFactory> board() {
+        return Optional.ofNullable(board);
+    }
+
     /** Where the breaker's verdicts are shared; {@link Scope#AUTO} by default. */
     public Scope scope() {
         return scope;
@@ -287,7 +296,8 @@ public final class CircuitBreakerConfig implements Serializable {
             && Objects.equals(slowCallDurationThreshold, c.slowCallDurationThreshold)
             && openDuration.equals(c.openDuration)
             && maxOpenDuration.equals(c.maxOpenDuration)
-            && scope == c.scope;
+            && scope == c.scope
+            && Objects.equals(board, c.board);
     }
 
     @Override

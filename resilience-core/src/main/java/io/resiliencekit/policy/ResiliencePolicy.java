@@ -89,7 +89,9 @@ public final class ResiliencePolicy {
     private static CircuitBreaker breaker(CircuitBreakerConfig spec, ResilienceRuntime runtime) {
         CircuitBreaker b = CircuitBreaker.of(spec, runtime.ticker());
         Optional<Cluster> cluster = runtime.cluster();
-        if (spec.scope() != Scope.JVM && cluster.isPresent()) {
+        if (spec.board().isPresent()) {
+            b.bindBoard(spec.board().get().create(runtime));
+        } else if (spec.scope() != Scope.JVM && cluster.isPresent()) {
             b.bindBoard(cluster.get().breakerBoard());
         } else if (spec.scope() == Scope.CLUSTER) {
             runtime.warnOnce("no-cluster-breaker:" + spec.name(), "circuit breaker '" + spec.name() + "' is shared"
@@ -101,6 +103,10 @@ public final class ResiliencePolicy {
     private RetryBudget budget(RetryConfig retry, ResilienceRuntime runtime) {
         if (retry == null || !retry.budgetEnabled()) {
             return null;
+        }
+        if (retry.budgetFactory().isPresent()) {
+            return retry.budgetFactory().get().create(name, retry.budgetRatio(), retry.budgetReserve(), metrics::calls,
+                runtime);
         }
         if (retry.budgetScope() != Scope.JVM && runtime.cluster().isPresent()) {
             RetryBudget shared = runtime.cluster().get().retryBudget(name, retry.budgetRatio(), retry.budgetReserve(),

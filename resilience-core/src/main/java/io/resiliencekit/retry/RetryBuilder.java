@@ -1,5 +1,7 @@
 package io.resiliencekit.retry;
 
+import io.resiliencekit.spi.RetryBudgetFactory;
+
 import io.resiliencekit.spi.Scope;
 
 import io.resiliencekit.classify.FailureClassifier.SerializablePredicate;
@@ -31,6 +33,7 @@ public final class RetryBuilder {
     double budgetRatio = RetryConfig.DEFAULT_BUDGET_RATIO;
     int budgetReserve = RetryConfig.DEFAULT_BUDGET_RESERVE;
     Scope budgetScope = Scope.AUTO;
+    RetryBudgetFactory budgetFactory;
     final List<String> abortOn = new ArrayList<>();
     final List<SerializablePredicate<Throwable>> abortIf = new ArrayList<>();
 
@@ -85,6 +88,13 @@ public final class RetryBuilder {
     /** Where the budget lives: {@link Scope#AUTO} (the cluster's, if the runtime is bound to one and offers one). */
     public RetryBuilder budgetScope(Scope scope) {
         this.budgetScope = Objects.requireNonNull(scope, "scope");
+        return this;
+    }
+
+    /** The budget {@code factory} makes, whatever the scope ({@code null}: by scope); enables the budget. */
+    public RetryBuilder budget(RetryBudgetFactory factory) {
+        this.budgetFactory = factory;
+        this.budgetEnabled = factory != null || budgetEnabled;
         return this;
     }
 

@@ -1,5 +1,7 @@
 package io.resiliencekit.retry;
 
+import io.resiliencekit.spi.RetryBudgetFactory;
+
 import io.resiliencekit.spi.Scope;
 
 import io.resiliencekit.classify.FailureClassifier.SerializablePredicate;
@@ -55,6 +57,7 @@ public final class RetryConfig implements Serializable {
     final double budgetRatio;
     final int budgetReserve;
     final Scope budgetScope;
+    final RetryBudgetFactory budgetFactory;
     final List<String> abortOn;
     final List<SerializablePredicate<Throwable>> abortIf;
 
@@ -68,6 +71,7 @@ public final class RetryConfig implements Serializable {
         this.budgetRatio = b.budgetRatio;
         this.budgetReserve = b.budgetReserve;
         this.budgetScope = b.budgetScope;
+        this.budgetFactory = b.budgetFactory;
         this.abortOn = List.copyOf(b.abortOn);
         this.abortIf = List.copyOf(b.abortIf);
     }
@@ -192,6 +196,11 @@ public final class RetryConfig implements Serializable {
         return budgetReserve;
     }
 
+    /** The factory of this policy's retry budget, if the spec names one. */
+    public Optional<RetryBudgetFactory> budgetFactory() {
+        return Optional.ofNullable(budgetFactory);
+    }
+
     /** Where the retry budget lives; {@link Scope#AUTO} by default. */
     public Scope budgetScope() {
         return budgetScope;
@@ -230,7 +239,7 @@ public final class RetryConfig implements Serializable {
         return maxAttempts == r.maxAttempts && Objects.equals(maxDuration, r.maxDuration)
             && backoff.equals(r.backoff) && retryAfterCap.equals(r.retryAfterCap) && Objects.equals(seed, r.seed)
             && budgetEnabled == r.budgetEnabled && Double.compare(budgetRatio, r.budgetRatio) == 0
-            && budgetReserve == r.budgetReserve && budgetScope == r.budgetScope && abortOn.equals(r.abortOn) && abortIf.equals(r.abortIf);
+            && budgetReserve == r.budgetReserve && budgetScope == r.budgetScope && Objects.equals(budgetFactory, r.budgetFactory) && abortOn.equals(r.abortOn) && abortIf.equals(r.abortIf);
     }
 
     @Override

@@ -23,6 +23,7 @@ import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.JsonLinesDeadLetterSink;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.deadletter.SourcePosition;
+import io.resiliencekit.idempotency.IdempotencyKeys;
 import io.resiliencekit.logging.MdcScope;
 import io.resiliencekit.spark.ResilienceCluster;
 import java.io.Serializable;
@@ -113,6 +114,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private final int batchSize;
         private PartitionInfo info;
         private RecordKeys keys;
+        private IdempotencyKeys idKeys;
         private C resource;
         // This attempt's letters: one unpublished file, published on success, discarded otherwise.
         private JsonLinesDeadLetterSink deadLetters;
@@ -147,6 +149,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             info = partitionInfo(options);
             if (options.idempotencyKeys()) {
                 keys = new RecordKeys();
+                idKeys = IdempotencyKeys.namespace(options.keyNamespace());
             }
             String[] values = {info.appId(), info.jobId(), String.valueOf(info.stageId()),
                 String.valueOf(info.partition()), String.valueOf(info.attempt())};
@@ -254,8 +257,8 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     byte[] content = RecordKeys.content(record, contentFn);
                     String fingerprint = keys.sha256Hex(content);
                     key = keyFn != null
-                        ? options.keyNamespace() + ':' + options.runId() + ':' + keyFn.key(record)
-                        : options.keyNamespace() + ':' + options.runId() + ":p" + info.partition() + ':' + fingerprint;
+                        ? idKeys.forBusinessKey(options.runId(), keyFn.key(record))
+                        : idKeys.forFingerprint(options.runId(), "p" + info.partition(), fingerprint);
                     ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
                 }
             } catch (Exception e) {
@@ -295,7 +298,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                         ids.append(keyFn != null ? keyFn.key(r) : keys.sha256Hex(RecordKeys.content(r, contentFn))).append('\n');
                     }
                     String fingerprint = keys.sha256Hex(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    key = options.keyNamespace() + ':' + options.runId() + ":p" + info.partition() + ":b:" + fingerprint;
+                    key = idKeys.forFingerprint(options.runId(), "p" + info.partition() + ":b", fingerprint);
                     ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
                 }
                 counters.currentKey = key;
