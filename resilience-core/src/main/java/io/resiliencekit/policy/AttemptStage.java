@@ -28,9 +28,9 @@ interface AttemptStage {
      */
     long enter(Execution<?> x);
 
-    void onSuccess(long durationNanos);
+    void onSuccess(Execution<?> x, long durationNanos);
 
-    void onFailure(long durationNanos, Throwable failure);
+    void onFailure(Execution<?> x, long durationNanos, Throwable failure);
 
-    void abandon();
+    void abandon(Execution<?> x);
 }

@@ -1,8 +1,10 @@
 package io.resiliencekit.policy;
 
 import io.resiliencekit.CircuitOpenException;
+import io.resiliencekit.CircuitState;
 import io.resiliencekit.breaker.CircuitBreaker;
 import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 
 /**
  * The circuit-breaker stage: a permission per attempt (free while CLOSED, a trial while HALF_OPEN),
@@ -27,7 +29,10 @@ final class BreakerStage implements AttemptStage {
 
     @Override
     public long enter(Execution<?> x) {
-        if (!breaker.tryAcquirePermission()) {
+        CircuitState before = breaker.state();
+        boolean permitted = breaker.tryAcquirePermission();
+        observe(x, before, null);
+        if (!permitted) {
             throw rejected(x);
         }
         return 0L;
@@ -42,17 +47,35 @@ final class BreakerStage implements AttemptStage {
     }
 
     @Override
-    public void onSuccess(long durationNanos) {
+    public void onSuccess(Execution<?> x, long durationNanos) {
+        CircuitState before = breaker.state();
         breaker.onSuccess(durationNanos);
+        observe(x, before, null);
     }
 
     @Override
-    public void onFailure(long durationNanos, Throwable failure) {
+    public void onFailure(Execution<?> x, long durationNanos, Throwable failure) {
+        CircuitState before = breaker.state();
         breaker.onFailure(durationNanos, failure);
+        observe(x, before, failure);
     }
 
     @Override
-    public void abandon() {
+    public void abandon(Execution<?> x) {
         breaker.releasePermission();
+    }
+
+    /**
+     * The breaker publishes its transitions to the policy's listeners; a call site's own listener (a
+     * Spark partition counting what its calls did) hears about the ones its call caused here.
+     */
+    private void observe(Execution<?> x, CircuitState before, Throwable cause) {
+        if (x.site != null && x.site.listener != null) {
+            CircuitState after = breaker.state();
+            if (after != before) {
+                x.site.deliver(new ResilienceEvent(EventType.BREAKER_TRANSITION, engine.name,
+                    engine.ticker.epochMillis(), x.attempts, breaker.remainingOpenTime(), before + "->" + after, cause));
+            }
+        }
     }
 }

@@ -133,7 +133,7 @@ final class CallEngine {
         }
         long d = timed ? ticker.nanoTime() - start : -1L;
         if (b != null) {
-            b.onSuccess(d);
+            b.breaker.onSuccess(d); // a success while CLOSED causes no transition: nothing for the site to hear
         }
         if (timed) {
             metrics.recordLatency(d);

@@ -222,7 +222,7 @@ final class Execution<T> {
 
     private void abandonEntered() {
         for (int i = entered - 1; i >= 0; i--) {
-            e.stages[i].abandon();
+            e.stages[i].abandon(this);
         }
         entered = 0;
     }
@@ -244,7 +244,7 @@ final class Execution<T> {
         }
         AttemptStage[] stages = e.stages;
         for (int i = entered - 1; i >= 0; i--) {
-            stages[i].onSuccess(durationNanos);
+            stages[i].onSuccess(this, durationNanos);
         }
         entered = 0;
         value = result;
@@ -275,7 +275,7 @@ final class Execution<T> {
     private void onFailedAttempt(Throwable failure, Object failedResult, long durationNanos) {
         AttemptStage[] stages = e.stages;
         for (int i = entered - 1; i >= 0; i--) {
-            stages[i].onFailure(durationNanos, failure);
+            stages[i].onFailure(this, durationNanos, failure);
         }
         entered = 0;
         lastFailure = failure;

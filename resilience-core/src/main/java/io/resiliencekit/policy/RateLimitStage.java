@@ -80,15 +80,15 @@ final class RateLimitStage implements AttemptStage {
     }
 
     @Override
-    public void onSuccess(long durationNanos) {
+    public void onSuccess(Execution<?> x, long durationNanos) {
     }
 
     @Override
-    public void onFailure(long durationNanos, Throwable failure) {
+    public void onFailure(Execution<?> x, long durationNanos, Throwable failure) {
     }
 
     @Override
-    public void abandon() {
+    public void abandon(Execution<?> x) {
         // a permit taken for an attempt that was not made is spent: giving it back could exceed the rate
     }
 

@@ -123,6 +123,20 @@ class EngineRegressionTest {
     }
 
     @Test
+    void aCallersListener_hearsTheRetriesAndTransitionsOfItsOwnCalls() {
+        ResiliencePolicy p = ResiliencePolicy.builder("site").ticker(ticker)
+            .retry(RetryConfig.builder().maxAttempts(2).noBudget().build())
+            .circuitBreaker(CircuitBreakerConfig.builder("site").countWindow(2).minimumCalls(2).build()).build();
+        List<String> heard = new ArrayList<>();
+        try (ResiliencePolicy.Caller caller = p.caller(e -> heard.add(e.type() + " " + e.detail()))) {
+            catchThrowable(() -> caller.call(() -> {
+                throw new IOException("down");
+            }));
+        }
+        assertThat(heard).containsExactly("RETRY TRANSIENT", "BREAKER_TRANSITION CLOSED->OPEN", "GIVE_UP max attempts");
+    }
+
+    @Test
     void zeroDelayRetries_canBeConfigured() {
         RetryConfig retry = RetryConfig.builder().maxAttempts(3).backoff(Duration.ZERO, 2.0, Duration.ZERO).build();
         assertThat(retry.backoff().exponentialNanos(3)).isZero();
