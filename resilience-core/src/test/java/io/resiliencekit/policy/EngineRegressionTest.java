@@ -90,23 +90,7 @@ class EngineRegressionTest {
     void noBreakerPermissionIsHeld_whileACallWaitsForARateLimitPermit() {
         List<Boolean> trialTakenDuringWait = new ArrayList<>();
         AtomicReference<CircuitBreaker> breaker = new AtomicReference<>();
-        Ticker observing = new Ticker() {
-            @Override
-            public long nanoTime() {
-                return ticker.nanoTime();
-            }
-
-            @Override
-            public long epochMillis() {
-                return ticker.epochMillis();
-            }
-
-            @Override
-            public void sleepNanos(long nanos) throws InterruptedException {
-                trialTakenDuringWait.add(breaker.get().refusesNow());
-                ticker.sleepNanos(nanos);
-            }
-        };
+        Ticker observing = TestActions.sleeping(ticker, nanos -> trialTakenDuringWait.add(breaker.get().refusesNow()));
         ResiliencePolicy p = ResiliencePolicy.builder("wait-then-trial").ticker(observing).noRetry()
             .rateLimiter(RateLimiters.local("wait-then-trial", 0.1, 1))   // refills in 10 s: the breaker reopens first
             .circuitBreaker(CircuitBreakerConfig.builder("wait-then-trial").permittedCallsInHalfOpen(1)

@@ -113,13 +113,7 @@ class PolicyScenariosTest {
     }
 
     private static CheckedSupplier<Integer> failingFirst(int k, AtomicInteger attempts, Exception failure) {
-        return () -> {
-            int n = attempts.incrementAndGet();
-            if (n <= k) {
-                throw failure;
-            }
-            return n;
-        };
+        return TestActions.failingFirst(k, attempts, failure);
     }
 
     private List<EventType> types() {

@@ -47,13 +47,7 @@ class ResiliencePolicyTest {
 
     /** Fails the first {@code k} attempts with the given failure, then returns the attempt number. */
     private static CheckedSupplier<Integer> failingFirst(int k, AtomicInteger attempts, Exception failure) {
-        return () -> {
-            int n = attempts.incrementAndGet();
-            if (n <= k) {
-                throw failure;
-            }
-            return n;
-        };
+        return TestActions.failingFirst(k, attempts, failure);
     }
 
     @Test

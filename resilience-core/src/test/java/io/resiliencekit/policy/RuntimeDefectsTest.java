@@ -80,22 +80,9 @@ class RuntimeDefectsTest {
 
     @Test
     void B2_anInterruptWhileWaitingForAnotherHolderOfTheKey_keepsTheInterruptFlag() {
-        Ticker interruptingSleeper = new Ticker() {
-            @Override
-            public long nanoTime() {
-                return ticker.nanoTime();
-            }
-
-            @Override
-            public long epochMillis() {
-                return ticker.epochMillis();
-            }
-
-            @Override
-            public void sleepNanos(long nanos) throws InterruptedException {
-                throw new InterruptedException("task killed while waiting");
-            }
-        };
+        Ticker interruptingSleeper = TestActions.sleeping(ticker, nanos -> {
+            throw new InterruptedException("task killed while waiting");
+        });
         try (ResilienceRuntime r = ResilienceRuntime.builder().ticker(interruptingSleeper).build()) {
             IdempotencyConfig idem = IdempotencyConfig.builder().memory("b2").inProgress(InProgressMode.WAIT).build();
             ResiliencePolicy p = r.policy(ResiliencePolicy.builder("b2-wait").idempotency(idem).config());
