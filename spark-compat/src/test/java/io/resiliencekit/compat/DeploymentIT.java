@@ -51,7 +51,7 @@ class DeploymentIT {
 
     private static final String GROUP = "io.resiliencekit";
     private static final String MASTER = "local-cluster[2,1,1024]";
-    private static final int RECORDS = 3000;
+    private static final int RECORDS = 1500;
 
     @Test
     void theExampleRunsOnLocalClusterFromADistributionWithOurArtifactsAddedByPackages() throws Exception {
@@ -107,7 +107,7 @@ class DeploymentIT {
                 "--conf", "spark.jars.ivy=" + work.resolve("ivy"),
                 "--conf", "spark.executor.memory=512m",
                 app.toString(),
-                "records=" + RECORDS, "rate=1000", "burst=100", "partitions=4", "poisonEvery=1000", "outage=1");
+                "records=" + RECORDS, "rate=1000", "burst=100", "partitions=4", "poisonEvery=500", "outage=1");
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SPARK_HOME", dist.toString());
         env.put("SPARK_SCALA_VERSION", scala);
