@@ -1,0 +1,147 @@
+package io.resiliencekit.spark.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.classify.PermanentFailureException;
+import io.resiliencekit.deadletter.DeadLetter;
+import io.resiliencekit.ratelimit.TokenBucket;
+import io.resiliencekit.ratelimit.TokenBucketConfig;
+import io.resiliencekit.ratelimit.TokenBucketFactory;
+import io.resiliencekit.retry.RetryConfig;
+import io.resiliencekit.spark.partition.internal.PolicyRuntime;
+import io.resiliencekit.spark.testing.SparkSessionExtension;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.Logger;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Property;
+import org.apache.spark.sql.Encoders;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Regression tests of issue 13 that need a Spark job ({@code local[2]}): C2 (dead letters through
+ * Hadoop's FileSystem), S1 (the "already registered" warning) and S4 (a key function's error).
+ * Settings: documented defaults, except the retry policy is off (one attempt) where the test is
+ * about one failing record and retries would only repeat it.
+ */
+class SparkDefectsLocalTest {
+
+    @RegisterExtension
+    static final SparkSessionExtension SPARK = SparkSessionExtension.local();
+
+    static final String SECRET = "Zk4-canary-81Q";
+
+    final List<String> logged = new CopyOnWriteArrayList<>();
+    final Logger root = (Logger) LogManager.getRootLogger();
+    final AbstractAppender capture = new AbstractAppender("capture-" + UUID.randomUUID(), null, null, true,
+        Property.EMPTY_ARRAY) {
+        @Override
+        public void append(LogEvent event) {
+            StringBuilder line = new StringBuilder(event.getMessage().getFormattedMessage());
+            if (event.getThrown() != null) {
+                line.append('\n').append(printed(event.getThrown()));
+            }
+            logged.add(line.toString());
+        }
+    };
+
+    @TempDir
+    Path tmp;
+
+    @BeforeEach
+    void capture() {
+        capture.start();
+        root.addAppender(capture);
+    }
+
+    @AfterEach
+    void release() {
+        root.removeAppender(capture);
+        capture.stop();
+    }
+
+    static String printed(Throwable t) {
+        StringWriter out = new StringWriter();
+        t.printStackTrace(new PrintWriter(out));
+        return out.toString();
+    }
+
+    static List<String> ids(int n) {
+        return IntStream.range(0, n).mapToObj(i -> "r-" + i).collect(Collectors.toList());
+    }
+
+    @Test
+    void C2_fileUriDeadLettersLandInThatDirectory() {
+        Path dlq = tmp.resolve("dlq");
+        String uri = dlq.toUri().toString();                       // file:///.../dlq/
+        assertThat(uri).startsWith("file:/");
+        PartitionOptions opts = PartitionOptions.builder().runId("run-c2").continueOnError(true).deadLetterPath(uri).build();
+        ResiliencePolicyConfig policy = ResiliencePolicy.builder("c2").noRetry().config();
+        List<String> out = SPARK.spark().createDataset(ids(40), Encoders.STRING()).repartition(2)
+            .mapPartitions(Partitions.<String>using(policy, opts).payloadBy(s -> s).map(id -> {
+                if (id.endsWith("3")) {
+                    throw new PermanentFailureException("bad record " + id);
+                }
+                return id;
+            }), Encoders.STRING()).collectAsList();
+        assertThat(out).hasSize(36);
+        List<DeadLetter> dead = DeadLetterFiles.read(dlq);
+        assertThat(dead).extracting(DeadLetter::payload).containsExactlyInAnyOrder("r-3", "r-13", "r-23", "r-33");
+        assertThat(dead).allSatisfy(d -> assertThat(d.verifyChecksum()).isTrue());
+    }
+
+    @Test
+    void S1_alreadyRegisteredWarningHidesCredentials() {
+        String name = "s1-" + UUID.randomUUID().toString().substring(0, 8);
+        String url = "jdbc:postgresql://quota:" + SECRET + "@db/quota?password=" + SECRET;
+        // a leased bucket on a JDBC authority that does not exist: its lease requests fail in the
+        // background (and are logged), the policy's settings are shown in the warning
+        TokenBucketFactory limiter = new TokenBucketFactory(TokenBucket.builder(name).rate(50)
+            .mode(TokenBucketConfig.Mode.LEASED).authority(TokenBucketConfig.AuthorityKind.JDBC)
+            .jdbc(url, "quota", SECRET, "quota").config());
+        try {
+            PolicyRuntime.resolve(ResiliencePolicy.builder(name).rateLimiter(limiter)
+                .retry(RetryConfig.builder().maxAttempts(2).build()).config());
+            PolicyRuntime.resolve(ResiliencePolicy.builder(name).rateLimiter(limiter)
+                .retry(RetryConfig.builder().maxAttempts(3).build()).config());
+            assertThat(logged).anySatisfy(l -> assertThat(l).contains("was already registered"));
+            assertThat(logged).allSatisfy(l -> assertThat(l).doesNotContain(SECRET));
+        } finally {
+            TokenBucketFactory.clearRegistry();
+        }
+    }
+
+    @Test
+    void S4_keyFunctionErrorIsScrubbedInTheTaskFailure() {
+        PartitionOptions opts = PartitionOptions.builder().runId("run-s4").build();
+        ResiliencePolicyConfig policy = ResiliencePolicy.builder("s4").noRetry().config();
+        Throwable failure = catchThrowable(() -> SPARK.spark().createDataset(ids(10), Encoders.STRING()).repartition(1)
+            .foreachPartition(Partitions.<String>using(policy, opts).keyBy(id -> {
+                throw new IllegalStateException("no key for record with token=" + SECRET);
+            }).foreach(id -> id)));
+        assertThat(failure).isNotNull();
+        assertThat(printed(failure)).contains("PartitionFailedException").doesNotContain(SECRET);
+        assertThat(logged).allSatisfy(l -> assertThat(l).doesNotContain(SECRET));
+
+        PartitionInfo where = new PartitionInfo("app", "job", "run-s4", 1, 0, 3, 0, 7L, "1");
+        PartitionFailedException direct = new PartitionFailedException(where, 17, null,
+            new IllegalStateException("no key for record with token=" + SECRET));
+        assertThat(direct.getMessage()).contains("offset 17 of partition 3").doesNotContain(SECRET);
+        assertThat(printed(direct)).doesNotContain(SECRET);
+    }
+}
