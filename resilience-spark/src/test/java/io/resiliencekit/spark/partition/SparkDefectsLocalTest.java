@@ -144,4 +144,71 @@ class SparkDefectsLocalTest {
         assertThat(direct.getMessage()).contains("offset 17 of partition 3").doesNotContain(SECRET);
         assertThat(printed(direct)).doesNotContain(SECRET);
     }
+
+    /**
+     * Issue 13, done-when 3 (Spark part): one secret in the record fields named like secrets, in a
+     * failing function's message and in the policy's JDBC settings appears in no log line (driver
+     * and executor, the metrics lines included), metrics line, report, exception, toString or dead
+     * letter file.
+     */
+    @Test
+    void canarySecretAppearsInNoLogMetricsLineExceptionOrDeadLetter() throws Exception {
+        String canary = "Sprk9canary2Q";
+        Path dlq = tmp.resolve("canary-dlq");
+        List<PartitionMetrics> metricsLines = new CopyOnWriteArrayList<>();
+        java.util.function.Consumer<PartitionMetrics> listener = metricsLines::add;
+        PartitionMetricsLog.addListener(listener);
+        // the metrics lines are logged at INFO, which the test logging configuration keeps quiet
+        org.apache.logging.log4j.Level before = LogManager.getLogger(PartitionMetricsLog.LOGGER).getLevel();
+        org.apache.logging.log4j.core.config.Configurator.setLevel(PartitionMetricsLog.LOGGER, org.apache.logging.log4j.Level.INFO);
+        List<String> shown = new java.util.ArrayList<>();
+        try {
+            ResiliencePolicyConfig policy = io.resiliencekit.ResiliencePolicyConfig.fromOptions(java.util.Map.of(
+                "name", "canary-spark", "retry.maxAttempts", "1",
+                "rateLimit.rate", "1000", "rateLimit.mode", "leased", "rateLimit.authority", "jdbc",
+                "rateLimit.jdbc.url", "jdbc:nosuchdb://quota:" + canary + "@db/q?password=" + canary,
+                "rateLimit.jdbc.password", canary));
+            shown.add(policy.toString());
+            PartitionOptions opts = PartitionOptions.builder().runId("run-canary").continueOnError(true)
+                .deadLetterPath(dlq.toUri().toString()).build();
+            shown.add(opts.toString());
+            PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(SPARK.spark().sparkContext(), "canary");
+            // the limiter's authority is unreachable: the calls go on at the safe rate (and that is logged)
+            SPARK.spark().createDataset(ids(20), Encoders.STRING()).repartition(2)
+                .foreachPartition(Partitions.<String>using(policy, opts).metrics(acc)
+                    .payloadBy(id -> java.util.Map.of("id", id, "password", canary, "auth", java.util.Map.of("token", canary)))
+                    .foreach(id -> {
+                        if (id.endsWith("3")) {
+                            throw new PermanentFailureException("rejected " + id + ": password=" + canary
+                                + " Authorization: Bearer " + canary + " at https://bob:" + canary + "@api.example.com");
+                        }
+                        return id;
+                    }));
+            PartitionOptions failing = PartitionOptions.builder().runId("run-canary-2").build();
+            Throwable failure = catchThrowable(() -> SPARK.spark().createDataset(ids(5), Encoders.STRING()).repartition(1)
+                .foreachPartition(Partitions.<String>using(ResiliencePolicy.builder("canary-fail").noRetry().config(), failing)
+                    .foreach(id -> {
+                        throw new IllegalStateException("api said: token=" + canary);
+                    })));
+            shown.add(printed(failure));
+            assertThat(DeadLetterFiles.read(dlq.toUri().toString())).hasSize(2);
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dlq)) {
+                for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                    // every file, hidden and checksum files included, byte for byte
+                    shown.add(new String(java.nio.file.Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1));
+                }
+            }
+            metricsLines.forEach(m -> shown.add(m.toJson()));
+            shown.add(PartitionReport.of(acc.value()).toJson());
+        } finally {
+            PartitionMetricsLog.removeListener(listener);
+            org.apache.logging.log4j.core.config.Configurator.setLevel(PartitionMetricsLog.LOGGER, before);
+            io.resiliencekit.ratelimit.TokenBucketFactory.clearRegistry();
+        }
+        shown.addAll(logged);
+        assertThat(metricsLines).isNotEmpty();
+        assertThat(logged).anySatisfy(l -> assertThat(l).contains("\"policy\":\"canary-spark\""));   // metrics lines were logged
+        assertThat(shown).allSatisfy(l -> assertThat(l).doesNotContain(canary));
+        assertThat(String.join("\n", shown)).contains("\"password\":\"****\"", "rejected r-3");
+    }
 }
