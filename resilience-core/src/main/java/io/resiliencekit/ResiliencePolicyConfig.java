@@ -103,8 +103,7 @@ public final class ResiliencePolicyConfig implements Serializable {
         .description("A whole policy from one map. Every key of every section is known: a key that is not listed here "
             + "is an error (with a \"did you mean\"). Retry is always on (`retry.maxAttempts=1` turns it off); a "
             + "breaker, a rate limiter and an idempotency guard are added when any of their keys is set.")
-        .add(NAME_OPTION, LATENCY_SAMPLING, RATE_LIMIT_MAX_WAIT, BREAKER_ENABLED)
-        .add(RETRY).add(BREAKER).add(RATE_LIMIT).add(IDEMPOTENCY)
+        .addAll(D)
         .build(ResiliencePolicyConfig::fromValues);
 
     private static ResiliencePolicyConfig fromValues(OptionSchema.Values v) {

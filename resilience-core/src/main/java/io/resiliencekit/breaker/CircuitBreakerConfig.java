@@ -164,8 +164,7 @@ public final class CircuitBreakerConfig implements Serializable {
         .description("When the failure rate (or slow-call rate) of recent calls crosses its threshold, the breaker "
             + "opens and calls fail fast without reaching the dependency; after the open duration a few trial "
             + "calls decide whether it closes again.")
-        .add(NAME, WINDOW_TYPE, WINDOW_SIZE, WINDOW_DURATION, FAILURE_RATE, MINIMUM_CALLS, SLOW_DURATION, SLOW_RATE,
-            HALF_OPEN_CALLS, OPEN_DURATION, OPEN_MULTIPLIER, MAX_OPEN_DURATION)
+        .addAll(D)
         .build(CircuitBreakerConfig::fromValues);
 
     private static CircuitBreakerConfig fromValues(OptionSchema.Values v) {

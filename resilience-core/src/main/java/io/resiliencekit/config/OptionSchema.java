@@ -20,11 +20,14 @@ import java.util.regex.Pattern;
  * {@code toString}, and the generated {@code docs/options.md}.
  *
  * <pre>{@code
- * static final Option<RetryConfig, Integer> MAX_ATTEMPTS = OptionSchema.option("maxAttempts",
- *     OptionType.integer(1, 1000), 3, RetryConfig::maxAttempts, "attempts in all, the first included");
+ * private static final OptionSchema.Declarer<RetryConfig> D = OptionSchema.declarer(RetryConfig.class);
+ * static final Option<RetryConfig, Integer> MAX_ATTEMPTS = D.option("maxAttempts", OptionType.integer(1, 1000), 3,
+ *     RetryConfig::maxAttempts, "Attempts in all, the first included.");
+ * static final Option<RetryConfig, Long> SEED = D.option("seed", OptionType.longInteger(Long.MIN_VALUE, Long.MAX_VALUE),
+ *     null, c -> c.seed, "Seeds the jitter.");
  * static final OptionSchema<RetryConfig> SCHEMA = OptionSchema.<RetryConfig>builder("Retry")
- *     .add(MAX_ATTEMPTS, ...)
- *     .build(v -> RetryConfig.builder().maxAttempts(v.get(MAX_ATTEMPTS)).build());
+ *     .addAll(D)                                  // every option declared above, in order
+ *     .build(v -> RetryConfig.builder().maxAttempts(v.get(MAX_ATTEMPTS)).seed(v.get(SEED)).build());
  *
  * RetryConfig c = SCHEMA.parse(Map.of("retry.maxAttempts", "5"), "retry.");   // ConfigException with every problem
  * Map<String, String> back = SCHEMA.toOptions(c, "retry.");
@@ -33,8 +36,8 @@ import java.util.regex.Pattern;
  * <p>The contract of every string-option entry point built on a schema: read every key, record
  * every problem, and throw one {@link ConfigException} at the end ({@link #parse}); readers that
  * take an {@link Options} record into it and leave the throwing to their caller ({@link #read}).
- * Adding a key is one {@link #option} line; adding an accepted value to an enum option is one
- * enum constant.
+ * Adding a key is one declaration (and the config's field it fills); adding an accepted value
+ * to an enum option is one enum constant; a range or a default is one argument.
  *
  * @param <C> the config class the options describe
  */
@@ -70,26 +73,37 @@ public final class OptionSchema<C> {
         return new Declarer<>();
     }
 
-    /** Declares options, families and sections of one config class; see {@link #declarer}. */
+    /**
+     * Declares options, families and sections of one config class, and remembers them in
+     * declaration order, so {@link Builder#addAll} takes them all: adding a key to a schema is
+     * one declaration. See {@link #declarer}.
+     */
     public static final class Declarer<C> {
+        private final List<Object> declared = new ArrayList<>();
+
         private Declarer() {
         }
 
         /** See {@link OptionSchema#option}. */
         public <T> Option<C, T> option(String key, OptionType<T> type, T defaultValue,
                                        Function<? super C, ? extends T> getter, String doc) {
-            return new Option<>(key, type, defaultValue, getter, doc);
+            return remember(new Option<>(key, type, defaultValue, getter, doc));
         }
 
         /** See {@link OptionSchema#family}. */
         public <T> Family<C, T> family(String template, Pattern names, OptionType<T> type,
                                        Function<? super C, Map<String, T>> getter, String doc) {
-            return new Family<>(template, names, type, getter, doc);
+            return remember(new Family<>(template, names, type, getter, doc));
         }
 
         /** See {@link OptionSchema#section}. */
         public <S> Section<C, S> section(String prefix, OptionSchema<S> schema, Function<? super C, ? extends S> getter) {
-            return new Section<>(prefix, schema, getter);
+            return remember(new Section<>(prefix, schema, getter));
+        }
+
+        private <E> E remember(E entry) {
+            declared.add(entry);
+            return entry;
         }
     }
 
@@ -311,6 +325,12 @@ public final class OptionSchema<C> {
 
         public Builder<C> add(Section<? super C, ?> section) {
             entries.add(Objects.requireNonNull(section));
+            return this;
+        }
+
+        /** Every option, family and section {@code declarer} declared, in declaration order. */
+        public Builder<C> addAll(Declarer<C> declarer) {
+            entries.addAll(declarer.declared);
             return this;
         }
 

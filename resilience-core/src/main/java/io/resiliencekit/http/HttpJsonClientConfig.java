@@ -88,8 +88,7 @@ public final class HttpJsonClientConfig implements Serializable {
     static final OptionSchema<HttpJsonClientConfig> SCHEMA = OptionSchema.<HttpJsonClientConfig>builder("HTTP client")
         .description("`HttpJsonClientConfig.fromOptions(options, prefix)`, e.g. with prefix `http.`: the JDK "
             + "`HttpClient` with timeouts always set and fixed headers; non-2xx answers become `HttpStatusException`.")
-        .add(BASE_URI, CONNECT_TIMEOUT, REQUEST_TIMEOUT)
-        .add(HEADER)
+        .addAll(D)
         .build(HttpJsonClientConfig::fromValues);
 
     private static HttpJsonClientConfig fromValues(OptionSchema.Values v) {

@@ -101,9 +101,7 @@ public final class IdempotencyOptions {
         .description("Every call with an idempotency key claims it in a store first: a new key runs, a completed one "
             + "returns the stored outcome without running, one in progress elsewhere waits or fails, and the same key "
             + "with another payload is an error. In a policy, setting any of these keys adds the guard.")
-        .add(STORE_OPTION, NAME_OPTION, MAX_ENTRIES_OPTION, URL_OPTION, USER_OPTION, PASSWORD_OPTION, TABLE_OPTION,
-            POOL_SIZE_OPTION, HOLD_OPTION, TTL_OPTION, IN_PROGRESS_OPTION, MAX_WAIT_OPTION, POLL_INITIAL_OPTION,
-            POLL_MAX_OPTION, CACHE_FAILURES_OPTION)
+        .addAll(D)
         .build(IdempotencyOptions::fromValues);
 
     private IdempotencyOptions() {

@@ -129,8 +129,7 @@ public final class TokenBucketConfig implements Serializable {
         .description("A token bucket of rate R and burst B in front of every attempt. Local buckets limit one JVM; "
             + "leased ones spend leases of a global bucket, so admitted calls in any window w stay within R*w+B "
             + "however many JVMs there are. In a policy, setting any of these keys adds a limiter.")
-        .add(NAME_OPTION, RATE, BURST, MODE, AUTHORITY, LEASE_PERIOD, EXPECTED_CLIENTS, JDBC_URL, JDBC_USER,
-            JDBC_PASSWORD, JDBC_TABLE)
+        .addAll(D)
         .build(TokenBucketConfig::fromValues);
 
     private static TokenBucketConfig fromValues(OptionSchema.Values v) {

@@ -121,8 +121,7 @@ public final class RetryConfig implements Serializable {
         .description("How failed calls are retried: attempts, deadline, exponential backoff with jitter, "
             + "`Retry-After` hints, the retry budget and abort conditions. What is retried at all is decided by "
             + "the failure classifier (transient, throttled, permanent).")
-        .add(MAX_ATTEMPTS, MAX_DURATION, BASE_DELAY, MULTIPLIER, MAX_DELAY, JITTER, RETRY_AFTER_CAP, SEED,
-            BUDGET_ENABLED, BUDGET_RATIO, BUDGET_RESERVE, ABORT_ON)
+        .addAll(D)
         .build(RetryConfig::fromValues);
 
     private static RetryConfig fromValues(OptionSchema.Values v) {

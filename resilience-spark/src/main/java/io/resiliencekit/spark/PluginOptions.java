@@ -93,9 +93,7 @@ public final class PluginOptions implements Serializable {
         .description("Spark configuration of `spark.plugins=io.resiliencekit.spark.ResiliencePlugin`, validated on the "
             + "driver with every problem at once before the application starts. Other Spark keys are left alone; a "
             + "`spark.resiliencekit.*` key that is not listed here stops the application.")
-        .add(RPC_THREADS_OPTION, POLL_INTERVAL_OPTION, HALF_OPEN_TRIALS_OPTION, TRIAL_TIMEOUT_OPTION, LEDGER_MAX_KEYS_OPTION,
-            LEDGER_TTL_OPTION)
-        .add(LIMITER_RATE).add(LIMITER_BURST)
+        .addAll(D)
         .build(PluginOptions::fromValues);
 
     private static PluginOptions fromValues(OptionSchema.Values v) {

@@ -99,8 +99,7 @@ public final class PartitionOptions implements Serializable {
     static final OptionSchema<PartitionOptions> SCHEMA = OptionSchema.<PartitionOptions>builder("Partition helpers (`partition.*`)")
         .description("`PartitionOptions.fromOptions(map)`: how `Partitions` processes each partition. Validated on the "
             + "driver, together with the policy, before any task starts.")
-        .add(RUN_ID, JOB_ID, IDEMPOTENCY_KEYS, KEY_NAMESPACE, BATCH_SIZE, CONTINUE_ON_ERROR, DEAD_LETTER_PATH,
-            METRICS_LOG, BREAKER_MAX_WAIT)
+        .addAll(D)
         .build(PartitionOptions::fromValues);
 
     private static OptionType<String> runIdType() {
