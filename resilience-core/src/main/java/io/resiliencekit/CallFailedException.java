@@ -1,11 +1,14 @@
 package io.resiliencekit;
 
-import io.resiliencekit.classify.FailureKind;
-import io.resiliencekit.config.Secrets;
-
 /**
  * The action failed and the policy gave up: the failure was permanent, or attempts, deadline or
  * retry budget ran out. {@link #getCause()} is the last failure.
+ *
+ * <pre>{@code
+ * catch (CallFailedException e) {
+ *     log.warn("gave up after {} attempts ({}), last failure {}", e.attempts(), e.reason(), e.failureKind());
+ * }
+ * }</pre>
  */
 public class CallFailedException extends ResilienceException {
 
@@ -14,9 +17,20 @@ public class CallFailedException extends ResilienceException {
     private final FailureKind failureKind;
     private final String reason;
 
+    /**
+     * A give-up whose message names only the cause's class: third-party messages may carry
+     * credentials, and this package scrubs nothing (the policy passes a scrubbed summary).
+     */
     public CallFailedException(String policyName, int attempts, FailureKind failureKind, String reason, Throwable cause) {
+        this(policyName, attempts, failureKind, reason, cause,
+            cause == null ? "no exception (result classified as failure)" : cause.getClass().getName());
+    }
+
+    /** @param causeSummary how the message describes the cause; must already be safe to log */
+    public CallFailedException(String policyName, int attempts, FailureKind failureKind, String reason, Throwable cause,
+                               String causeSummary) {
         super("policy '" + policyName + "' gave up after " + attempts + (attempts == 1 ? " attempt" : " attempts")
-            + " (" + reason + "): " + describe(cause), policyName, attempts, cause);
+            + " (" + reason + "): " + causeSummary, policyName, attempts, cause);
         this.failureKind = failureKind;
         this.reason = reason;
     }
@@ -26,16 +40,11 @@ public class CallFailedException extends ResilienceException {
         return failureKind;
     }
 
-    /** Why the policy stopped: {@code permanent}, {@code max attempts}, {@code deadline}, {@code retry budget}. */
+    /**
+     * Why the policy stopped: {@code permanent}, {@code max attempts}, {@code aborted}, {@code deadline},
+     * {@code retry budget}, {@code interrupted}, {@code result check failed}, {@code idempotency store}.
+     */
     public String reason() {
         return reason;
-    }
-
-    private static String describe(Throwable t) {
-        if (t == null) {
-            return "no exception (result classified as failure)";
-        }
-        // third-party messages sometimes carry credentials: scrub before they reach logs and dead letters
-        return t.getClass().getName() + (t.getMessage() == null ? "" : ": " + Secrets.scrub(t.getMessage()));
     }
 }

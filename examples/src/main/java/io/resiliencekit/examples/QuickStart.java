@@ -1,14 +1,15 @@
 package io.resiliencekit.examples;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.ratelimit.RateLimiters;
+
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.Jitter;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.spark.partition.DeadLetterFiles;
-import io.resiliencekit.spark.ratelimit.ClusterRateLimiterFactory;
 import io.resiliencekit.spark.partition.PartitionMetricsAccumulator;
 import io.resiliencekit.spark.partition.PartitionOptions;
 import io.resiliencekit.spark.partition.PartitionReport;
@@ -158,7 +159,7 @@ public final class QuickStart {
                     .jitter(Jitter.FULL).noBudget().build())
                 // one rate for the whole application: the plugin's driver-hosted token authority leases
                 // tokens to each executor JVM (in local mode the executor side runs in the driver JVM)
-                .rateLimiter(ClusterRateLimiterFactory.of("quickstart-orders", s.rate(), s.burst()))
+                .rateLimiter(RateLimiters.cluster("quickstart-orders", s.rate(), s.burst()))
                 // opens when half of the last 20 calls failed: the outage below, not the random faults
                 .circuitBreaker(CircuitBreakerConfig.builder("quickstart-orders").countWindow(20).minimumCalls(10)
                     .failureRateThreshold(0.5).openDuration(Duration.ofMillis(500)).permittedCallsInHalfOpen(1).build())

@@ -2,11 +2,11 @@ package io.resiliencekit.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
-import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.CircuitState;
 import io.resiliencekit.classify.FailureClassifier;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.examples.guide.RetryAndBreakerExamples;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.RetryConfig;

@@ -1,11 +1,15 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.CircuitState;
+
+import io.resiliencekit.spi.BreakerBoard;
+
 import io.resiliencekit.breaker.internal.CountWindow;
 import io.resiliencekit.breaker.internal.OutcomeWindow;
 import io.resiliencekit.breaker.internal.TimeWindow;
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.time.Ticker;
 import java.time.Duration;
 import java.util.Objects;
@@ -56,10 +60,12 @@ import org.slf4j.LoggerFactory;
  * {@code tryAcquirePermission()} + {@code onSuccess(d)} are two volatile reads: no lock, no write,
  * no allocation, no clock read. Any other outcome takes a lock; a time window also reads the clock.
  *
+ * <p>To mix it into a plain {@code Failsafe.with(...)}, see {@code io.resiliencekit.failsafe.CircuitBreakerPolicy}.
+ *
  * <p><b>Sharing.</b> {@link #bindBoard(BreakerBoard)} connects it to a cluster-wide
  * {@link BreakerBoard}; remote verdicts come in through {@link #applyRemote(CircuitState, Duration)}.
  */
-public final class CircuitBreaker {
+public final class CircuitBreaker implements BreakerBoard.Member {
 
     private static final Logger LOG = LoggerFactory.getLogger(CircuitBreaker.class);
 
@@ -113,21 +119,18 @@ public final class CircuitBreaker {
         return config;
     }
 
-    /**
-     * This breaker as a Failsafe policy, to mix into {@code Failsafe.with(retry, breaker.asFailsafePolicy())}.
-     * See {@link CircuitBreakerPolicy}.
-     */
-    public <R> CircuitBreakerPolicy<R> asFailsafePolicy() {
-        return new CircuitBreakerPolicy<>(this);
-    }
 
-    Ticker ticker() {
+    /** The clock of this breaker's open periods and windows. */
+    public Ticker ticker() {
         return ticker;
     }
 
     /** Connects this breaker to a cluster-wide board ({@code null} disconnects). */
     public CircuitBreaker bindBoard(BreakerBoard board) {
         this.board = board;
+        if (board != null) {
+            board.subscribe(name, this);
+        }
         return this;
     }
 
@@ -138,6 +141,30 @@ public final class CircuitBreaker {
             return true;
         }
         return acquireSlow(p);
+    }
+
+    /**
+     * True if {@link #tryAcquirePermission()} would refuse now whatever happens first: OPEN with time
+     * left, FORCED_OPEN, or HALF_OPEN with every trial taken. Takes nothing and changes nothing, so a
+     * caller can check it before taking other resources (a rate-limit permit) for a call.
+     */
+    public boolean refusesNow() {
+        Phase p = phase;
+        switch (p.state) {
+            case CLOSED:
+                return false;
+            case OPEN:
+                return ticker.nanoTime() - p.openUntilNanos < 0;
+            case HALF_OPEN:
+                return p.permits.get() <= 0;
+            default:
+                return true;
+        }
+    }
+
+    /** True while CLOSED: the hot path's one volatile read. */
+    public boolean isClosed() {
+        return phase.state == CircuitState.CLOSED;
     }
 
     /** @param durationNanos the call's duration, or -1 if not timed (see {@link #needsTiming()}) */
@@ -270,6 +297,7 @@ public final class CircuitBreaker {
      * this one refuses calls for {@code remainingOpen} too; {@code CLOSED} closes it;
      * {@code FORCED_OPEN} forces it open. A locally forced-open breaker is not downgraded to OPEN.
      */
+    @Override
     public void applyRemote(CircuitState state, Duration remainingOpen) {
         Objects.requireNonNull(state, "state");
         synchronized (lock) {
@@ -308,6 +336,12 @@ public final class CircuitBreaker {
                     throw new IllegalArgumentException("unknown state " + state);
             }
         }
+    }
+
+    /** How many trial calls this breaker lets through when half-open. */
+    @Override
+    public int trialsWanted() {
+        return trials;
     }
 
     @Override

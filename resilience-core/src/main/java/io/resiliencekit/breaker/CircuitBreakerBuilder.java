@@ -1,5 +1,9 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.spi.BreakerBoardFactory;
+
+import io.resiliencekit.spi.Scope;
+
 import io.resiliencekit.breaker.CircuitBreakerConfig.WindowType;
 import io.resiliencekit.config.ConfigException;
 import java.time.Duration;
@@ -33,6 +37,8 @@ public final class CircuitBreakerBuilder {
     int permittedCallsInHalfOpen = CircuitBreakerConfig.DEFAULT_HALF_OPEN_CALLS;
     Duration openDuration = CircuitBreakerConfig.DEFAULT_OPEN_DURATION;
     double openDurationMultiplier = 1.0;
+    Scope scope = Scope.AUTO;
+    BreakerBoardFactory board;
     Duration maxOpenDuration; // null: max(openDuration, 10 minutes)
 
     CircuitBreakerBuilder(String name) {
@@ -99,6 +105,21 @@ public final class CircuitBreakerBuilder {
 
     public CircuitBreakerBuilder slowCallRateThreshold(double rate) {
         this.slowCallRateThreshold = rate;
+        return this;
+    }
+
+    /**
+     * Where the breaker's verdicts are shared: {@link Scope#AUTO} (default) binds it to the cluster's
+     * breaker board when the runtime is bound to a cluster; {@link Scope#JVM} keeps it to this JVM.
+     */
+    public CircuitBreakerBuilder scope(Scope scope) {
+        this.scope = java.util.Objects.requireNonNull(scope, "scope");
+        return this;
+    }
+
+    /** Shares verdicts through the board {@code factory} makes, whatever the scope ({@code null}: by scope). */
+    public CircuitBreakerBuilder board(BreakerBoardFactory factory) {
+        this.board = factory;
         return this;
     }
 

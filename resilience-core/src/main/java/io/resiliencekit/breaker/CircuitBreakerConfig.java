@@ -2,6 +2,8 @@ package io.resiliencekit.breaker;
 
 import io.resiliencekit.config.OptionSchema;
 import io.resiliencekit.config.OptionType;
+import io.resiliencekit.spi.BreakerBoardFactory;
+import io.resiliencekit.spi.Scope;
 import io.resiliencekit.config.Options;
 import java.io.Serializable;
 import java.time.Duration;
@@ -94,6 +96,8 @@ public final class CircuitBreakerConfig implements Serializable {
     private final Duration openDuration;
     private final double openDurationMultiplier;
     private final Duration maxOpenDuration;
+    private final Scope scope;
+    private final BreakerBoardFactory board;
 
     CircuitBreakerConfig(CircuitBreakerBuilder b, Duration resolvedMaxOpen) {
         this.name = b.name;
@@ -108,6 +112,8 @@ public final class CircuitBreakerConfig implements Serializable {
         this.openDuration = b.openDuration;
         this.openDurationMultiplier = b.openDurationMultiplier;
         this.maxOpenDuration = resolvedMaxOpen;
+        this.scope = b.scope;
+        this.board = b.board;
     }
 
     /** A builder with the defaults described above. */
@@ -228,7 +234,7 @@ public final class CircuitBreakerConfig implements Serializable {
             .failureRateThreshold(failureRateThreshold).minimumCalls(minimumCalls)
             .slowCallDurationThreshold(slowCallDurationThreshold).slowCallRateThreshold(slowCallRateThreshold)
             .permittedCallsInHalfOpen(permittedCallsInHalfOpen).openDuration(openDuration)
-            .openDurationMultiplier(openDurationMultiplier).maxOpenDuration(maxOpenDuration);
+            .openDurationMultiplier(openDurationMultiplier).maxOpenDuration(maxOpenDuration).scope(scope).board(board);
     }
 
     public String name() {
@@ -284,6 +290,16 @@ public final class CircuitBreakerConfig implements Serializable {
         return openDurationMultiplier;
     }
 
+    /** The factory of the board this breaker shares its verdicts through, if the spec names one. */
+    public Optional<BreakerBoardFactory> board() {
+        return Optional.ofNullable(board);
+    }
+
+    /** Where the breaker's verdicts are shared; {@link Scope#AUTO} by default. */
+    public Scope scope() {
+        return scope;
+    }
+
     /** Cap of the grown open duration. */
     public Duration maxOpenDuration() {
         return maxOpenDuration;
@@ -322,7 +338,9 @@ public final class CircuitBreakerConfig implements Serializable {
             && windowDuration.equals(c.windowDuration)
             && Objects.equals(slowCallDurationThreshold, c.slowCallDurationThreshold)
             && openDuration.equals(c.openDuration)
-            && maxOpenDuration.equals(c.maxOpenDuration);
+            && maxOpenDuration.equals(c.maxOpenDuration)
+            && scope == c.scope
+            && Objects.equals(board, c.board);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.CircuitState;
+
 /**
  * A snapshot of a breaker's state and window.
  *

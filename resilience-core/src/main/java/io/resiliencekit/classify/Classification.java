@@ -1,5 +1,7 @@
 package io.resiliencekit.classify;
 
+import io.resiliencekit.FailureKind;
+
 import java.time.Duration;
 import java.util.Objects;
 

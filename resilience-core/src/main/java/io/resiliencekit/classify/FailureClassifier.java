@@ -1,5 +1,7 @@
 package io.resiliencekit.classify;
 
+import io.resiliencekit.FailureKind;
+
 import io.resiliencekit.config.ConfigException;
 import java.io.EOFException;
 import java.io.InterruptedIOException;

@@ -80,6 +80,7 @@ public final class OptionSchema<C> {
      */
     public static final class Declarer<C> {
         private final List<Object> declared = new ArrayList<>();
+        private boolean frozen;
 
         private Declarer() {
         }
@@ -102,6 +103,9 @@ public final class OptionSchema<C> {
         }
 
         private <E> E remember(E entry) {
+            if (frozen) {
+                throw new IllegalStateException("a declarer's schema is built already; declare its options before");
+            }
             declared.add(entry);
             return entry;
         }
@@ -328,21 +332,34 @@ public final class OptionSchema<C> {
             return this;
         }
 
-        /** Every option, family and section {@code declarer} declared, in declaration order. */
+        /** Every option, family and section {@code declarer} declared, in declaration order; the declarer is done then. */
         public Builder<C> addAll(Declarer<C> declarer) {
+            declarer.frozen = true;
             entries.addAll(declarer.declared);
             return this;
         }
 
-        /** The schema; {@code build} assembles a config from the values read (and records cross-field problems). */
+        /**
+         * The schema; {@code build} assembles a config from the values read (and records cross-field
+         * problems). Its options are frozen from now on: a schema and its options are immutable values.
+         */
         public OptionSchema<C> build(Function<Values, C> build) {
+            for (Object e : entries) {
+                if (e instanceof Option) {
+                    ((Option<?, ?>) e).frozen = true;
+                } else if (e instanceof Family) {
+                    ((Family<?, ?>) e).frozen = true;
+                }
+            }
             return new OptionSchema<>(this, Objects.requireNonNull(build, "build"));
         }
     }
 
     /**
      * One option: key, type (with its range), default, secret flag, doc, and the condition under
-     * which it has an effect. Declared once as a constant and added to a schema.
+     * which it has an effect. Declared once as a constant and added to a schema; its modifiers are
+     * for the declaration, and throw once the option is part of a built schema (it is an immutable
+     * value from then on).
      */
     public static final class Option<C, T> {
         final String key;
@@ -356,6 +373,7 @@ public final class OptionSchema<C> {
         Option<?, ?> conditionOn;
         Predicate<Object> condition;
         String conditionDoc;
+        boolean frozen;
 
         Option(String key, OptionType<T> type, T defaultValue, Function<? super C, ? extends T> getter, String doc) {
             this.key = Objects.requireNonNull(key, "key");
@@ -367,18 +385,21 @@ public final class OptionSchema<C> {
 
         /** Its value is never shown: masked in problems, {@code toString} and logs. */
         public Option<C, T> secret() {
+            checkNotFrozen(frozen, key);
             this.secret = true;
             return this;
         }
 
         /** Describes a default that depends on other values, e.g. "one second of rate". */
         public Option<C, T> defaultDoc(String text) {
+            checkNotFrozen(frozen, key);
             this.defaultDoc = text;
             return this;
         }
 
         /** Not setting it is a problem: {@code "is required (<hint>)"}. */
         public Option<C, T> required(String hint) {
+            checkNotFrozen(frozen, key);
             this.requiredHint = hint;
             return this;
         }
@@ -392,6 +413,7 @@ public final class OptionSchema<C> {
          */
         @SuppressWarnings("unchecked")
         public <X> Option<C, T> onlyWhen(Option<?, X> other, Predicate<? super X> test, String description) {
+            checkNotFrozen(frozen, key);
             this.conditionOn = other;
             this.condition = (Predicate<Object>) test;
             this.conditionDoc = description;
@@ -440,6 +462,7 @@ public final class OptionSchema<C> {
         Predicate<String> secretName = n -> false;
         String secretDoc = "";
         String defaultDoc = "none";
+        boolean frozen;
 
         Family(String template, Pattern names, OptionType<T> type, Function<? super C, Map<String, T>> getter, String doc) {
             int at = template.indexOf("<name>");
@@ -457,6 +480,7 @@ public final class OptionSchema<C> {
 
         /** Values of names that pass {@code test} are secret (e.g. headers named like secrets). */
         public Family<C, T> secretWhen(Predicate<String> test, String description) {
+            checkNotFrozen(frozen, template);
             this.secretName = Objects.requireNonNull(test);
             this.secretDoc = description;
             return this;
@@ -464,6 +488,7 @@ public final class OptionSchema<C> {
 
         /** Describes the default of an entry that is not set, for the docs. */
         public Family<C, T> defaultDoc(String text) {
+            checkNotFrozen(frozen, template);
             this.defaultDoc = Objects.requireNonNull(text);
             return this;
         }
@@ -480,6 +505,12 @@ public final class OptionSchema<C> {
         String nameOf(String relativeKey) {
             Matcher m = keyPattern.matcher(relativeKey);
             return m.matches() ? m.group(1) : null;
+        }
+    }
+
+    private static void checkNotFrozen(boolean frozen, String key) {
+        if (frozen) {
+            throw new IllegalStateException(key + " is part of a built schema already: declare it completely first");
         }
     }
 

@@ -3,7 +3,7 @@ package io.resiliencekit.deadletter;
 import io.resiliencekit.CallFailedException;
 import io.resiliencekit.ResilienceException;
 import io.resiliencekit.classify.FailureClassifier;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.deadletter.internal.Json;
 import io.resiliencekit.idempotency.Fingerprints;
 import io.resiliencekit.idempotency.CanonicalForm;

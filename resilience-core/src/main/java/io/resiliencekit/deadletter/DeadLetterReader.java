@@ -2,7 +2,7 @@ package io.resiliencekit.deadletter;
 
 import io.resiliencekit.CallContext;
 import io.resiliencekit.CheckedRunnable;
-import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicy;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,8 +1,8 @@
 package io.resiliencekit.deadletter;
 
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.time.Ticker;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,8 @@
 package io.resiliencekit.http;
 
+import io.resiliencekit.policy.ResilienceRuntime;
+import io.resiliencekit.spi.BindingContext;
+
 import io.resiliencekit.classify.HttpStatusException;
 import java.io.IOException;
 import java.io.ObjectStreamException;
@@ -15,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A small JSON-over-HTTP client on the JDK {@link HttpClient}, for sinks and jobs that call a REST
- * API under a {@link io.resiliencekit.ResiliencePolicy}.
+ * API under a {@link io.resiliencekit.policy.ResiliencePolicy}.
  *
  * <pre>{@code
  * HttpJsonClient api = HttpJsonClient.builder()
@@ -47,18 +50,17 @@ public final class HttpJsonClient implements Serializable {
     /** The header that carries the per-call idempotency key. */
     public static final String IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 
-    // One HttpClient per connect timeout per JVM: HttpClient owns a selector thread and a connection
-    // pool, so one per task or per record would leak threads and defeat keep-alive.
-    private static final Map<Duration, HttpClient> SHARED = new ConcurrentHashMap<>();
-
     private final HttpJsonClientConfig config;
     private final transient HttpClient http;
     private final transient String base;
     private final transient boolean contentTypeSet;
 
-    private HttpJsonClient(HttpJsonClientConfig config) {
+    private HttpJsonClient(HttpJsonClientConfig config, BindingContext runtime) {
         this.config = config;
-        this.http = SHARED.computeIfAbsent(config.connectTimeout(), HttpJsonClient::newHttpClient);
+        // One HttpClient per connect timeout per runtime: HttpClient owns a selector thread and a
+        // connection pool, so one per task or per record would leak threads and defeat keep-alive.
+        this.http = runtime.share("http client", config.connectTimeout().toString(), config.connectTimeout(),
+            HttpJsonClient::newHttpClient);
         String b = config.baseUri().toString();
         this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
         this.contentTypeSet = config.headers().keySet().stream().anyMatch("Content-Type"::equalsIgnoreCase);
@@ -68,9 +70,14 @@ public final class HttpJsonClient implements Serializable {
         return new HttpJsonClientBuilder();
     }
 
-    /** A client for a validated config, on this JVM's shared {@link HttpClient}. */
+    /** A client for a validated config, on the shared runtime's {@link HttpClient} for its connect timeout. */
     public static HttpJsonClient create(HttpJsonClientConfig config) {
-        return new HttpJsonClient(Objects.requireNonNull(config, "config"));
+        return create(config, ResilienceRuntime.shared());
+    }
+
+    /** A client for a validated config, on {@code runtime}'s {@link HttpClient} for its connect timeout. */
+    public static HttpJsonClient create(HttpJsonClientConfig config, BindingContext runtime) {
+        return new HttpJsonClient(Objects.requireNonNull(config, "config"), Objects.requireNonNull(runtime, "runtime"));
     }
 
     private static HttpClient newHttpClient(Duration connectTimeout) {

@@ -1,10 +1,15 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.IdempotencyGuard;
+
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+
 import io.resiliencekit.CallContext;
 import io.resiliencekit.CheckedSupplier;
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.time.Ticker;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -66,27 +71,64 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
     }
 
     @Override
+    public Claim open(String policyName, CallContext context) {
+        return new KeyClaim(policyName, context);
+    }
+
+    @Override
     @SuppressWarnings("unchecked")
     public <T> T execute(String policyName, CallContext context, CheckedSupplier<T> action) throws Exception {
-        String key = context == null ? null : context.idempotencyKey();
-        if (key == null) {
+        if (context == null || context.idempotencyKey() == null) {
             return action.get();
         }
-        IdempotencyKeys.validate(key);
-        String fingerprint = context.fingerprint();
-        String holder = holderPrefix + "-" + calls.incrementAndGet();
-        long start = ticker.nanoTime();
-        long maxWaitNanos = config.maxWait().toNanos();
-        long backoff = config.pollInitial().toNanos();
-        long pollMax = config.pollMax().toNanos();
-        while (true) {
+        Claim claim = open(policyName, context);
+        for (long r = claim.tryClaim(); r != Claim.CLAIMED; r = claim.tryClaim()) {
+            if (r == Claim.DONE) {
+                return (T) claim.replay();
+            }
+            ticker.sleepNanos(r);
+        }
+        T value;
+        try {
+            value = action.get();
+        } catch (Throwable failure) {
+            claim.fail(failure);
+            throw failure;
+        }
+        claim.complete(value);
+        return value;
+    }
+
+    /** One call's claim: the poll state of a wait for another holder, and the holder name once claimed. */
+    private final class KeyClaim implements Claim {
+        private final String policyName;
+        private final String key;
+        private final String fingerprint;
+        private final String holder;
+        private final long start;
+        private long backoff;
+        private byte[] outcome;
+
+        KeyClaim(String policyName, CallContext context) {
+            this.policyName = policyName;
+            this.key = context.idempotencyKey();
+            this.fingerprint = context.fingerprint();
+            IdempotencyKeys.validate(key);
+            this.holder = holderPrefix + "-" + calls.incrementAndGet();
+            this.start = ticker.nanoTime();
+            this.backoff = config.pollInitial().toNanos();
+        }
+
+        @Override
+        public long tryClaim() {
             ClaimResult r = store.claim(key, fingerprint, holder, config.hold());
             switch (r.status()) {
                 case NEW:
-                    return runClaimed(policyName, key, holder, action);
+                    return CLAIMED;
                 case COMPLETED:
                     publish(policyName, "COMPLETED", key);
-                    return (T) replay(policyName, key, r.outcome());
+                    outcome = r.outcome();
+                    return DONE;
                 case MISMATCH:
                     throw new IdempotencyMismatchException(policyName, key, r.storedFingerprint(), fingerprint);
                 case IN_PROGRESS:
@@ -96,44 +138,50 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
                         throw new IdempotencyInProgressException(policyName, key, r.holder(), r.expiresAtEpochMillis(),
                             "in-progress mode is fail");
                     }
+                    long maxWaitNanos = config.maxWait().toNanos();
                     long waited = ticker.nanoTime() - start;
                     if (waited >= maxWaitNanos) {
                         publish(policyName, "IN_PROGRESS", key);
                         throw new IdempotencyInProgressException(policyName, key, r.holder(), r.expiresAtEpochMillis(),
                             "gave up waiting after " + Duration.ofNanos(waited).toMillis() + " ms (maxWait)");
                     }
-                    // Sleep until the next poll, but not past the end of the hold (claim it as soon as it expires).
-                    long untilExpiry = Math.max(1_000_000L, (r.expiresAtEpochMillis() - ticker.epochMillis()) * 1_000_000L + 1_000_000L);
+                    // Wait until the next poll, but not past the end of the hold (claim it as soon as it expires).
+                    long untilExpiry = Math.max(1_000_000L,
+                        (r.expiresAtEpochMillis() - ticker.epochMillis()) * 1_000_000L + 1_000_000L);
                     long sleep = Math.min(Math.min(backoff, untilExpiry), maxWaitNanos - waited);
-                    ticker.sleepNanos(Math.max(sleep, 1));
-                    backoff = Math.min(backoff * 2, pollMax);
+                    backoff = Math.min(backoff * 2, config.pollMax().toNanos());
+                    return Math.max(sleep, 1);
             }
         }
-    }
 
-    private <T> T runClaimed(String policyName, String key, String holder, CheckedSupplier<T> action) throws Exception {
-        T value;
-        try {
-            value = action.get();
-        } catch (Throwable failure) {
+        @Override
+        public Object replay() throws Exception {
+            return DefaultIdempotencyGuard.this.replay(policyName, key, outcome);
+        }
+
+        @Override
+        public void complete(Object value) {
+            byte[] encoded;
+            try {
+                encoded = tagged(VALUE, config.outcomeCodec().encode(value));
+            } catch (IllegalArgumentException e) {
+                // The effect happened: keep the key completed (no second run), but duplicates learn why there is no result.
+                LOG.warn("idempotency key '{}' of policy '{}' completed, but its result was not stored: {}", key,
+                    policyName, e.getMessage());
+                encoded = tagged(UNSTORABLE,
+                    (value == null ? "null" : value.getClass().getName()).getBytes(StandardCharsets.UTF_8));
+            }
+            completeOrWarn(key, holder, encoded);
+        }
+
+        @Override
+        public void fail(Throwable failure) {
             if (config.cacheFailures() && !(failure instanceof InterruptedException) && !(failure instanceof Error)) {
                 completeOrWarn(key, holder, encodeFailure(failure));
             } else {
                 releaseQuietly(key, holder, failure);
             }
-            throw failure;
         }
-        byte[] outcome;
-        try {
-            outcome = tagged(VALUE, config.outcomeCodec().encode(value));
-        } catch (IllegalArgumentException e) {
-            // The effect happened: keep the key completed (no second run), but duplicates learn why there is no result.
-            LOG.warn("idempotency key '{}' of policy '{}' completed, but its result was not stored: {}", key, policyName,
-                e.getMessage());
-            outcome = tagged(UNSTORABLE, (value == null ? "null" : value.getClass().getName()).getBytes(StandardCharsets.UTF_8));
-        }
-        completeOrWarn(key, holder, outcome);
-        return value;
     }
 
     private void completeOrWarn(String key, String holder, byte[] outcome) {

@@ -5,7 +5,12 @@ import io.resiliencekit.config.OptionType;
 import io.resiliencekit.config.Options;
 import io.resiliencekit.config.Secrets;
 import io.resiliencekit.config.internal.Text;
-import io.resiliencekit.metrics.EventPublisher;
+import io.resiliencekit.spi.BindingContext;
+import io.resiliencekit.spi.IdempotencyStore;
+import io.resiliencekit.spi.IdempotencyStoreFactory;
+import io.resiliencekit.spi.IdempotencyGuard;
+import io.resiliencekit.spi.IdempotencyGuardFactory;
+import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.time.Ticker;
 import java.io.Serializable;
 import java.time.Duration;
@@ -17,7 +22,7 @@ import java.util.regex.Pattern;
  * Immutable, serializable spec of an idempotency guard: which store, how long a claim is held,
  * how long completed keys are remembered, and what to do when a key is in progress elsewhere.
  * It is also the {@link IdempotencyGuardFactory} the composed policy takes; stores are shared
- * per JVM through {@link IdempotencyStores}.
+ * per runtime by store id (see {@link #store}).
  *
  * <pre>{@code
  * IdempotencyConfig idem = IdempotencyConfig.builder()
@@ -39,18 +44,16 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
 
     /** Where keys are kept. */
     public enum StoreKind {
-        /** {@link InMemoryIdempotencyStore}, one per JVM and {@link #storeName()}. */
+        /** The cluster's ledger when the runtime is bound to a cluster (the Spark plugin), else {@link #MEMORY}. The default. */
+        AUTO,
+        /** {@link InMemoryIdempotencyStore}, one per runtime and {@link #storeName()}. */
         MEMORY,
-        /** {@link JdbcIdempotencyStore} on {@link #jdbcUrl()}, one per JVM, url, user and table. */
+        /** The cluster's ledger; without a cluster, {@link #MEMORY} after one warning. */
+        CLUSTER,
+        /** {@link JdbcIdempotencyStore} on {@link #jdbcUrl()}, one per runtime, url, user and table. */
         JDBC,
-        /** A store built in each JVM by a serializable {@link StoreFactory}, one per JVM and name. */
+        /** A store built in each runtime by a serializable {@link IdempotencyStoreFactory}, one per runtime and name. */
         CUSTOM
-    }
-
-    /** Builds a store in the JVM where the policy runs; must be serializable (a lambda is fine). */
-    @FunctionalInterface
-    public interface StoreFactory extends Serializable {
-        IdempotencyStore create(Ticker ticker);
     }
 
     static final Pattern TABLE = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,62}\\.)?[A-Za-z_][A-Za-z0-9_]{0,62}");
@@ -78,7 +81,7 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
     private final Duration pollMax;
     private final boolean cacheFailures;
     private final OutcomeCodec outcomeCodec;
-    private final StoreFactory storeFactory;
+    private final IdempotencyStoreFactory storeFactory;
 
     private IdempotencyConfig(Builder b) {
         this.storeKind = b.storeKind;
@@ -119,14 +122,40 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
         return IdempotencyOptions.SCHEMA;
     }
 
+    /** The guard of this spec in {@code context}'s runtime; its store is shared there by {@link #storeId()}. */
     @Override
-    public IdempotencyGuard create(Ticker ticker) {
-        return create(ticker, new EventPublisher());
+    public IdempotencyGuard create(BindingContext context, EventPublisher events) {
+        return new DefaultIdempotencyGuard(this, store(context), context.ticker(), events);
     }
 
-    @Override
-    public IdempotencyGuard create(Ticker ticker, EventPublisher events) {
-        return new DefaultIdempotencyGuard(this, IdempotencyStores.obtain(this, ticker), ticker, events);
+    /** The store this spec names, in {@code context}'s runtime (one instance per store id there). */
+    public IdempotencyStore store(BindingContext context) {
+        StoreKind kind = storeKind;
+        if (kind == StoreKind.AUTO) {
+            kind = context.cluster().isPresent() ? StoreKind.CLUSTER : StoreKind.MEMORY;
+        }
+        if (kind == StoreKind.CLUSTER) {
+            if (context.cluster().isPresent()) {
+                return context.cluster().get().ledger();
+            }
+            context.warnOnce("no-cluster-ledger", "idempotency store 'cluster' asked for, but this runtime is bound to"
+                + " no cluster: keys are remembered in this JVM only (on Spark, set"
+                + " spark.plugins=io.resiliencekit.spark.ResiliencePlugin)");
+            kind = StoreKind.MEMORY;
+        }
+        Ticker ticker = context.ticker();
+        switch (kind) {
+            case JDBC:
+                return context.share("idempotency store", storeId(), storeId(), id ->
+                    JdbcIdempotencyStore.builder(jdbcUrl, jdbcUser, jdbcPassword).table(table).ttl(ttl)
+                        .poolSize(poolSize).ticker(ticker).build());
+            case CUSTOM:
+                return context.share("idempotency store", storeId(), storeFactory, f -> f.create(context));
+            default:
+                String id = "memory|" + storeName + '|' + ttl.toMillis() + '|' + maxEntries;
+                return context.share("idempotency store", id, id, k ->
+                    InMemoryIdempotencyStore.builder().maximumSize(maxEntries).ttl(ttl).ticker(ticker).build());
+        }
     }
 
     public StoreKind storeKind() {
@@ -195,7 +224,7 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
         return outcomeCodec;
     }
 
-    StoreFactory storeFactory() {
+    IdempotencyStoreFactory storeFactory() {
         return storeFactory;
     }
 
@@ -236,9 +265,9 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
             + (storeKind == StoreKind.CUSTOM ? " + custom store '" + storeName + "'" : "");
     }
 
-    /** Builds an {@link IdempotencyConfig}; defaults: memory store, hold 5 min, TTL 24 h, wait. */
+    /** Builds an {@link IdempotencyConfig}; defaults: store {@code auto}, hold 5 min, TTL 24 h, wait. */
     public static final class Builder {
-        private StoreKind storeKind = StoreKind.MEMORY;
+        private StoreKind storeKind = StoreKind.AUTO;
         private String storeName = "default";
         private String jdbcUrl;
         private String jdbcUser;
@@ -254,9 +283,15 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
         private Duration pollMax = DEFAULT_POLL_MAX;
         private boolean cacheFailures;
         private OutcomeCodec outcomeCodec = OutcomeCodec.javaSerialization();
-        private StoreFactory storeFactory;
+        private IdempotencyStoreFactory storeFactory;
 
-        /** An in-memory store shared per JVM under {@code name}. */
+        /** The cluster's idempotency ledger (the Spark driver's, through the plugin), whatever the default. */
+        public Builder cluster() {
+            this.storeKind = StoreKind.CLUSTER;
+            return this;
+        }
+
+        /** An in-memory store shared per runtime under {@code name}. */
         public Builder memory(String name) {
             this.storeKind = StoreKind.MEMORY;
             this.storeName = checkName(name);
@@ -283,7 +318,7 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
         }
 
         /** A store built by {@code factory} in each JVM, shared there under {@code name}. */
-        public Builder store(String name, StoreFactory factory) {
+        public Builder store(String name, IdempotencyStoreFactory factory) {
             this.storeKind = StoreKind.CUSTOM;
             this.storeName = checkName(name);
             this.storeFactory = Objects.requireNonNull(factory, "factory");

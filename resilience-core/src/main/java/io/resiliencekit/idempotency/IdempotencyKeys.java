@@ -64,7 +64,10 @@ public final class IdempotencyKeys implements Serializable {
     /** {@code namespace:runId:businessKey}. */
     public String forBusinessKey(String runId, String businessKey) {
         validateRunId(runId);
-        Objects.requireNonNull(businessKey, "businessKey");
+        if (businessKey == null) {
+            throw new IllegalArgumentException("business key is null: the key function must return the record's "
+                + "business key (a null key would make every such record the same key)");
+        }
         if (businessKey.isEmpty() || !PART.matcher(businessKey).matches()) {
             throw new IllegalArgumentException("business key '" + abbreviate(businessKey) + "' must be non-empty and use only "
                 + "A-Z a-z 0-9 . _ - : / @ + = ~; use forContent(runId, value) to hash other values");
@@ -92,6 +95,21 @@ public final class IdempotencyKeys implements Serializable {
     /**
      * Checks a logical run id and returns it; see the class comment for what is rejected and why.
      */
+    /**
+     * A key for a record identified by a digest of its content within a scope of the run (such as a
+     * partition: {@code "p7"}), for callers that already computed the digest as the payload's
+     * fingerprint: {@code namespace:runId:scope:fingerprint}.
+     */
+    public String forFingerprint(String runId, String scope, String fingerprintHex) {
+        validateRunId(runId);
+        if (scope == null || !PART.matcher(scope).matches() || fingerprintHex == null
+            || !PART.matcher(fingerprintHex).matches()) {
+            throw new IllegalArgumentException("scope and fingerprint must use only A-Z a-z 0-9 . _ - : / @ + = ~, were '"
+                + scope + "' and '" + fingerprintHex + "'");
+        }
+        return checkLength(namespace + ':' + runId + ':' + scope + ':' + fingerprintHex);
+    }
+
     public static String validateRunId(String runId) {
         Objects.requireNonNull(runId, "runId");
         String problem = runIdProblem(runId);

@@ -9,7 +9,8 @@ import java.time.Duration;
 
 /**
  * Option names of an {@link IdempotencyConfig} and their schema. With prefix {@code idempotency.}:
- * {@code store} (memory | jdbc), {@code name} and {@code maxEntries} (memory), {@code url},
+ * {@code store} (auto | memory | cluster | jdbc; auto: the cluster's ledger when the runtime is bound to
+ * one, else memory), {@code name} and {@code maxEntries} (auto, memory), {@code url},
  * {@code user}, {@code password} (secret), {@code table} and {@code poolSize} (jdbc), {@code hold},
  * {@code ttl}, {@code inProgress} (wait | fail), {@code maxWait}, {@code pollInitial},
  * {@code pollMax}, {@code cacheFailures}. Types, ranges and defaults: {@code docs/options.md},
@@ -45,16 +46,17 @@ public final class IdempotencyOptions {
     private static final String JDBC_ONLY = STORE + " is jdbc";
 
     static final OptionSchema.Option<IdempotencyConfig, StoreKind> STORE_OPTION = D.option(STORE,
-        OptionType.enumeration(StoreKind.class, StoreKind.CUSTOM), StoreKind.MEMORY, IdempotencyConfig::storeKind,
-        "Where keys are kept: memory (one store per JVM and name) or jdbc (a table every JVM shares).");
+        OptionType.enumeration(StoreKind.class, StoreKind.CUSTOM), StoreKind.AUTO, IdempotencyConfig::storeKind,
+        "Where keys are kept: auto (the cluster's ledger when the runtime is bound to one, else memory), memory (one "
+            + "store per runtime and name), cluster (the application's ledger) or jdbc (a table every JVM shares).");
     static final OptionSchema.Option<IdempotencyConfig, String> NAME_OPTION = D.option(NAME,
         OptionType.matching(IdempotencyConfig.NAME, "1-64 characters of letters, digits, '.', '_' or '-'"), "default",
-        c -> c.storeKind() == StoreKind.MEMORY ? c.storeName() : null, "Name a memory store is shared by within a JVM.")
-        .onlyWhen(STORE_OPTION, k -> k == StoreKind.MEMORY, STORE + " is memory");
+        c -> inMemory(c.storeKind()) ? c.storeName() : null, "Name a memory store is shared by within a runtime.")
+        .onlyWhen(STORE_OPTION, IdempotencyOptions::inMemory, STORE + " is auto or memory");
     static final OptionSchema.Option<IdempotencyConfig, Long> MAX_ENTRIES_OPTION = D.option(MAX_ENTRIES,
         OptionType.longInteger(1, Long.MAX_VALUE), 1_000_000L,
-        c -> c.storeKind() == StoreKind.MEMORY ? c.maxEntries() : null, "Keys a memory store keeps at most.")
-        .onlyWhen(STORE_OPTION, k -> k == StoreKind.MEMORY, STORE + " is memory");
+        c -> inMemory(c.storeKind()) ? c.maxEntries() : null, "Keys a memory store keeps at most.")
+        .onlyWhen(STORE_OPTION, IdempotencyOptions::inMemory, STORE + " is auto or memory");
     static final OptionSchema.Option<IdempotencyConfig, String> URL_OPTION = D.option(URL,
         OptionType.jdbcUrl(), null, c -> c.storeKind() == StoreKind.JDBC ? c.jdbcUrl() : null,
         "JDBC URL of the store (PostgreSQL, or H2 such as jdbc:h2:file:/data/idem on one machine); required for jdbc.")
@@ -107,6 +109,11 @@ public final class IdempotencyOptions {
     private IdempotencyOptions() {
     }
 
+    // auto falls back to a memory store when no cluster is bound, so the memory settings apply to it
+    private static boolean inMemory(StoreKind k) {
+        return k == StoreKind.AUTO || k == StoreKind.MEMORY;
+    }
+
     private static IdempotencyConfig fromValues(OptionSchema.Values v) {
         IdempotencyConfig.Builder b = IdempotencyConfig.builder();
         Duration pollInitial = v.get(POLL_INITIAL_OPTION);
@@ -122,7 +129,12 @@ public final class IdempotencyOptions {
         if (v.get(MAX_WAIT_OPTION) != null) {
             b.maxWait(v.get(MAX_WAIT_OPTION));
         }
-        if (v.get(STORE_OPTION) == StoreKind.JDBC) {
+        StoreKind kind = v.get(STORE_OPTION);
+        if (kind == StoreKind.MEMORY) {
+            b.memory(v.get(NAME_OPTION));
+        } else if (kind == StoreKind.CLUSTER) {
+            b.cluster();
+        } else if (kind == StoreKind.JDBC) {
             if (v.get(URL_OPTION) != null) {
                 b.jdbc(v.get(URL_OPTION), v.get(USER_OPTION), v.get(PASSWORD_OPTION));
             } else if (v.isValid(URL_OPTION)) {

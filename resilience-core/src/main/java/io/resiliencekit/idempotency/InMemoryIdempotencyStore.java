@@ -1,5 +1,8 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;

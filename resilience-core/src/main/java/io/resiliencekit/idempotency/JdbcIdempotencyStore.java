@@ -1,5 +1,9 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+import io.resiliencekit.spi.IdempotencyStoreException;
+
 import io.resiliencekit.idempotency.internal.ConnectionPool;
 import io.resiliencekit.config.Secrets;
 import io.resiliencekit.internal.DriverManagerDataSource;

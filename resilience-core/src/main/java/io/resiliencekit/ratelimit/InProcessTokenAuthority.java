@@ -1,9 +1,9 @@
 package io.resiliencekit.ratelimit;
 
 import io.resiliencekit.ratelimit.internal.BucketLedger;
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.TokenAuthority;
 import io.resiliencekit.time.Ticker;
 import java.util.HashMap;
 import java.util.Map;
@@ -23,8 +23,6 @@ import java.util.Objects;
  */
 public final class InProcessTokenAuthority implements TokenAuthority {
 
-    private static final InProcessTokenAuthority SHARED = new InProcessTokenAuthority(Ticker.system());
-
     private final Ticker ticker;
     private final Map<String, BucketLedger> buckets = new HashMap<>();
 
@@ -32,9 +30,12 @@ public final class InProcessTokenAuthority implements TokenAuthority {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
     }
 
-    /** The JVM-wide instance used by {@code authority=inprocess} options. */
-    public static InProcessTokenAuthority shared() {
-        return SHARED;
+    /**
+     * Defines (or redefines) the named bucket's rate and burst: the authority owns them, and clients
+     * that declare another rate or burst are refused.
+     */
+    public synchronized void define(String bucket, double rate, long burst) {
+        buckets.computeIfAbsent(bucket, k -> new BucketLedger()).define(rate, burst);
     }
 
     @Override

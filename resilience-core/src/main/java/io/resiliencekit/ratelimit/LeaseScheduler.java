@@ -21,36 +21,54 @@ public interface LeaseScheduler {
     /** Runs {@code task} after {@code delayNanos} (at once if not positive). */
     void schedule(Runnable task, long delayNanos);
 
-    /** A JVM-wide pool of two daemon threads shared by all leased buckets. */
-    static LeaseScheduler daemon() {
-        return DaemonScheduler.INSTANCE;
-    }
-}
-
-/** Two threads: one lease request blocked on a slow authority does not delay another bucket's expiry. */
-final class DaemonScheduler implements LeaseScheduler {
-
-    static final DaemonScheduler INSTANCE = new DaemonScheduler();
-
-    private final ScheduledThreadPoolExecutor pool;
-
-    private DaemonScheduler() {
-        AtomicInteger n = new AtomicInteger();
-        pool = new ScheduledThreadPoolExecutor(2, r -> {
-            Thread t = new Thread(r, "resiliencekit-lease-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        pool.setRemoveOnCancelPolicy(true);
+    /**
+     * A new pool of two daemon threads; whoever makes it owns it and closes it (a runtime shares one
+     * among all its leased buckets; a bucket built on its own closes its own).
+     */
+    static Daemon daemon() {
+        return new Daemon();
     }
 
-    @Override
-    public void execute(Runnable task) {
-        pool.execute(task);
+    /** Stops the scheduler's threads; tasks not yet run are dropped. */
+    default void close() {
     }
 
-    @Override
-    public void schedule(Runnable task, long delayNanos) {
-        pool.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+    /** Two threads: one lease request blocked on a slow authority does not delay another bucket's expiry. */
+    final class Daemon implements LeaseScheduler, AutoCloseable {
+
+        private final ScheduledThreadPoolExecutor pool;
+
+        private Daemon() {
+            AtomicInteger n = new AtomicInteger();
+            pool = new ScheduledThreadPoolExecutor(2, r -> {
+                Thread t = new Thread(r, "resiliencekit-lease-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            pool.setRemoveOnCancelPolicy(true);
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            try {
+                pool.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // closed: the bucket is gone too
+            }
+        }
+
+        @Override
+        public void schedule(Runnable task, long delayNanos) {
+            try {
+                pool.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // closed
+            }
+        }
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
+        }
     }
 }

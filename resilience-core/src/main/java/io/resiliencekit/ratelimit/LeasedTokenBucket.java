@@ -1,12 +1,17 @@
 package io.resiliencekit.ratelimit;
 
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.config.ConfigException;
+import java.util.List;
+
+import io.resiliencekit.spi.RateLimiter;
+
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.ratelimit.internal.BucketLedger;
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.TokenAuthority;
 import io.resiliencekit.time.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,6 +56,7 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private final int expectedClients;
     private final TokenAuthority authority;
     private final LeaseScheduler scheduler;
+    private final boolean ownsScheduler;
     private final EventPublisher events;
 
     // ---- hot path
@@ -69,6 +75,8 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private volatile long pausedUntil = NONE;
     private volatile int knownClients;
     private volatile boolean closed;
+    // set when the authority refuses this client's definition of the limiter (another rate or burst)
+    private volatile String refusal;
     private long generation;
     private long grantedTotal;
     private long droppedTotal;
@@ -80,7 +88,8 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private int consecutiveFailures;
 
     LeasedTokenBucket(String name, String clientId, double rate, long burst, Duration leasePeriod, int expectedClients,
-                      TokenAuthority authority, LeaseScheduler scheduler, Ticker ticker, EventPublisher events) {
+                      TokenAuthority authority, LeaseScheduler scheduler, boolean ownsScheduler, Ticker ticker,
+                      EventPublisher events) {
         this.name = name;
         this.clientId = clientId;
         this.rate = rate;
@@ -89,6 +98,7 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         this.expectedClients = expectedClients;
         this.authority = authority;
         this.scheduler = scheduler;
+        this.ownsScheduler = ownsScheduler;
         this.ticker = ticker;
         this.events = events;
         this.knownClients = expectedClients;
@@ -131,6 +141,10 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
             if (permits.compareAndSet(cur, cur - n)) {
                 return true;
             }
+        }
+        String conflict = refusal;
+        if (conflict != null) {
+            throw new ConfigException(List.of(conflict));
         }
         long now = ticker.nanoTime();
         long paused = pausedUntil;
@@ -184,6 +198,31 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
                 return w;
             }
         }
+    }
+
+    /**
+     * The engine's non-blocking form. A leased bucket does not know when its next tokens come, so it
+     * never reserves: it takes a permit now (0) or says when to ask again (negative: a short step, or
+     * the rest of a throttle pause).
+     */
+    @Override
+    public long reserve(int n, long maxWaitNanos) {
+        if (tryAcquire(n)) {
+            return 0L;
+        }
+        if (n > burst) {
+            throw new IllegalArgumentException("permits must be between 1 and " + burst + " for rate limiter '" + name
+                + "', was " + n);
+        }
+        if (maxWaitNanos <= 0) {
+            return NOT_WITHIN_WAIT;
+        }
+        long step = Math.max(1_000_000L, Math.min(leaseNanos / 8, (long) (n * 1e9 / rate)));
+        long paused = pausedUntil;
+        if (paused != NONE) {
+            step = Math.max(step, paused - ticker.nanoTime());
+        }
+        return -Math.min(step, maxWaitNanos);
     }
 
     /** Pauses admissions for the hint in this JVM: drops the current lease and asks for none until the hint ends. */
@@ -284,6 +323,13 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     }
 
     private void onGrant(long ts, LeaseResponse r) {
+        if (r.refusal() != null) {
+            // a definition conflict does not fix itself: every call fails with both definitions named
+            refusal = r.refusal();
+            LOG.error("rate limiter '{}': {}", name, r.refusal());
+            inFlight.set(false);
+            return;
+        }
         long gen;
         long expiresAt = ts + r.leaseNanos(); // from when we asked: never later than the authority's expiry
         synchronized (this) {
@@ -394,6 +440,9 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (ownsScheduler) {
+            scheduler.close();
+        }
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.Map;
  * <pre>{@code
  * RateLimiterFactory f = RateLimiters.fromOptions(Options.of(Map.of(
  *     "rateLimit.name", "orders-api", "rateLimit.rate", "100", "rateLimit.mode", "leased")), "rateLimit.");
- * RateLimiter limiter = f.create(Ticker.system());   // same instance for the same name in this JVM
+ * RateLimiter limiter = f.create(ResilienceRuntime.shared());   // one instance per name and runtime
  * }</pre>
  *
  * <p>Keys under the prefix: {@code name, rate, burst, mode (local|leased), authority (inprocess|jdbc),
@@ -35,14 +35,32 @@ public final class RateLimiters {
         return fromOptions(Options.of(options), prefix);
     }
 
-    /** A factory for a local bucket. */
-    public static TokenBucketFactory local(String name, double rate, long burst) {
+    /**
+     * The default kind: one rate R for every JVM of the cluster when the runtime is bound to one (the
+     * Spark plugin binds every executor), a local bucket of rate R otherwise.
+     */
+    public static TokenBucketFactory of(String name, double rate, long burst) {
         return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst).config());
     }
 
-    /** A factory for a leased bucket on the JVM-wide in-process authority. */
+    /**
+     * Leased from the cluster's authority, whatever the defaults: one rate R for the whole cluster.
+     * Without a cluster, a local bucket after one warning that says so.
+     */
+    public static TokenBucketFactory cluster(String name, double rate, long burst) {
+        return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst)
+            .mode(TokenBucketConfig.Mode.LEASED).authority(TokenBucketConfig.AuthorityKind.CLUSTER).config());
+    }
+
+    /** A factory for a local bucket: rate R in each JVM (each runtime), whatever the cluster. */
+    public static TokenBucketFactory local(String name, double rate, long burst) {
+        return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst)
+            .mode(TokenBucketConfig.Mode.LOCAL).config());
+    }
+
+    /** A factory for a leased bucket on the runtime's in-process authority. */
     public static TokenBucketFactory leasedInProcess(String name, double rate, long burst) {
         return new TokenBucketFactory(TokenBucket.builder(name).rate(rate).burst(burst)
-            .mode(TokenBucketConfig.Mode.LEASED).config());
+            .mode(TokenBucketConfig.Mode.LEASED).authority(TokenBucketConfig.AuthorityKind.INPROCESS).config());
     }
 }

@@ -1,8 +1,10 @@
 package io.resiliencekit.ratelimit;
 
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.spi.RateLimiter;
+
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.time.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -182,6 +184,32 @@ public final class TokenBucket implements RateLimiter {
             long next = Math.max(t, now) + cost(n);
             if (tat.compareAndSet(t, next)) {
                 return Math.max(0, next - tau - now);
+            }
+        }
+    }
+
+    /**
+     * The engine's non-blocking form: takes the permits now (0), or reserves them in the GCRA and
+     * says how long to wait before using them, or {@link #NOT_WITHIN_WAIT} (nothing taken) when that
+     * wait would exceed {@code maxWaitNanos}. Reservations queue in arrival order, like {@link #acquire}.
+     */
+    @Override
+    public long reserve(int n, long maxWaitNanos) {
+        if (tryAcquire(n)) {
+            return 0L;
+        }
+        checkRequest(n);
+        long max = Math.max(0, maxWaitNanos);
+        long now = ticker.nanoTime();
+        for (;;) {
+            long t = tat.get();
+            long next = Math.max(t, now) + cost(n);
+            long wait = Math.max(0, next - tau - now);
+            if (wait > max) {
+                return NOT_WITHIN_WAIT;
+            }
+            if (tat.compareAndSet(t, next)) {
+                return wait == 0 ? 0L : wait;
             }
         }
     }

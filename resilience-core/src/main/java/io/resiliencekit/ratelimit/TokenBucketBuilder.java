@@ -1,7 +1,7 @@
 package io.resiliencekit.ratelimit;
 
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.spi.TokenAuthority;
 import io.resiliencekit.time.Ticker;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -23,7 +23,7 @@ public final class TokenBucketBuilder {
     private String name;
     private double rate = Double.NaN;
     private long burst = -1;
-    private TokenBucketConfig.Mode mode = TokenBucketConfig.Mode.LOCAL;
+    private TokenBucketConfig.Mode mode = TokenBucketConfig.Mode.AUTO;
     private TokenBucketConfig.AuthorityKind authority = TokenBucketConfig.AuthorityKind.INPROCESS;
     private Duration leasePeriod = Duration.ofSeconds(1);
     private int expectedClients = 1;
@@ -33,7 +33,7 @@ public final class TokenBucketBuilder {
     private String jdbcTable = TokenBucketConfig.DEFAULT_TABLE;
     private Ticker ticker = Ticker.system();
     private EventPublisher events = new EventPublisher();
-    private LeaseScheduler scheduler = LeaseScheduler.daemon();
+    private LeaseScheduler scheduler; // null: the leased bucket makes and owns its own
     private String clientId;
 
     TokenBucketBuilder(String name) {
@@ -150,8 +150,9 @@ public final class TokenBucketBuilder {
         Objects.requireNonNull(authority, "authority");
         TokenBucketConfig c = config();
         String id = clientId != null ? clientId : defaultClientId();
+        boolean owned = scheduler == null;
         return new LeasedTokenBucket(c.name(), id, c.rate(), c.burst(), c.leasePeriod(), c.expectedClients(), authority,
-            scheduler, ticker, events);
+            owned ? LeaseScheduler.daemon() : scheduler, owned, ticker, events);
     }
 
     static String defaultClientId() {

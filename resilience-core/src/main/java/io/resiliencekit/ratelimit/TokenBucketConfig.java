@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * Immutable, {@link Serializable} description of a token bucket: rate R, burst B, and whether it is
- * local to this JVM or leased from a {@link io.resiliencekit.ratelimit.spi.TokenAuthority} so R holds
+ * local to this JVM or leased from a {@link io.resiliencekit.spi.TokenAuthority} so R holds
  * across all JVMs. Travels inside Spark closures; parseable from string options and back.
  *
  * <pre>{@code
@@ -45,10 +45,27 @@ public final class TokenBucketConfig implements Serializable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:\\-]{1,200}");
 
     /** Where the bucket lives. */
-    public enum Mode { LOCAL, LEASED }
+    public enum Mode {
+        /**
+         * The default: leased from the JDBC authority when {@code authority=jdbc}; else from the
+         * cluster's authority when the runtime is bound to a cluster (the Spark plugin); else local.
+         */
+        AUTO,
+        /** A bucket of this JVM (this runtime) alone: R per JVM. */
+        LOCAL,
+        /** Leased from {@link #authority()}: one R for every JVM that shares the name. */
+        LEASED
+    }
 
     /** Which authority a leased bucket asks. */
-    public enum AuthorityKind { INPROCESS, JDBC }
+    public enum AuthorityKind {
+        /** The runtime's in-process authority (one JVM; tests). The default for {@code mode=leased}. */
+        INPROCESS,
+        /** The cluster's (the Spark driver's, through the plugin). */
+        CLUSTER,
+        /** A database row shared by several jobs ({@code jdbc.*}). */
+        JDBC
+    }
 
     private final String name;
     private final double rate;
@@ -96,11 +113,14 @@ public final class TokenBucketConfig implements Serializable {
         "B: the most permits taken at once after an idle period; must refill within 1e8 s.")
         .defaultDoc("one second of rate");
     static final OptionSchema.Option<TokenBucketConfig, Mode> MODE = D.option("mode",
-        OptionType.enumeration(Mode.class), Mode.LOCAL, TokenBucketConfig::mode,
-        "local: a bucket in this JVM; leased: leases from a token authority, so the rate holds across JVMs.");
+        OptionType.enumeration(Mode.class), Mode.AUTO, TokenBucketConfig::mode,
+        "auto: leased from the jdbc authority when authority=jdbc, else from the cluster's when the runtime is bound to "
+            + "one (the Spark plugin), else local; local: a bucket of this runtime; leased: leases from the authority, "
+            + "so the rate holds across JVMs.");
     static final OptionSchema.Option<TokenBucketConfig, AuthorityKind> AUTHORITY = D.option("authority",
         OptionType.enumeration(AuthorityKind.class), AuthorityKind.INPROCESS, c -> c.mode != Mode.LOCAL ? c.authority : null,
-        "Who owns the global bucket: inprocess (this JVM; the Spark plugin hosts one on the driver) or jdbc (a table).")
+        "Who owns the global bucket: inprocess (this runtime; tests), cluster (the Spark driver's, through the plugin) "
+            + "or jdbc (a table shared by several jobs).")
         .onlyWhen(MODE, m -> m != Mode.LOCAL, LEASED_ONLY);
     static final OptionSchema.Option<TokenBucketConfig, Duration> LEASE_PERIOD = D.option("leasePeriod",
         OptionType.duration(Duration.ofMillis(20), Duration.ofMinutes(10)), Duration.ofSeconds(1),
@@ -138,8 +158,8 @@ public final class TokenBucketConfig implements Serializable {
         Mode mode = v.get(MODE);
         AuthorityKind authority = v.get(AUTHORITY);
         String url = v.get(JDBC_URL);
-        if (mode == Mode.LEASED && authority == AuthorityKind.JDBC && url == null && v.isValid(JDBC_URL)) {
-            v.problem(JDBC_URL, "is required when " + v.key(MODE) + " is leased and " + v.key(AUTHORITY) + " is jdbc");
+        if (v.isValid(MODE) && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null && v.isValid(JDBC_URL)) {
+            v.problem(JDBC_URL, "is required when " + v.key(AUTHORITY) + " is jdbc");
         }
         if (rate > 0 && burst / rate > 1e8) {
             v.problem(BURST, "must refill within 1e8 seconds at the given rate, was " + burst + " at " + Text.number(rate) + "/s");
@@ -200,8 +220,8 @@ public final class TokenBucketConfig implements Serializable {
         if (jdbcTable == null || !TABLE_NAME.matcher(jdbcTable).matches()) {
             out.add("jdbc.table: must be a table name such as quota or app.quota, was '" + jdbcTable + "'");
         }
-        if (mode == Mode.LEASED && authority == AuthorityKind.JDBC && jdbcUrl == null) {
-            out.add("jdbc.url: is required when mode is leased and authority is jdbc");
+        if (mode != Mode.LOCAL && authority == AuthorityKind.JDBC && jdbcUrl == null) {
+            out.add("jdbc.url: is required when authority is jdbc");
         }
         return out;
     }

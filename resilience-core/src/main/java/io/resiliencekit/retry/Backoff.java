@@ -37,8 +37,8 @@ public final class Backoff implements Serializable {
     public static Backoff exponential(Duration base, double multiplier, Duration cap, Jitter jitter) {
         long b = base.toNanos();
         long c = cap.toNanos();
-        if (b <= 0 || c < b || !(multiplier >= 1.0)) {
-            throw new IllegalArgumentException("backoff needs 0 < base <= cap and multiplier >= 1, was base="
+        if (b < 0 || c < b || !(multiplier >= 1.0)) {
+            throw new IllegalArgumentException("backoff needs 0 <= base <= cap and multiplier >= 1, was base="
                 + base + ", cap=" + cap + ", multiplier=" + multiplier);
         }
         return new Backoff(b, multiplier, c, jitter);

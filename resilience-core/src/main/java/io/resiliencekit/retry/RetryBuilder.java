@@ -1,5 +1,9 @@
 package io.resiliencekit.retry;
 
+import io.resiliencekit.spi.RetryBudgetFactory;
+
+import io.resiliencekit.spi.Scope;
+
 import io.resiliencekit.classify.FailureClassifier.SerializablePredicate;
 import io.resiliencekit.config.ConfigException;
 import java.time.Duration;
@@ -28,6 +32,8 @@ public final class RetryBuilder {
     boolean budgetEnabled = true;
     double budgetRatio = RetryConfig.DEFAULT_BUDGET_RATIO;
     int budgetReserve = RetryConfig.DEFAULT_BUDGET_RESERVE;
+    Scope budgetScope = Scope.AUTO;
+    RetryBudgetFactory budgetFactory;
     final List<String> abortOn = new ArrayList<>();
     final List<SerializablePredicate<Throwable>> abortIf = new ArrayList<>();
 
@@ -71,11 +77,24 @@ public final class RetryBuilder {
         return this;
     }
 
-    /** Retries at most {@code reserve + ratio * calls} over any interval; see {@link RetryBudget}. */
+    /** Retries at most {@code reserve + ratio * calls} over any interval; see {@link io.resiliencekit.spi.RetryBudget}. */
     public RetryBuilder budget(boolean enabled, double ratio, int reserve) {
         this.budgetEnabled = enabled;
         this.budgetRatio = ratio;
         this.budgetReserve = reserve;
+        return this;
+    }
+
+    /** Where the budget lives: {@link Scope#AUTO} (the cluster's, if the runtime is bound to one and offers one). */
+    public RetryBuilder budgetScope(Scope scope) {
+        this.budgetScope = Objects.requireNonNull(scope, "scope");
+        return this;
+    }
+
+    /** The budget {@code factory} makes, whatever the scope ({@code null}: by scope); enables the budget. */
+    public RetryBuilder budget(RetryBudgetFactory factory) {
+        this.budgetFactory = factory;
+        this.budgetEnabled = factory != null || budgetEnabled;
         return this;
     }
 
@@ -112,8 +131,8 @@ public final class RetryBuilder {
         if (maxDuration != null && (maxDuration.isNegative() || maxDuration.isZero())) {
             problems.add("retry.maxDuration: must be positive, was " + maxDuration);
         }
-        if (baseDelay.isNegative() || baseDelay.isZero()) {
-            problems.add("retry.baseDelay: must be positive, was " + baseDelay);
+        if (baseDelay.isNegative()) {
+            problems.add("retry.baseDelay: must be zero or positive, was " + baseDelay);
         }
         if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
             problems.add("retry.multiplier: must be at least 1.0, was " + multiplier);

@@ -1,5 +1,9 @@
 package io.resiliencekit.retry;
 
+import io.resiliencekit.spi.RetryBudgetFactory;
+
+import io.resiliencekit.spi.Scope;
+
 import io.resiliencekit.classify.FailureClassifier.SerializablePredicate;
 import io.resiliencekit.config.OptionSchema;
 import io.resiliencekit.config.OptionType;
@@ -54,6 +58,8 @@ public final class RetryConfig implements Serializable {
     final boolean budgetEnabled;
     final double budgetRatio;
     final int budgetReserve;
+    final Scope budgetScope;
+    final RetryBudgetFactory budgetFactory;
     final List<String> abortOn;
     final List<SerializablePredicate<Throwable>> abortIf;
 
@@ -66,6 +72,8 @@ public final class RetryConfig implements Serializable {
         this.budgetEnabled = b.budgetEnabled;
         this.budgetRatio = b.budgetRatio;
         this.budgetReserve = b.budgetReserve;
+        this.budgetScope = b.budgetScope;
+        this.budgetFactory = b.budgetFactory;
         this.abortOn = List.copyOf(b.abortOn);
         this.abortIf = List.copyOf(b.abortIf);
     }
@@ -87,13 +95,13 @@ public final class RetryConfig implements Serializable {
         OptionType.duration(Duration.ofMillis(1), Duration.ofDays(7)), null, c -> c.maxDuration,
         "Gives up when the next retry would start later than this after the first attempt.");
     static final OptionSchema.Option<RetryConfig, Duration> BASE_DELAY = D.option("baseDelay",
-        OptionType.duration(Duration.ofNanos(1), Duration.ofHours(1)), DEFAULT_BASE, c -> c.backoff.base(),
+        OptionType.duration(Duration.ZERO, Duration.ofHours(1)), DEFAULT_BASE, c -> c.backoff.base(),
         "Delay before the first retry, before jitter.");
     static final OptionSchema.Option<RetryConfig, Double> MULTIPLIER = D.option("multiplier",
         OptionType.decimal(1.0, 100.0), DEFAULT_MULTIPLIER, c -> c.backoff.multiplier(),
         "Each retry's delay is the previous one times this, up to maxDelay.");
     static final OptionSchema.Option<RetryConfig, Duration> MAX_DELAY = D.option("maxDelay",
-        OptionType.duration(Duration.ofNanos(1), Duration.ofDays(1)), DEFAULT_CAP, c -> c.backoff.cap(),
+        OptionType.duration(Duration.ZERO, Duration.ofDays(1)), DEFAULT_CAP, c -> c.backoff.cap(),
         "Cap of the computed delay; at least baseDelay.").defaultDoc("10s, or baseDelay if longer");
     static final OptionSchema.Option<RetryConfig, Jitter> JITTER = D.option("jitter",
         OptionType.enumeration(Jitter.class), Jitter.FULL, c -> c.backoff.jitter(),
@@ -200,6 +208,16 @@ public final class RetryConfig implements Serializable {
         return budgetReserve;
     }
 
+    /** The factory of this policy's retry budget, if the spec names one. */
+    public Optional<RetryBudgetFactory> budgetFactory() {
+        return Optional.ofNullable(budgetFactory);
+    }
+
+    /** Where the retry budget lives; {@link Scope#AUTO} by default. */
+    public Scope budgetScope() {
+        return budgetScope;
+    }
+
     public List<String> abortOn() {
         return abortOn;
     }
@@ -233,7 +251,7 @@ public final class RetryConfig implements Serializable {
         return maxAttempts == r.maxAttempts && Objects.equals(maxDuration, r.maxDuration)
             && backoff.equals(r.backoff) && retryAfterCap.equals(r.retryAfterCap) && Objects.equals(seed, r.seed)
             && budgetEnabled == r.budgetEnabled && Double.compare(budgetRatio, r.budgetRatio) == 0
-            && budgetReserve == r.budgetReserve && abortOn.equals(r.abortOn) && abortIf.equals(r.abortIf);
+            && budgetReserve == r.budgetReserve && budgetScope == r.budgetScope && Objects.equals(budgetFactory, r.budgetFactory) && abortOn.equals(r.abortOn) && abortIf.equals(r.abortIf);
     }
 
     @Override

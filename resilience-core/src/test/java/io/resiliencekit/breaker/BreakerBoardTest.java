@@ -1,5 +1,9 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.CircuitState;
+
+import io.resiliencekit.spi.BreakerBoard;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.resiliencekit.time.ManualTicker;

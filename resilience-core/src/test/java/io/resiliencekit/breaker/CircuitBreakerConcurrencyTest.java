@@ -1,8 +1,10 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.CircuitState;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.metrics.EventType;
+import io.resiliencekit.event.EventType;
 import io.resiliencekit.time.ManualTicker;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,9 +1,11 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.CircuitState;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.metrics.EventType;
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.time.ManualTicker;
 import io.resiliencekit.time.Ticker;
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package io.resiliencekit.classify;
 
+import io.resiliencekit.FailureKind;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.http.HttpJsonClientConfig;
 import io.resiliencekit.idempotency.IdempotencyConfig;

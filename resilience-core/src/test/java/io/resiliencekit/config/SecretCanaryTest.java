@@ -8,8 +8,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import io.resiliencekit.CallContext;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.JdbcDeadLetterSink;
 import io.resiliencekit.deadletter.JsonLinesDeadLetterSink;
@@ -17,15 +17,14 @@ import io.resiliencekit.deadletter.SourcePosition;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.http.HttpJsonClientConfig;
 import io.resiliencekit.idempotency.IdempotencyConfig;
-import io.resiliencekit.idempotency.IdempotencyStores;
+import io.resiliencekit.policy.ResilienceRuntime;
 import io.resiliencekit.internal.DriverManagerDataSource;
 import io.resiliencekit.ratelimit.JdbcTokenAuthority;
-import io.resiliencekit.ratelimit.TokenBucketFactory;
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseRequest;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.testkit.FlakyApiServer;
 import io.resiliencekit.time.ManualTicker;
-import io.resiliencekit.time.Ticker;
+import io.resiliencekit.event.EventPublisher;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -62,6 +61,7 @@ class SecretCanaryTest {
     final List<String> shown = new ArrayList<>();
     final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    final ResilienceRuntime runtime = ResilienceRuntime.builder().build();
 
     @BeforeEach
     void captureLogs() {
@@ -72,8 +72,7 @@ class SecretCanaryTest {
     @AfterEach
     void release() {
         root.detachAppender(logs);
-        IdempotencyStores.closeAll();
-        TokenBucketFactory.clearRegistry();
+        runtime.close();
     }
 
     void see(Object o) {
@@ -134,7 +133,7 @@ class SecretCanaryTest {
         seeFailure(catchThrowable(() -> HttpJsonClientConfig.fromOptions(http, "http.")));
 
         // ---- JDBC components on those URLs: a refused connection, a missing driver ----
-        seeFailure(catchThrowable(() -> config.idempotency().orElseThrow().create(Ticker.system())));
+        seeFailure(catchThrowable(() -> config.idempotency().orElseThrow().create(runtime, new EventPublisher())));
         seeFailure(catchThrowable(() -> JdbcTokenAuthority.fromUrl("jdbc:nosuchdb://quota:" + CANARY + "@db/q", "quota",
             CANARY, "quota", new ManualTicker()).requestLease(new LeaseRequest("b", "c", 10, 10, 1_000_000_000L, 0, 10, 0))));
         see(new DriverManagerDataSource(JDBC_URL, "app", CANARY));

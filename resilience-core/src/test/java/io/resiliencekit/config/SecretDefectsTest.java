@@ -3,24 +3,25 @@ package io.resiliencekit.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.classify.FailureClassifier;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.http.HttpJsonClientConfig;
 import io.resiliencekit.idempotency.IdempotencyConfig;
-import io.resiliencekit.idempotency.IdempotencyStoreException;
-import io.resiliencekit.idempotency.IdempotencyStores;
+import io.resiliencekit.spi.IdempotencyStoreException;
+import io.resiliencekit.policy.ResilienceRuntime;
 import io.resiliencekit.idempotency.JdbcIdempotencyStore;
 import io.resiliencekit.ratelimit.JdbcTokenAuthority;
 import io.resiliencekit.ratelimit.TokenBucket;
 import io.resiliencekit.ratelimit.TokenBucketConfig;
 import io.resiliencekit.ratelimit.TokenBucketFactory;
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
+import io.resiliencekit.retry.RetryConfig;
+import io.resiliencekit.spi.LeaseRequest;
 import io.resiliencekit.time.ManualTicker;
-import io.resiliencekit.time.Ticker;
+import io.resiliencekit.event.EventPublisher;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -34,10 +35,11 @@ class SecretDefectsTest {
 
     static final String SECRET = "Xq9-canary-7Lm";
 
+    private final ResilienceRuntime runtime = ResilienceRuntime.builder().build();
+
     @AfterEach
     void clear() {
-        IdempotencyStores.closeAll();
-        TokenBucketFactory.clearRegistry();
+        runtime.close();
     }
 
     /** Everything a log line with the exception would show: every message and frame of the cause chain. */
@@ -70,6 +72,25 @@ class SecretDefectsTest {
         assertThat(ResiliencePolicy.builder("p").rateLimiter(f).config().toString()).doesNotContain(SECRET);
     }
 
+    /**
+     * S1's third channel: the "already registered with another configuration" warning printed both
+     * configs. In the runtime of issue 8 that warning is an error naming both (ResilienceRuntime);
+     * the configs it names must still hide their credentials.
+     */
+    @Test
+    void S1_alreadyDefinedErrorNamingBothConfigsHidesCredentials() {
+        String url = "jdbc:nosuchdb://quota:" + SECRET + "@db/quota?password=" + SECRET;
+        TokenBucketFactory limiter = new TokenBucketFactory(TokenBucket.builder("s1").rate(50)
+            .mode(TokenBucketConfig.Mode.LEASED).authority(TokenBucketConfig.AuthorityKind.JDBC)
+            .jdbc(url, "quota", SECRET, "quota").config());
+        runtime.policy(ResiliencePolicy.builder("s1").rateLimiter(limiter)
+            .retry(RetryConfig.builder().maxAttempts(2).build()).config());
+        Throwable t = catchThrowable(() -> runtime.policy(ResiliencePolicy.builder("s1").rateLimiter(limiter)
+            .retry(RetryConfig.builder().maxAttempts(3).build()).config()));
+        assertThat(t).isInstanceOf(ConfigException.class).hasMessageContaining("already defined").hasMessageContaining("db/quota");
+        assertThat(printed(t)).doesNotContain(SECRET);
+    }
+
     @Test
     void S2_missingDriverOrMistypedUrlKeepsTheUrlSecretsOutOfTheException() {
         for (String url : List.of("jdbc:nosuchdb://app:" + SECRET + "@db/app?password=" + SECRET,
@@ -79,7 +100,7 @@ class SecretDefectsTest {
             assertThat(printed(direct)).doesNotContain(SECRET);
 
             IdempotencyConfig config = IdempotencyConfig.builder().jdbc(url, "app", SECRET).build();
-            Throwable viaConfig = catchThrowable(() -> config.create(Ticker.system()));
+            Throwable viaConfig = catchThrowable(() -> config.create(runtime, new EventPublisher()));
             assertThat(viaConfig).isNotNull();
             assertThat(printed(viaConfig)).doesNotContain(SECRET);
 

@@ -1,7 +1,7 @@
 package io.resiliencekit.deadletter;
 
 import io.resiliencekit.CallFailedException;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.classify.HttpStatusException;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.resiliencekit.classify.FailureClassifier;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.classify.HttpStatusException;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.testkit.DownMode;

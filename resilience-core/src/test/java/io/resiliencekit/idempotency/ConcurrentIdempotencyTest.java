@@ -1,11 +1,14 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.resiliencekit.CallContext;
-import io.resiliencekit.idempotency.ClaimResult.Status;
-import io.resiliencekit.metrics.EventPublisher;
-import io.resiliencekit.metrics.EventType;
+import io.resiliencekit.spi.ClaimResult.Status;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
 import io.resiliencekit.time.Ticker;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

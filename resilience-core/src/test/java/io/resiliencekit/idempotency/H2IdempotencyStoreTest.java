@@ -1,5 +1,7 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.IdempotencyStore;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

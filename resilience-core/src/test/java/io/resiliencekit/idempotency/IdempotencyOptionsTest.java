@@ -1,5 +1,12 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.event.EventPublisher;
+
+import io.resiliencekit.policy.ResilienceRuntime;
+
+import io.resiliencekit.spi.IdempotencyGuard;
+import io.resiliencekit.spi.IdempotencyGuardFactory;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,9 +26,11 @@ import org.junit.jupiter.api.Test;
 
 class IdempotencyOptionsTest {
 
+    private final ResilienceRuntime runtime = ResilienceRuntime.builder().build();
+
     @AfterEach
     void cleanRegistry() {
-        IdempotencyStores.closeAll();
+        runtime.close();
     }
 
     @Test
@@ -59,7 +68,7 @@ class IdempotencyOptionsTest {
     @Test
     void defaultsAreMemoryWaitFiveMinuteHold() {
         IdempotencyConfig c = IdempotencyOptions.fromOptions(Options.of(Map.of()), "idem.");
-        assertThat(c.storeKind()).isEqualTo(IdempotencyConfig.StoreKind.MEMORY);
+        assertThat(c.storeKind()).isEqualTo(IdempotencyConfig.StoreKind.AUTO); // was MEMORY: the default is now cluster-aware (issue 8)
         assertThat(c.hold()).isEqualTo(Duration.ofMinutes(5));
         assertThat(c.maxWait()).isEqualTo(Duration.ofMinutes(10));
         assertThat(c.inProgress()).isEqualTo(InProgressMode.WAIT);
@@ -89,7 +98,7 @@ class IdempotencyOptionsTest {
                 assertThat(e.getMessage()).doesNotContain("s3cret-value").doesNotContain("p@ss");
             });
         assertThatThrownBy(() -> IdempotencyOptions.fromOptions(Options.of(Map.of("idem.store", "redis")), "idem."))
-            .hasMessageContaining("idem.store: must be one of [memory, jdbc], was 'redis'");
+            .hasMessageContaining("idem.store: must be one of [auto, memory, cluster, jdbc], was 'redis'");
     }
 
     @Test
@@ -104,8 +113,8 @@ class IdempotencyOptionsTest {
             copy = (IdempotencyGuardFactory) in.readObject();
         }
         assertThat(copy).isEqualTo(c);
-        IdempotencyGuard a = c.create(Ticker.system());
-        IdempotencyGuard b = copy.create(Ticker.system());
+        IdempotencyGuard a = c.create(runtime, new EventPublisher());
+        IdempotencyGuard b = copy.create(runtime, new EventPublisher());
         assertThat(a.execute("p", CallContext.ofKey("o:1:a"), () -> "first")).isEqualTo("first");
         assertThat(b.execute("p", CallContext.ofKey("o:1:a"), () -> "second")).isEqualTo("first");
         assertThat(((DefaultIdempotencyGuard) a).store()).isSameAs(((DefaultIdempotencyGuard) b).store());
@@ -114,11 +123,11 @@ class IdempotencyOptionsTest {
     @Test
     void customStoresAreBuiltPerJvmByASerializableFactory() throws Exception {
         IdempotencyConfig c = IdempotencyConfig.builder()
-            .store("h2-local", t -> JdbcIdempotencyStore.builder("jdbc:h2:mem:custom;DB_CLOSE_DELAY=-1", "sa", "").ticker(t).build())
+            .store("h2-local", ctx -> JdbcIdempotencyStore.builder("jdbc:h2:mem:custom;DB_CLOSE_DELAY=-1", "sa", "").ticker(ctx.ticker()).build())
             .build();
-        IdempotencyGuard g = c.create(Ticker.system());
+        IdempotencyGuard g = c.create(runtime, new EventPublisher());
         assertThat(g.execute("p", CallContext.ofKey("c:1:x"), () -> 1)).isEqualTo(1);
-        assertThat(c.create(Ticker.system()).execute("p", CallContext.ofKey("c:1:x"), () -> 2)).isEqualTo(1);
+        assertThat(c.create(runtime, new EventPublisher()).execute("p", CallContext.ofKey("c:1:x"), () -> 2)).isEqualTo(1);
         assertThat(((DefaultIdempotencyGuard) g).store()).isInstanceOf(JdbcIdempotencyStore.class);
     }
 }

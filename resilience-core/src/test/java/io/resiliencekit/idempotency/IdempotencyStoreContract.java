@@ -1,8 +1,11 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.idempotency.ClaimResult.Status;
+import io.resiliencekit.spi.ClaimResult.Status;
 import io.resiliencekit.time.ManualTicker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,6 +1,8 @@
 package io.resiliencekit.idempotency;
 
-import io.resiliencekit.idempotency.ClaimResult.Status;
+import io.resiliencekit.spi.ClaimResult;
+
+import io.resiliencekit.spi.ClaimResult.Status;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

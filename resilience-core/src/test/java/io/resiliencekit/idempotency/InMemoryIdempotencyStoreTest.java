@@ -1,5 +1,7 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.spi.IdempotencyStore;
+
 import io.resiliencekit.time.ManualTicker;
 import java.time.Duration;
 

@@ -1,5 +1,14 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.event.EventPublisher;
+
+import io.resiliencekit.policy.ResilienceRuntime;
+
+import io.resiliencekit.spi.IdempotencyGuard;
+
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.resiliencekit.CallContext;
@@ -98,7 +107,8 @@ class PostgresIdempotencyStoreTest extends IdempotencyStoreContract {
         IdempotencyConfig config = IdempotencyConfig.builder().jdbc(url, null, null).table(table)
             .hold(Duration.ofSeconds(30)).poll(Duration.ofMillis(50), Duration.ofMillis(200)).maxWait(Duration.ofSeconds(20))
             .build();
-        JdbcIdempotencyStore store = (JdbcIdempotencyStore) IdempotencyStores.obtain(config, Ticker.system());
+        ResilienceRuntime runtime = ResilienceRuntime.builder().build();
+        JdbcIdempotencyStore store = (JdbcIdempotencyStore) config.store(runtime);
         try (Jvms holder = new Jvms(IdempotencyWorker.class, "hold", url, table, key, Long.toString(holdMillis))) {
             assertThat(holder.expect("CLAIMED", 60)).isEqualTo("CLAIMED NEW");
             ClaimResult blocked = store.claim(key, "fp", "observer", Duration.ofSeconds(30));
@@ -109,7 +119,7 @@ class PostgresIdempotencyStoreTest extends IdempotencyStoreContract {
 
             AtomicInteger runs = new AtomicInteger();
             AtomicLong startedAt = new AtomicLong();
-            IdempotencyGuard guard = config.create(Ticker.system());
+            IdempotencyGuard guard = config.create(runtime, new EventPublisher());
             CallContext ctx = CallContext.builder().idempotencyKey(key).fingerprint("fp").build();
             String out = guard.execute("orders", ctx, () -> {
                 startedAt.set(System.currentTimeMillis());
@@ -120,14 +130,14 @@ class PostgresIdempotencyStoreTest extends IdempotencyStoreContract {
             assertThat(startedAt.get()).as("ran only after the crashed holder's hold ended")
                 .isGreaterThanOrEqualTo(blocked.expiresAtEpochMillis());
             // another caller (another guard, same store) now gets the outcome; the action ran once
-            assertThat(config.create(Ticker.system()).execute("orders", ctx, () -> {
+            assertThat(config.create(runtime, new EventPublisher()).execute("orders", ctx, () -> {
                 runs.incrementAndGet();
                 return "again";
             })).isEqualTo("charged");
             assertThat(runs).hasValue(1);
             assertThat(count("SELECT count(*) FROM " + table + " WHERE idem_key = ? AND status = 'C'", key)).isEqualTo(1);
         } finally {
-            IdempotencyStores.closeAll();
+            runtime.close();
         }
     }
 

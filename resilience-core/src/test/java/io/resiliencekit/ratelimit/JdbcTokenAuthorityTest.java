@@ -3,9 +3,9 @@ package io.resiliencekit.ratelimit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.ratelimit.spi.TokenAuthorityException;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.TokenAuthorityException;
 import io.resiliencekit.testkit.FlakyApiServer;
 import io.resiliencekit.time.ManualTicker;
 import io.resiliencekit.time.Ticker;

@@ -1,9 +1,9 @@
 package io.resiliencekit.ratelimit;
 
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
-import io.resiliencekit.ratelimit.spi.TokenAuthorityException;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.TokenAuthority;
+import io.resiliencekit.spi.TokenAuthorityException;
 import io.resiliencekit.time.ManualTicker;
 import java.time.Duration;
 

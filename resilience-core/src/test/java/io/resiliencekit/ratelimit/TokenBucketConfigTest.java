@@ -1,5 +1,9 @@
 package io.resiliencekit.ratelimit;
 
+import io.resiliencekit.policy.ResilienceRuntime;
+
+import io.resiliencekit.spi.RateLimiter;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,9 +21,11 @@ import org.junit.jupiter.api.Test;
 
 class TokenBucketConfigTest {
 
+    private final ResilienceRuntime runtime = ResilienceRuntime.builder().ticker(new ManualTicker()).build();
+
     @AfterEach
     void clear() {
-        TokenBucketFactory.clearRegistry();
+        runtime.close();
     }
 
     @Test
@@ -43,7 +49,7 @@ class TokenBucketConfigTest {
     void defaults_burstIsOneSecondOfRate() {
         TokenBucketConfig c = TokenBucketConfig.parse(Map.of("rate", "12.5"), "");
         assertThat(c.burst()).isEqualTo(13);
-        assertThat(c.mode()).isEqualTo(TokenBucketConfig.Mode.LOCAL);
+        assertThat(c.mode()).isEqualTo(TokenBucketConfig.Mode.AUTO); // was LOCAL: the default is now cluster-aware (issue 8)
     }
 
     @Test
@@ -89,9 +95,8 @@ class TokenBucketConfigTest {
         TokenBucketFactory f = RateLimiters.fromOptions(Options.of(Map.of("rateLimit.name", "shared",
             "rateLimit.rate", "100")), "rateLimit.");
         TokenBucketFactory copy = roundTrip(f);
-        ManualTicker ticker = new ManualTicker();
-        RateLimiter a = f.create(ticker);
-        RateLimiter b = copy.create(ticker);
+        RateLimiter a = f.create(runtime);
+        RateLimiter b = copy.create(runtime);
         assertThat(a).isSameAs(b).isInstanceOf(TokenBucket.class);
         assertThat(roundTrip(f.config())).isEqualTo(f.config());
     }
@@ -99,7 +104,7 @@ class TokenBucketConfigTest {
     @Test
     void leasedInProcessFactory_createsALeasedBucket() {
         RateLimiter l = RateLimiters.fromOptions(Map.of("name", "leased-one", "rate", "100", "mode", "leased"), "")
-            .create(new ManualTicker());
+            .create(runtime);
         assertThat(l).isInstanceOf(LeasedTokenBucket.class);
         assertThat(l.name()).isEqualTo("leased-one");
     }

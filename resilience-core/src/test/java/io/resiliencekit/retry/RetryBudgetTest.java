@@ -3,7 +3,7 @@ package io.resiliencekit.retry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.resiliencekit.CallFailedException;
-import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.time.ManualTicker;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,7 +51,7 @@ class RetryBudgetTest {
     @Test
     void aHealthySpellCannotBankMoreThanTheReserve() {
         AtomicLong calls = new AtomicLong();
-        RetryBudget budget = new RetryBudget(0.5, 3, calls::get);
+        LocalRetryBudget budget = new LocalRetryBudget(0.5, 3, calls::get);
         calls.set(1_000_000);
         int granted = 0;
         while (budget.tryWithdraw()) {

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.resiliencekit.CallFailedException;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.classify.HttpStatusException;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;

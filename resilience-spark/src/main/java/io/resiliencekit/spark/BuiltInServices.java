@@ -1,5 +1,8 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
+
 import io.resiliencekit.spark.breaker.DriverBreakerBoard;
 import io.resiliencekit.spark.idempotency.DriverLedger;
 import io.resiliencekit.spark.ratelimit.DriverTokenAuthority;
@@ -18,8 +21,7 @@ final class BuiltInServices {
     }
 
     static void shutdown(DriverServices services) {
-        DriverBreakerBoard.driverBoard().ifPresent(DriverBreakerBoard::uninstall);
-        DriverTokenAuthority.driverAuthority().ifPresent(DriverTokenAuthority::uninstall);
-        DriverLedger.driverLedger().ifPresent(DriverLedger::uninstall);
+        services.component(DriverTokenAuthority.class).ifPresent(DriverTokenAuthority::close);
+        services.component(DriverLedger.class).ifPresent(DriverLedger::close);
     }
 }

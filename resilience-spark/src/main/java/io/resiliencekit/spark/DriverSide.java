@@ -1,5 +1,13 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.cluster.ClusterCoordinationException;
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
+import io.resiliencekit.spark.cluster.ServiceKey;
+
+import io.resiliencekit.policy.ResilienceRuntime;
+
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
@@ -39,7 +47,9 @@ final class DriverSide implements DriverPlugin {
         services = new DriverServices(ctx.metricRegistry());
         BuiltInServices.install(services, options);
         local = new DriverLocalCoordinator(services);
-        ResilienceCluster.bindDriver(this);
+        // Driver code (validation, health checks) reaches the services without RPC; in local mode the
+        // executor side, which starts next in this JVM, binds its own cluster and keeps this driver side.
+        ResilienceRuntime.shared().bindCluster(new SparkCluster(local, options, this));
         LOG.info("resiliencekit plugin started on the driver with {}; services {}",
                 Secrets.masked(options.toOptions()), services.names());
         return options.toOptions();
@@ -68,7 +78,9 @@ final class DriverSide implements DriverPlugin {
 
     @Override
     public void shutdown() {
-        ResilienceCluster.unbindDriver(this);
+        ResilienceRuntime.shared().cluster()
+                .filter(c -> c instanceof SparkCluster && ((SparkCluster) c).driver().orElse(null) == this)
+                .ifPresent(ResilienceRuntime.shared()::unbindCluster);
         BuiltInServices.shutdown(services);
     }
 

@@ -1,5 +1,12 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.cluster.ClusterCoordinationException;
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
+import io.resiliencekit.spark.cluster.PluginOptions;
+import io.resiliencekit.spark.cluster.ServiceKey;
+
+import io.resiliencekit.policy.ResilienceRuntime;
+
 import java.io.Serializable;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,12 +33,16 @@ final class ExecutorSide implements ExecutorPlugin {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorSide.class);
 
     private volatile PluginCoordinator coordinator;
+    private volatile SparkCluster cluster;
 
     @Override
     public void init(PluginContext ctx, Map<String, String> extraConf) {
         PluginOptions options = PluginOptions.fromOptions(extraConf);
         coordinator = new PluginCoordinator(ctx, options);
-        ResilienceCluster.bindExecutor(coordinator);
+        // in local mode the driver side runs in this JVM too: keep it reachable
+        DriverSide driver = ResilienceCluster.driverSide().orElse(null);
+        cluster = new SparkCluster(coordinator, options, driver);
+        ResilienceRuntime.shared().bindCluster(cluster);
         LOG.info("resiliencekit plugin started on executor {}", ctx.executorID());
     }
 
@@ -39,7 +50,7 @@ final class ExecutorSide implements ExecutorPlugin {
     public void shutdown() {
         PluginCoordinator c = coordinator;
         if (c != null) {
-            ResilienceCluster.unbindExecutor(c);
+            ResilienceRuntime.shared().unbindCluster(cluster);
             c.close();
         }
     }

@@ -1,19 +1,26 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
+
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResilienceRuntime;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where code running in a Spark JVM finds {@link ResiliencePlugin}'s coordination: on executors
- * (and in local mode) a {@link ClusterCoordinator} that talks to the driver; on the driver, the
- * {@link DriverServices} registry.
+ * Where code running in a Spark JVM finds {@link ResiliencePlugin}'s coordination. The plugin binds
+ * the application to the JVM's {@link ResilienceRuntime#shared() shared runtime} on every executor
+ * and on the driver, so any policy obtained there is bound to the cluster in every capability
+ * (rate, breaker, idempotency ledger); this class only reads that binding.
  *
  * <pre>{@code
- * ClusterCoordinator c = ResilienceCluster.coordinatorOrWarn("rate limiter 'api'").orElse(null);
- * if (c == null) { ...per-executor fallback... }
+ * ResiliencePolicy policy = ResilienceCluster.policy(config);   // inside mapPartitions
+ * ClusterCoordinator c = ResilienceCluster.coordinatorOrWarn("my component").orElse(null);
  * }</pre>
  *
  * <p>Without the plugin everything keeps working per executor JVM; the first component that asks
@@ -32,11 +39,6 @@ public final class ResilienceCluster {
             + " executor must find out on its own that a dependency is down) and no application-wide"
             + " idempotency ledger (keys are remembered per JVM only)";
 
-    private static final AtomicBoolean WARNED = new AtomicBoolean();
-
-    private static volatile ClusterCoordinator executorSide;
-    private static volatile DriverSide driverSide;
-
     private ResilienceCluster() {
     }
 
@@ -45,12 +47,7 @@ public final class ResilienceCluster {
      * local mode; a driver-local one on a driver without an executor plugin; empty without the plugin.
      */
     public static Optional<ClusterCoordinator> coordinator() {
-        ClusterCoordinator c = executorSide;
-        if (c != null) {
-            return Optional.of(c);
-        }
-        DriverSide d = driverSide;
-        return d == null ? Optional.empty() : Optional.of(d.localCoordinator());
+        return cluster().map(SparkCluster::coordinator);
     }
 
     /**
@@ -60,29 +57,30 @@ public final class ResilienceCluster {
      */
     public static Optional<ClusterCoordinator> coordinatorOrWarn(String component) {
         Optional<ClusterCoordinator> c = coordinator();
-        if (c.isEmpty() && WARNED.compareAndSet(false, true)) {
+        if (c.isEmpty() && warned().compareAndSet(false, true)) {
             LOG.warn("{} (first noticed by {})", NO_PLUGIN_WARNING, component);
         }
         return c;
     }
 
     /**
-     * The JVM's shared runtime for {@code config} ({@link io.resiliencekit.PolicyRegistry#shared()}),
-     * with its circuit breaker bound to the cluster's breaker board. This is how executor-side code
-     * (partition helpers, user functions) should resolve a policy: rate limiters and idempotency
-     * guards reach the driver through their factories, the breaker through this binding.
+     * The JVM's policy for {@code config} ({@link ResilienceRuntime#shared()}): bound to the cluster in
+     * every capability when the plugin runs here, per JVM (after one warning) when it does not.
      *
      * <pre>{@code
      * ResiliencePolicy policy = ResilienceCluster.policy(config); // inside mapPartitions
      * }</pre>
+     *
+     * @throws io.resiliencekit.config.ConfigException if this JVM has a policy of that name with another config
      */
-    public static io.resiliencekit.ResiliencePolicy policy(io.resiliencekit.ResiliencePolicyConfig config) {
-        return io.resiliencekit.spark.breaker.ClusterBreakers.share(io.resiliencekit.PolicyRegistry.shared().policy(config));
+    public static ResiliencePolicy policy(ResiliencePolicyConfig config) {
+        coordinatorOrWarn("policy '" + config.name() + "'");
+        return ResilienceRuntime.shared().policy(config);
     }
 
     /** True if the plugin runs in this JVM (driver or executor side). */
     public static boolean isPluginActive() {
-        return executorSide != null || driverSide != null;
+        return cluster().isPresent();
     }
 
     /**
@@ -91,49 +89,32 @@ public final class ResilienceCluster {
      * @throws IllegalStateException if this JVM is not a driver running the plugin
      */
     public static DriverServices driverServices() {
-        DriverSide d = driverSide;
-        if (d == null) {
-            throw new IllegalStateException("driverServices() needs the driver side of " + PLUGIN_CLASS
-                    + " in this JVM (spark.plugins not set, or called on an executor)");
-        }
-        return d.services();
+        return driverSide().map(DriverSide::services).orElseThrow(() -> new IllegalStateException(
+                "driverServices() needs the driver side of " + PLUGIN_CLASS
+                        + " in this JVM (spark.plugins not set, or called on an executor)"));
+    }
+
+    /** The driver side of the plugin in this JVM, if this is the driver (or local mode). */
+    static Optional<DriverSide> driverSide() {
+        return cluster().flatMap(SparkCluster::driver);
     }
 
     /** The validated plugin options of this JVM, or defaults without the plugin. */
     public static PluginOptions options() {
-        DriverSide d = driverSide;
-        if (d != null) {
-            return d.options();
-        }
-        ClusterCoordinator c = executorSide;
-        if (c instanceof ExecutorSide.PluginCoordinator) {
-            return ((ExecutorSide.PluginCoordinator) c).options();
-        }
-        return PluginOptions.defaults();
+        return cluster().map(SparkCluster::options).orElseGet(PluginOptions::defaults);
     }
 
-    static void bindExecutor(ClusterCoordinator c) {
-        executorSide = c;
+    private static Optional<SparkCluster> cluster() {
+        return ResilienceRuntime.shared().cluster().filter(SparkCluster.class::isInstance).map(SparkCluster.class::cast);
     }
 
-    static void unbindExecutor(ClusterCoordinator c) {
-        if (executorSide == c) {
-            executorSide = null;
-        }
-    }
-
-    static void bindDriver(DriverSide d) {
-        driverSide = d;
-    }
-
-    static void unbindDriver(DriverSide d) {
-        if (driverSide == d) {
-            driverSide = null;
-        }
+    // the one-time warning lives in the shared runtime, like every other piece of state
+    private static AtomicBoolean warned() {
+        return ResilienceRuntime.shared().share("warning", "no-plugin", "no-plugin", k -> new AtomicBoolean());
     }
 
     /** Test hook: lets the one-time warning fire again. */
     static void resetWarning() {
-        WARNED.set(false);
+        warned().set(false);
     }
 }

@@ -1,5 +1,7 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.cluster.PluginOptions;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

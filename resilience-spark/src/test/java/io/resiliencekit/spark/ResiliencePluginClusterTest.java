@@ -1,5 +1,10 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.cluster.ClusterCoordinationException;
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.ServiceKey;
+
 import static io.resiliencekit.spark.TestMessages.BOOM;
 import static io.resiliencekit.spark.TestMessages.MISSING;
 import static io.resiliencekit.spark.TestMessages.PING;

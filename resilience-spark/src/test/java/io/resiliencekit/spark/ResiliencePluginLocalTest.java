@@ -1,5 +1,8 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
+import io.resiliencekit.spark.cluster.PluginOptions;
+
 import static io.resiliencekit.spark.TestMessages.PING;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,8 +45,8 @@ class ResiliencePluginLocalTest {
     void metricsReachSparksMetricsSystem() throws Exception {
         // use a cluster limiter once so its per-limiter gauge appears after the source was registered
         long got = SPARK.jsc().parallelize(List.of(1, 2), 2).map(i -> {
-            io.resiliencekit.ratelimit.RateLimiter l = io.resiliencekit.spark.ratelimit.ClusterRateLimiterFactory
-                    .of("metrics-test", 1000, 10).create(io.resiliencekit.time.Ticker.system());
+            io.resiliencekit.spi.RateLimiter l = io.resiliencekit.ratelimit.RateLimiters
+                    .cluster("metrics-test", 1000, 10).create(io.resiliencekit.policy.ResilienceRuntime.shared());
             return l.acquire(1, java.time.Duration.ofSeconds(10));
         }).filter(w -> w >= 0).count();
         assertThat(got).isEqualTo(2);

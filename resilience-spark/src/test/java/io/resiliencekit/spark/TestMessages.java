@@ -1,5 +1,7 @@
 package io.resiliencekit.spark;
 
+import io.resiliencekit.spark.cluster.ServiceKey;
+
 import java.io.Serializable;
 
 /** Small Serializable messages for plugin tests. */

@@ -2,7 +2,7 @@ package io.resiliencekit.benchmarks.idempotency;
 
 import com.google.common.hash.Hashing;
 import io.resiliencekit.idempotency.CanonicalForm;
-import io.resiliencekit.idempotency.ClaimResult;
+import io.resiliencekit.spi.ClaimResult;
 import io.resiliencekit.idempotency.Fingerprints;
 import io.resiliencekit.idempotency.IdempotencyKeys;
 import io.resiliencekit.idempotency.InMemoryIdempotencyStore;

@@ -7,7 +7,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.resiliencekit.CheckedSupplier;
-import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicy;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;

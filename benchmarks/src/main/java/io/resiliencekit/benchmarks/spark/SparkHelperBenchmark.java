@@ -1,7 +1,7 @@
 package io.resiliencekit.benchmarks.spark;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.spark.partition.PartitionOptions;
 import io.resiliencekit.spark.partition.Partitions;
 import java.util.ArrayList;
@@ -79,7 +79,7 @@ public final class SparkHelperBenchmark {
             // the policy alone, called per record from a plain mapPartitions: separates the policy's
             // own cost (core) from the helper's (this module)
             MapPartitionsFunction<Long, Long> policyOnly = it -> {
-                ResiliencePolicy p = io.resiliencekit.PolicyRegistry.shared().policy(policy);
+                ResiliencePolicy p = io.resiliencekit.policy.ResilienceRuntime.shared().policy(policy);
                 return new Iterator<>() {
                     @Override
                     public boolean hasNext() {

@@ -1,20 +1,23 @@
 package io.resiliencekit.examples.guide;
 
+import io.resiliencekit.failsafe.CircuitBreakerPolicy;
+
+import io.resiliencekit.policy.ResilienceRuntime;
+
 import dev.failsafe.Failsafe;
 import dev.failsafe.RetryPolicy;
 import io.resiliencekit.CallContext;
 import io.resiliencekit.CircuitOpenException;
-import io.resiliencekit.PolicyRegistry;
 import io.resiliencekit.ResilienceException;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreaker;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
-import io.resiliencekit.breaker.CircuitState;
+import io.resiliencekit.CircuitState;
 import io.resiliencekit.classify.FailureClassifier;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.http.HttpJsonClient;
-import io.resiliencekit.metrics.EventType;
+import io.resiliencekit.event.EventType;
 import io.resiliencekit.retry.Jitter;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.time.Ticker;
@@ -88,7 +91,7 @@ public final class RetryAndBreakerExamples {
             "breaker.failureRateThreshold", "0.5",
             "breaker.openDuration", "30s");
         ResiliencePolicyConfig config = ResiliencePolicyConfig.fromOptions(options); // every error at once
-        ResiliencePolicy policy = PolicyRegistry.shared().policy(config);            // one runtime per JVM
+        ResiliencePolicy policy = ResilienceRuntime.shared().policy(config);         // one policy per name per JVM
         // end::options[]
         return policy;
     }
@@ -144,7 +147,7 @@ public final class RetryAndBreakerExamples {
             .abortOn(CircuitOpenException.class)       // do not retry into an open breaker
             .withMaxAttempts(3)
             .build();
-        String body = Failsafe.with(retry, breaker.<String>asFailsafePolicy())
+        String body = Failsafe.with(retry, CircuitBreakerPolicy.<String>of(breaker))
             .get(() -> http.post("/records", "{\"id\":\"o-2\"}"));
         // end::failsafe[]
         return body;

@@ -1,7 +1,7 @@
 package io.resiliencekit.ratelimit.internal;
 
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -58,20 +58,56 @@ public final class BucketLedger {
         return lease / 4;
     }
 
+    /**
+     * Sets the bucket's rate and burst from the authority's own configuration (the Spark conf, an
+     * operator changing a shared quota). Clients declaring anything else are then refused.
+     */
+    public void define(double rate, long burst) {
+        this.rate = rate;
+        this.burst = burst;
+        if (last == NONE) {
+            level = burst;
+        } else {
+            level = Math.max(0, Math.min(level, burst - totalOutstanding()));
+        }
+    }
+
+    /** True once the bucket has a rate: defined by configuration or by its first client. */
+    public boolean isDefined() {
+        return rate > 0;
+    }
+
+    public double rate() {
+        return rate;
+    }
+
+    public long burst() {
+        return burst;
+    }
+
+    /**
+     * One lease. The authority owns the rate and burst: the first definition (its configuration, or
+     * else its first client's) stands, and a client that declares another is refused with both named.
+     */
     public LeaseResponse grant(LeaseRequest r, long nowNanos) {
         long now = last == NONE ? nowNanos : Math.max(nowNanos, last); // clocks of several hosts may disagree a little
-        if (last == NONE) {
+        if (!isDefined()) {
             rate = r.rate();
             burst = r.burst();
             level = burst;
+        }
+        if (rate != r.rate() || burst != r.burst()) {
+            return LeaseResponse.refused("limiter '" + r.bucket() + "' is defined at its authority with rate "
+                + rate + "/s and burst " + burst + "; client " + r.clientId() + " declares rate " + r.rate()
+                + "/s and burst " + r.burst() + ". A limiter's rate lives at its authority: define it once (see "
+                + "docs/guide-rate-limiting.md, \"Where a limiter's rate lives\")", effectiveLeaseNanos(rate, burst,
+                r.leaseNanos()), Math.max(1, clients.size()));
+        }
+        if (last == NONE) {
+            level = Math.min(level, burst);
             last = now;
         }
         advance(now);
-        if (rate != r.rate() || burst != r.burst()) {
-            // Last configuration wins; the level is re-capped so the invariant holds at once.
-            rate = r.rate();
-            burst = r.burst();
-        }
         long lease = effectiveLeaseNanos(rate, burst, r.leaseNanos());
         Client c = clients.computeIfAbsent(r.clientId(), k -> new Client());
         // The client can only have spent since its last request, so its report is the tighter bound.

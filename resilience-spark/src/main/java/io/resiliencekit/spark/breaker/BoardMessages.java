@@ -3,8 +3,8 @@ package io.resiliencekit.spark.breaker;
 import java.io.Serializable;
 import java.util.List;
 
-import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.CircuitState;
+import io.resiliencekit.spark.cluster.ServiceKey;
 
 /** Wire messages of the driver-hosted breaker board (see {@link DriverBreakerBoard}). */
 public final class BoardMessages {

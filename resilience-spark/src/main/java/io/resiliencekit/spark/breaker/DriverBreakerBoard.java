@@ -12,9 +12,9 @@ import com.codahale.metrics.Gauge;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.spark.DriverServices;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.CircuitState;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.breaker.BoardMessages.Poll;
 import io.resiliencekit.spark.breaker.BoardMessages.PollReply;
 import io.resiliencekit.spark.breaker.BoardMessages.Publish;
@@ -39,7 +39,7 @@ import io.resiliencekit.time.Ticker;
  * </ul>
  *
  * <pre>{@code
- * DriverBreakerBoard board = DriverBreakerBoard.driverBoard().orElseThrow(); // on the driver
+ * DriverBreakerBoard board = ResilienceCluster.driverServices().component(DriverBreakerBoard.class).orElseThrow();
  * board.snapshot("orders-api").state();
  * }</pre>
  *
@@ -49,8 +49,6 @@ import io.resiliencekit.time.Ticker;
 public final class DriverBreakerBoard {
 
     private static final Logger LOG = LoggerFactory.getLogger(DriverBreakerBoard.class);
-
-    private static volatile DriverBreakerBoard current;
 
     private final Ticker ticker;
     private final int halfOpenTrials;
@@ -73,26 +71,14 @@ public final class DriverBreakerBoard {
         metrics.register("breakers.open", (Gauge<Integer>) this::openCount);
     }
 
-    /** Registers the board's services with the plugin and makes it {@link #driverBoard()}. */
+    /** Registers the board's services with the plugin; driver code finds it as {@code services.component(DriverBreakerBoard.class)}. */
     public static DriverBreakerBoard install(DriverServices services, PluginOptions options, Ticker ticker) {
         DriverBreakerBoard board = new DriverBreakerBoard(options, ticker, services.metrics());
         services.register(BoardMessages.PUBLISH, board::publish);
         services.register(BoardMessages.POLL, (caller, poll) -> board.poll(poll));
         services.register(BoardMessages.TRIAL, board::requestTrials);
-        current = board;
+        services.attach(DriverBreakerBoard.class, board);
         return board;
-    }
-
-    /** Forgets the installed board (plugin shutdown). */
-    public static void uninstall(DriverBreakerBoard board) {
-        if (current == board) {
-            current = null;
-        }
-    }
-
-    /** The board of the plugin running in this (driver) JVM, if any. */
-    public static java.util.Optional<DriverBreakerBoard> driverBoard() {
-        return java.util.Optional.ofNullable(current);
     }
 
     /** A transition decided by {@code caller}'s breaker; returns the board's verdict afterwards. */

@@ -14,11 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.resiliencekit.breaker.BreakerBoard;
-import io.resiliencekit.breaker.CircuitBreaker;
-import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.spark.ClusterCoordinator;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spi.BreakerBoard;
+import io.resiliencekit.CircuitState;
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.breaker.BoardMessages.Poll;
 import io.resiliencekit.spark.breaker.BoardMessages.PollReply;
 import io.resiliencekit.spark.breaker.BoardMessages.Publish;
@@ -28,7 +27,8 @@ import io.resiliencekit.spark.breaker.BoardMessages.Verdict;
 
 /**
  * This JVM's end of the driver's {@link DriverBreakerBoard}: a {@link BreakerBoard} that local
- * breakers are bound to (see {@link ClusterBreakers#share}).
+ * breakers are bound to: every breaker of a policy obtained from a runtime bound to the Spark
+ * application ({@code spark.plugins}), unless its scope is {@code jvm}.
  *
  * <p>Never blocks the breaker's caller: verdicts are queued and sent in order by one background
  * thread; trial permits are fetched ahead (the first ask in a half-open period is refused while
@@ -43,7 +43,7 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
     private final String me;
     private final Duration pollInterval;
     private final Duration refusedTrialHold;
-    private final Map<String, Set<CircuitBreaker>> breakers = new ConcurrentHashMap<>();
+    private final Map<String, Set<BreakerBoard.Member>> breakers = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> trialCredits = new ConcurrentHashMap<>();
     private final Map<String, AtomicBoolean> trialAsked = new ConcurrentHashMap<>();
     private final ExecutorService sender;
@@ -53,6 +53,11 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
 
     ExecutorBreakerBoard(ClusterCoordinator coordinator, PluginOptions options) {
         this(coordinator, options, false);
+    }
+
+    /** This JVM's board client for the plugin's coordinator; it stops when the coordinator shuts down. */
+    public static ExecutorBreakerBoard connect(ClusterCoordinator coordinator, PluginOptions options) {
+        return new ExecutorBreakerBoard(coordinator, options);
     }
 
     /** @param inline tests only: send on the caller's thread and do not poll in the background */
@@ -72,10 +77,10 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
         coordinator.onShutdown(this::close);
     }
 
-    /** Binds {@code breaker} to this board (idempotent). */
-    void bind(CircuitBreaker breaker) {
-        breakers.computeIfAbsent(breaker.name(), n -> ConcurrentHashMap.newKeySet()).add(breaker);
-        breaker.bindBoard(this);
+    /** A local breaker bound to this board: it receives other JVMs' verdicts from now on (idempotent). */
+    @Override
+    public void subscribe(String breakerName, BreakerBoard.Member member) {
+        breakers.computeIfAbsent(breakerName, n -> ConcurrentHashMap.newKeySet()).add(member);
     }
 
     ClusterCoordinator coordinator() {
@@ -152,7 +157,7 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
     private void onRefused(String name, Verdict current) {
         if (current.state == CircuitState.HALF_OPEN) {
             // another JVM runs the trials: hold off until its verdict arrives by poll
-            for (CircuitBreaker b : breakers.getOrDefault(name, Set.of())) {
+            for (BreakerBoard.Member b : breakers.getOrDefault(name, Set.of())) {
                 b.applyRemote(CircuitState.HALF_OPEN, refusedTrialHold);
             }
         } else {
@@ -161,14 +166,14 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
     }
 
     private void apply(Verdict v) {
-        Set<CircuitBreaker> local = breakers.get(v.breaker);
+        Set<BreakerBoard.Member> local = breakers.get(v.breaker);
         if (local == null) {
             return;
         }
         if (v.state != CircuitState.HALF_OPEN) {
             credits(v.breaker).set(0);
         }
-        for (CircuitBreaker b : local) {
+        for (BreakerBoard.Member b : local) {
             switch (v.state) {
                 case OPEN:
                     b.applyRemote(CircuitState.OPEN, Duration.ofMillis(v.remainingMillis));
@@ -188,8 +193,8 @@ public final class ExecutorBreakerBoard implements BreakerBoard {
 
     private int wantedTrials(String name) {
         int wanted = 1;
-        for (CircuitBreaker b : breakers.getOrDefault(name, Set.of())) {
-            wanted = Math.max(wanted, b.config().permittedCallsInHalfOpen());
+        for (BreakerBoard.Member b : breakers.getOrDefault(name, Set.of())) {
+            wanted = Math.max(wanted, b.trialsWanted());
         }
         return wanted;
     }

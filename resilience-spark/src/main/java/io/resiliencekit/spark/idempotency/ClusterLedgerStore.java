@@ -1,61 +1,39 @@
 package io.resiliencekit.spark.idempotency;
 
 import java.time.Duration;
-import java.util.Optional;
 
-import io.resiliencekit.idempotency.ClaimResult;
-import io.resiliencekit.idempotency.IdempotencyConfig;
-import io.resiliencekit.idempotency.IdempotencyStore;
-import io.resiliencekit.idempotency.IdempotencyStoreException;
-import io.resiliencekit.idempotency.InMemoryIdempotencyStore;
-import io.resiliencekit.spark.ClusterCoordinationException;
-import io.resiliencekit.spark.ClusterCoordinator;
-import io.resiliencekit.spark.ResilienceCluster;
-import io.resiliencekit.time.Ticker;
+import io.resiliencekit.spark.cluster.ClusterCoordinationException;
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spi.IdempotencyStore;
+import io.resiliencekit.spi.IdempotencyStoreException;
 
 /**
- * An {@link IdempotencyStore} that is the application's ledger on the driver
- * ({@link DriverLedger}), reached over the plugin's RPC: every claim is one round trip to the
- * driver, so all executors agree on each key. Without the plugin it is a per-JVM in-memory store
- * (after one warning).
+ * An {@link IdempotencyStore} that is the application's ledger on the driver ({@link DriverLedger}),
+ * reached over the plugin's RPC: every claim is one round trip to the driver, so all executors
+ * agree on each key. It is the ledger of the Spark application as a cluster: every policy with an
+ * idempotency store of kind {@code auto} (the default) or {@code cluster} uses it when the plugin runs.
  *
  * <pre>{@code
- * IdempotencyConfig idem = IdempotencyConfig.builder()
- *     .store("app-ledger", ClusterLedgerStore.factory())
- *     .hold(Duration.ofMinutes(2))
- *     .build();
- * ResiliencePolicy policy = ResiliencePolicy.builder("orders-api").idempotency(idem).build();
+ * IdempotencyConfig idem = IdempotencyConfig.builder().hold(Duration.ofMinutes(2)).build(); // store auto
+ * ResiliencePolicy policy = ResilienceCluster.policy(ResiliencePolicy.builder("orders-api").idempotency(idem).config());
  * }</pre>
  */
 public final class ClusterLedgerStore implements IdempotencyStore {
 
-    private final Ticker ticker;
-    private final java.util.function.Supplier<Optional<ClusterCoordinator>> coordinators;
-    private volatile InMemoryIdempotencyStore local;
+    private final ClusterCoordinator coordinator;
+    private final Duration ttl;
 
-    ClusterLedgerStore(Ticker ticker) {
-        // resolved per call: a new SparkContext in this JVM (local-mode tests) brings a new coordinator
-        this(ticker, () -> ResilienceCluster.coordinatorOrWarn("idempotency ledger"));
-    }
-
-    ClusterLedgerStore(Ticker ticker, java.util.function.Supplier<Optional<ClusterCoordinator>> coordinators) {
-        this.ticker = ticker;
-        this.coordinators = coordinators;
-    }
-
-    /** The serializable factory to give {@code IdempotencyConfig.Builder#store(name, factory)}. */
-    public static IdempotencyConfig.StoreFactory factory() {
-        return ClusterLedgerStore::new;
+    public ClusterLedgerStore(ClusterCoordinator coordinator, Duration ttl) {
+        this.coordinator = coordinator;
+        this.ttl = ttl;
     }
 
     @Override
     public ClaimResult claim(String key, String fingerprint, String holder, Duration hold) {
-        Optional<ClusterCoordinator> c = coordinator();
-        if (c.isEmpty()) {
-            return local().claim(key, fingerprint, holder, hold);
-        }
         try {
-            return c.get().ask(LedgerMessages.CLAIM, new LedgerMessages.Claim(key, fingerprint, holder, hold.toMillis())).toResult();
+            return coordinator.ask(LedgerMessages.CLAIM, new LedgerMessages.Claim(key, fingerprint, holder, hold.toMillis()))
+                    .toResult();
         } catch (ClusterCoordinationException e) {
             throw new IdempotencyStoreException("idempotency ledger on the driver failed to claim a key: " + e.getMessage(), e);
         }
@@ -73,12 +51,8 @@ public final class ClusterLedgerStore implements IdempotencyStore {
 
     @Override
     public int purgeExpired() {
-        Optional<ClusterCoordinator> c = coordinator();
-        if (c.isEmpty()) {
-            return local().purgeExpired();
-        }
         try {
-            return c.get().ask(LedgerMessages.PURGE, new LedgerMessages.Purge());
+            return coordinator.ask(LedgerMessages.PURGE, new LedgerMessages.Purge());
         } catch (ClusterCoordinationException e) {
             throw new IdempotencyStoreException("idempotency ledger on the driver failed to purge: " + e.getMessage(), e);
         }
@@ -86,43 +60,20 @@ public final class ClusterLedgerStore implements IdempotencyStore {
 
     @Override
     public Duration ttl() {
-        return ResilienceCluster.options().ledgerTtl();
+        return ttl;
     }
 
     private boolean finish(String key, String holder, boolean complete, byte[] outcome) {
-        Optional<ClusterCoordinator> c = coordinator();
-        if (c.isEmpty()) {
-            return complete ? local().complete(key, holder, outcome) : local().release(key, holder);
-        }
         try {
-            return c.get().ask(LedgerMessages.FINISH, new LedgerMessages.Finish(key, holder, complete, outcome));
+            return coordinator.ask(LedgerMessages.FINISH, new LedgerMessages.Finish(key, holder, complete, outcome));
         } catch (ClusterCoordinationException e) {
             throw new IdempotencyStoreException("idempotency ledger on the driver failed to "
                     + (complete ? "complete" : "release") + " a key: " + e.getMessage(), e);
         }
     }
 
-    private Optional<ClusterCoordinator> coordinator() {
-        return coordinators.get();
-    }
-
-    private InMemoryIdempotencyStore local() {
-        InMemoryIdempotencyStore l = local;
-        if (l == null) {
-            synchronized (this) {
-                l = local;
-                if (l == null) {
-                    l = InMemoryIdempotencyStore.builder().ttl(ResilienceCluster.options().ledgerTtl())
-                            .maximumSize(ResilienceCluster.options().ledgerMaxKeys()).ticker(ticker).build();
-                    local = l;
-                }
-            }
-        }
-        return l;
-    }
-
     @Override
     public String toString() {
-        return "ClusterLedgerStore[" + (ResilienceCluster.isPluginActive() ? "driver ledger" : "local fallback") + "]";
+        return "ClusterLedgerStore[driver ledger, executor " + coordinator.executorId() + "]";
     }
 }

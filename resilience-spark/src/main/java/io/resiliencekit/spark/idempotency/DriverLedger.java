@@ -8,10 +8,10 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 
-import io.resiliencekit.idempotency.ClaimResult;
+import io.resiliencekit.spi.ClaimResult;
 import io.resiliencekit.idempotency.InMemoryIdempotencyStore;
-import io.resiliencekit.spark.DriverServices;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.idempotency.LedgerMessages.Claim;
 import io.resiliencekit.spark.idempotency.LedgerMessages.ClaimReply;
 import io.resiliencekit.spark.idempotency.LedgerMessages.Finish;
@@ -29,12 +29,10 @@ import io.resiliencekit.time.Ticker;
  * skipped), {@code ledger.inProgress}, {@code ledger.mismatches} (counters), {@code ledger.keys} (gauge).
  *
  * <pre>{@code
- * DriverLedger.driverLedger().orElseThrow().hits(); // on the driver
+ * ResilienceCluster.driverServices().component(DriverLedger.class).orElseThrow().hits(); // on the driver
  * }</pre>
  */
 public final class DriverLedger {
-
-    private static volatile DriverLedger current;
 
     private final InMemoryIdempotencyStore store;
     private final Counter claims;
@@ -56,26 +54,19 @@ public final class DriverLedger {
         metrics.register("ledger.keys", (Gauge<Long>) store::size);
     }
 
-    /** Registers the ledger's services with the plugin and makes it {@link #driverLedger()}. */
+    /** Registers the ledger's services with the plugin; driver code finds it as {@code services.component(DriverLedger.class)}. */
     public static DriverLedger install(DriverServices services, PluginOptions options, Ticker ticker) {
         DriverLedger l = new DriverLedger(options, ticker, services.metrics());
         services.register(LedgerMessages.CLAIM, (caller, c) -> l.claim(c));
         services.register(LedgerMessages.FINISH, (caller, f) -> l.finish(f));
         services.register(LedgerMessages.PURGE, (caller, p) -> l.store.purgeExpired());
-        current = l;
+        services.attach(DriverLedger.class, l);
         return l;
     }
 
-    public static void uninstall(DriverLedger l) {
-        if (current == l) {
-            current = null;
-            l.store.close();
-        }
-    }
-
-    /** The ledger of the plugin running in this (driver) JVM, if any. */
-    public static Optional<DriverLedger> driverLedger() {
-        return Optional.ofNullable(current);
+    /** Closes the ledger (plugin shutdown). */
+    public void close() {
+        store.close();
     }
 
     ClaimReply claim(Claim c) {

@@ -2,8 +2,8 @@ package io.resiliencekit.spark.idempotency;
 
 import java.io.Serializable;
 
-import io.resiliencekit.idempotency.ClaimResult;
-import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.spi.ClaimResult;
+import io.resiliencekit.spark.cluster.ServiceKey;
 
 /** Wire messages between executors' {@link ClusterLedgerStore}s and the driver's {@link DriverLedger}. */
 public final class LedgerMessages {

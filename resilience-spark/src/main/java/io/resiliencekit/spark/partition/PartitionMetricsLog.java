@@ -1,5 +1,7 @@
 package io.resiliencekit.spark.partition;
 
+import io.resiliencekit.policy.ResilienceRuntime;
+
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -18,17 +20,23 @@ public final class PartitionMetricsLog {
 
     public static final String LOGGER = "resiliencekit.partition.metrics";
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
-    private static final List<Consumer<PartitionMetrics>> LISTENERS = new CopyOnWriteArrayList<>();
 
     private PartitionMetricsLog() {
     }
 
     public static void addListener(Consumer<PartitionMetrics> listener) {
-        LISTENERS.add(listener);
+        listeners().add(listener);
     }
 
     public static void removeListener(Consumer<PartitionMetrics> listener) {
-        LISTENERS.remove(listener);
+        listeners().remove(listener);
+    }
+
+    // the listeners belong to the JVM's shared runtime, like every other piece of state
+    @SuppressWarnings("unchecked")
+    private static List<Consumer<PartitionMetrics>> listeners() {
+        return ResilienceRuntime.shared().share("partition metrics listeners", "all", "all",
+                k -> new CopyOnWriteArrayList<Consumer<PartitionMetrics>>());
     }
 
     /** Logs {@code m} (when {@code log}) and hands it to every listener; the helpers call this once per task attempt. */
@@ -36,7 +44,7 @@ public final class PartitionMetricsLog {
         if (log && LOG.isInfoEnabled()) {
             LOG.info(m.toJson());
         }
-        for (Consumer<PartitionMetrics> l : LISTENERS) {
+        for (Consumer<PartitionMetrics> l : listeners()) {
             try {
                 l.accept(m);
             } catch (RuntimeException e) {

@@ -1,6 +1,6 @@
 package io.resiliencekit.spark.partition;
 
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.spark.partition.internal.PartitionRunner;

@@ -13,11 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.resiliencekit.ratelimit.InProcessTokenAuthority;
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.spark.DriverServices;
-import io.resiliencekit.spark.PluginOptions;
-import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
+import io.resiliencekit.spark.cluster.ServiceKey;
 import io.resiliencekit.time.Ticker;
 
 /**
@@ -25,15 +25,16 @@ import io.resiliencekit.time.Ticker;
  * {@link io.resiliencekit.ratelimit.LeasedTokenBucket}s send their {@link LeaseRequest}s here over
  * Spark's RPC ({@link SparkTokenAuthority}), and an {@link InProcessTokenAuthority} on the driver
  * grants them, so admitted calls of every executor together never exceed {@code R*w + B}. The
- * arithmetic is the in-process authority's; this class only hosts it, applies limits defined in
- * the Spark configuration ({@code spark.resiliencekit.limiter.<name>.rate/burst} override what
- * the executors' configs say) and counts grants for Spark's metrics system.
+ * arithmetic is the in-process authority's; this class only hosts it, defines the limits set in
+ * the Spark configuration ({@code spark.resiliencekit.limiter.<name>.rate/burst}: executors that
+ * declare another rate or burst for that name are refused, with both named) and counts grants for
+ * Spark's metrics system.
  *
  * <p>Metrics: {@code tokens.granted}, {@code tokens.requests} (counters), {@code tokens.limiters}
  * and {@code limiter.<name>.granted} (gauges).
  *
  * <pre>{@code
- * DriverTokenAuthority.driverAuthority().orElseThrow().granted("orders-api"); // on the driver
+ * ResilienceCluster.driverServices().component(DriverTokenAuthority.class).orElseThrow().granted("orders-api");
  * }</pre>
  */
 public final class DriverTokenAuthority {
@@ -44,58 +45,45 @@ public final class DriverTokenAuthority {
     public static final ServiceKey<LeaseRequest, LeaseResponse> LEASE =
             ServiceKey.of("resiliencekit.ratelimit.lease", LeaseRequest.class, LeaseResponse.class);
 
-    private static volatile DriverTokenAuthority current;
-
     private final InProcessTokenAuthority authority;
     private final Map<String, PluginOptions.LimiterSpec> configured;
     private final Map<String, AtomicLong> grantedByLimiter = new ConcurrentHashMap<>();
-    private final Map<String, Boolean> warnedOverride = new ConcurrentHashMap<>();
     private final MetricRegistry metrics;
+    private final java.util.Set<String> refusedLogged = ConcurrentHashMap.newKeySet();
     private final Counter granted;
     private final Counter requests;
 
     public DriverTokenAuthority(PluginOptions options, Ticker ticker, MetricRegistry metrics) {
         this.authority = new InProcessTokenAuthority(Objects.requireNonNull(ticker, "ticker"));
         this.configured = options.limiters();
+        // the Spark configuration defines these limiters: executors declaring another rate are refused
+        configured.values().forEach(l -> authority.define(l.name(), l.ratePerSecond(), l.burst()));
         this.metrics = metrics;
         this.granted = metrics.counter("tokens.granted");
         this.requests = metrics.counter("tokens.requests");
         metrics.register("tokens.limiters", (Gauge<Integer>) grantedByLimiter::size);
     }
 
-    /** Registers the lease service with the plugin and makes it {@link #driverAuthority()}. */
+    /** Registers the lease service with the plugin; driver code finds it as {@code services.component(DriverTokenAuthority.class)}. */
     public static DriverTokenAuthority install(DriverServices services, PluginOptions options, Ticker ticker) {
         DriverTokenAuthority a = new DriverTokenAuthority(options, ticker, services.metrics());
         services.register(LEASE, (caller, r) -> a.requestLease(r));
-        current = a;
+        services.attach(DriverTokenAuthority.class, a);
         return a;
     }
 
-    public static void uninstall(DriverTokenAuthority a) {
-        if (current == a) {
-            current = null;
-            a.authority.close();
-        }
-    }
-
-    /** The authority of the plugin running in this (driver) JVM, if any. */
-    public static Optional<DriverTokenAuthority> driverAuthority() {
-        return Optional.ofNullable(current);
+    /** Closes the authority (plugin shutdown). */
+    public void close() {
+        authority.close();
     }
 
     /** Grants one lease; see the class comment. */
     public LeaseResponse requestLease(LeaseRequest r) {
-        PluginOptions.LimiterSpec spec = configured.get(r.bucket());
-        LeaseRequest effective = r;
-        if (spec != null && (spec.ratePerSecond() != r.rate() || spec.burst() != r.burst())) {
-            if (warnedOverride.putIfAbsent(r.bucket(), Boolean.TRUE) == null) {
-                LOG.warn("limiter '{}': the Spark configuration ({}) overrides the executors' rate {}/s burst {}",
-                        r.bucket(), spec, r.rate(), r.burst());
-            }
-            effective = new LeaseRequest(r.bucket(), r.clientId(), spec.ratePerSecond(), spec.burst(), r.leaseNanos(),
-                    r.heldTokens(), r.wantedTokens(), r.demandPerSecond());
+        LeaseResponse resp = authority.requestLease(r);
+        if (resp.refusal() != null && refusedLogged.add(r.bucket() + "|" + r.rate() + "|" + r.burst())) {
+            LOG.warn("{} (the Spark configuration defines {})", resp.refusal(),
+                    configured.containsKey(r.bucket()) ? configured.get(r.bucket()) : "no limiter of that name");
         }
-        LeaseResponse resp = authority.requestLease(effective);
         requests.inc();
         granted.inc(resp.grantedTokens());
         counter(r.bucket()).addAndGet(resp.grantedTokens());

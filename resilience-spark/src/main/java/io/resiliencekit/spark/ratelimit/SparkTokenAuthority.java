@@ -2,12 +2,12 @@ package io.resiliencekit.spark.ratelimit;
 
 import java.util.Objects;
 
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.ratelimit.spi.TokenAuthority;
-import io.resiliencekit.ratelimit.spi.TokenAuthorityException;
-import io.resiliencekit.spark.ClusterCoordinationException;
-import io.resiliencekit.spark.ClusterCoordinator;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.TokenAuthority;
+import io.resiliencekit.spi.TokenAuthorityException;
+import io.resiliencekit.spark.cluster.ClusterCoordinationException;
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
 
 /**
  * The executor's view of the driver's {@link DriverTokenAuthority}: each lease request is one

@@ -20,12 +20,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.resiliencekit.CallFailedException;
 import io.resiliencekit.CircuitOpenException;
-import io.resiliencekit.PolicyRegistry;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.spi.Scope;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
-import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.CircuitState;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.testkit.DownMode;
@@ -49,9 +49,14 @@ class ClusterBreakerDistributedTest {
             .conf(PluginOptions.BREAKER_POLL_INTERVAL, "100ms");
 
     static ResiliencePolicyConfig config(String name) {
+        return config(name, Scope.AUTO);
+    }
+
+    /** {@code Scope.JVM}: the control, a breaker that decides in its JVM alone although the plugin runs. */
+    static ResiliencePolicyConfig config(String name, Scope scope) {
         return ResiliencePolicy.builder(name)
                 .noRetry()
-                .circuitBreaker(CircuitBreakerConfig.builder(name)
+                .circuitBreaker(CircuitBreakerConfig.builder(name).scope(scope)
                         .countWindow(10).minimumCalls(4).failureRateThreshold(0.5)
                         .openDuration(Duration.ofMillis(OPEN_MILLIS))
                         .permittedCallsInHalfOpen(TRIALS_PER_JVM)
@@ -61,7 +66,7 @@ class ClusterBreakerDistributedTest {
 
     @Test
     void oneVerdictStopsEveryExecutorTrialsAreRationedAndTrafficResumes() throws Exception {
-        DriverBreakerBoard board = DriverBreakerBoard.driverBoard().orElseThrow();
+        DriverBreakerBoard board = ResilienceCluster.driverServices().component(DriverBreakerBoard.class).orElseThrow();
         Outage o = outage(config("down-api"), true, () -> board.snapshot("down-api").firstOpenedAtMillis());
 
         DriverBreakerBoard.Snapshot snap = board.snapshot("down-api");
@@ -92,7 +97,7 @@ class ClusterBreakerDistributedTest {
     /** Control: the same outage with per-JVM breakers; each JVM runs its own trials. */
     @Test
     void withoutTheBoardEveryJvmRunsItsOwnTrials() throws Exception {
-        Outage o = outage(config("down-api-local"), false, null);
+        Outage o = outage(config("down-api-local", Scope.JVM), false, null);
         List<Long> bursts = burstsAfter(o.samples, o.tDown + 1000, o.tUp, 500);
         System.out.printf("per-JVM breakers: trial bursts while down: %s; executors %s%n", bursts, o.executors);
         assertThat(o.delivered).hasSize(RECORDS);
@@ -121,7 +126,7 @@ class ClusterBreakerDistributedTest {
 
             List<Integer> ids = IntStream.range(0, RECORDS).boxed().collect(Collectors.toList());
             JavaFutureAction<List<String>> job = SPARK.jsc().parallelize(ids, 4).mapPartitions((Iterator<Integer> it) -> {
-                ResiliencePolicy policy = shared ? ResilienceCluster.policy(config) : PolicyRegistry.shared().policy(config);
+                ResiliencePolicy policy = ResilienceCluster.policy(config);   // the control is scoped to its JVM
                 List<String> out = new ArrayList<>();
                 while (it.hasNext()) {
                     int id = it.next();

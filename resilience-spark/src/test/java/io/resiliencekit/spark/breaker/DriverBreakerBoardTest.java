@@ -8,8 +8,8 @@ import java.util.Map;
 import com.codahale.metrics.MetricRegistry;
 import org.junit.jupiter.api.Test;
 
-import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.CircuitState;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.breaker.BoardMessages.Poll;
 import io.resiliencekit.spark.breaker.BoardMessages.PollReply;
 import io.resiliencekit.spark.breaker.BoardMessages.Publish;

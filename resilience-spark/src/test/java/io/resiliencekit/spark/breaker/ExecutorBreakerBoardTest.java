@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 
 import io.resiliencekit.breaker.CircuitBreaker;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
-import io.resiliencekit.breaker.CircuitState;
-import io.resiliencekit.spark.DriverServices;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.CircuitState;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.testing.InProcessCoordinator;
 import io.resiliencekit.time.ManualTicker;
 
@@ -33,7 +33,7 @@ class ExecutorBreakerBoardTest {
 
     CircuitBreaker breaker(ExecutorBreakerBoard c) {
         CircuitBreaker b = CircuitBreaker.of(config, ticker);
-        c.bind(b);
+        b.bindBoard(c);
         return b;
     }
 

@@ -18,11 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.resiliencekit.CallContext;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.spark.ResilienceCluster;
-import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.spark.cluster.ServiceKey;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;
@@ -66,11 +66,11 @@ class ClusterLedgerDistributedTest {
     @Test
     void aTaskRetriedMidPartitionSendsNothingTwice() throws Exception {
         IdempotencyConfig appLedger = IdempotencyConfig.builder()
-                .store("app-ledger", ClusterLedgerStore.factory())
+                .cluster()
                 .hold(Duration.ofMinutes(1))
                 .build();
         long[] cluster = run("ledger-api", appLedger, "run-1");
-        DriverLedger ledger = DriverLedger.driverLedger().orElseThrow();
+        DriverLedger ledger = ResilienceCluster.driverServices().component(DriverLedger.class).orElseThrow();
         System.out.printf("driver ledger: records %d, API received %d, accepted %d, ledger hits (duplicates skipped) %d, keys %d%n",
                 RECORDS, cluster[0], cluster[1], ledger.hits(), ledger.keys());
         System.out.println("attempts (partition/attempt@executor): " + new java.util.TreeSet<>(SEEN));

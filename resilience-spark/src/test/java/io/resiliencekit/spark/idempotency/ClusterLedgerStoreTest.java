@@ -10,11 +10,11 @@ import java.util.Optional;
 import com.codahale.metrics.MetricRegistry;
 import org.junit.jupiter.api.Test;
 
-import io.resiliencekit.idempotency.ClaimResult.Status;
-import io.resiliencekit.spark.ClusterCoordinator;
+import io.resiliencekit.spi.ClaimResult.Status;
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
 import io.resiliencekit.spark.testing.InProcessCoordinator;
-import io.resiliencekit.spark.DriverServices;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.time.ManualTicker;
 
 /** Two executors' ledger stores over one driver ledger (direct dispatch, virtual time). */
@@ -27,7 +27,7 @@ class ClusterLedgerStoreTest {
 
     ClusterLedgerStore store(String executor) {
         ClusterCoordinator c = new InProcessCoordinator(services, executor);
-        return new ClusterLedgerStore(ticker, () -> Optional.of(c));
+        return new ClusterLedgerStore(c, PluginOptions.defaults().ledgerTtl());   // this JVM's plugin options: none, so defaults
     }
 
     @Test

@@ -23,12 +23,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.resiliencekit.CallContext;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.InProgressMode;
 import io.resiliencekit.spark.ResilienceCluster;
-import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.spark.cluster.ServiceKey;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;
@@ -67,7 +67,7 @@ class ExactlyOnceFaultsDistributedTest {
 
     static IdempotencyConfig ledger(Duration hold) {
         return IdempotencyConfig.builder()
-                .store("app-ledger", ClusterLedgerStore.factory())
+                .cluster()
                 .hold(hold)
                 .inProgress(InProgressMode.WAIT)
                 .maxWait(Duration.ofSeconds(30))
@@ -89,7 +89,7 @@ class ExactlyOnceFaultsDistributedTest {
             HttpJsonClient api = HttpJsonClient.builder().baseUri(server.baseUri())
                     .connectTimeout(Duration.ofSeconds(5)).requestTimeout(Duration.ofSeconds(5)).build();
             List<Integer> partition = IntStream.range(0, n).boxed().collect(Collectors.toList());
-            DriverLedger ledger = DriverLedger.driverLedger().orElseThrow();
+            DriverLedger ledger = ResilienceCluster.driverServices().component(DriverLedger.class).orElseThrow();
             long hitsBefore = ledger.hits();
             var slow = copy(partition, config, api, "slow", 100).collectAsync();
             Thread.sleep(300);

@@ -2,7 +2,7 @@ package io.resiliencekit.spark.options;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.config.OptionSchema;
@@ -14,7 +14,7 @@ import io.resiliencekit.ratelimit.RateLimiters;
 import io.resiliencekit.ratelimit.TokenBucketConfig;
 import io.resiliencekit.ratelimit.TokenBucketFactory;
 import io.resiliencekit.retry.RetryConfig;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.partition.PartitionOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -145,8 +145,8 @@ class OptionMapsPropertyTest {
 
     static List<Key> retryKeys(String p) {
         return List.of(integer(p + "maxAttempts", 1, 1000), duration(p + "maxDuration", Duration.ofMillis(1), Duration.ofDays(7)),
-            duration(p + "baseDelay", Duration.ofNanos(1), Duration.ofHours(1)), decimal(p + "multiplier", 1, 100, false),
-            duration(p + "maxDelay", Duration.ofNanos(1), Duration.ofDays(1)),
+            duration(p + "baseDelay", Duration.ZERO, Duration.ofHours(1)), decimal(p + "multiplier", 1, 100, false),
+            duration(p + "maxDelay", Duration.ZERO, Duration.ofDays(1)),
             enumeration(p + "jitter", "none", "full", "equal", "decorrelated"),
             duration(p + "retryAfterCap", Duration.ZERO, Duration.ofDays(1)), integer(p + "seed", Long.MIN_VALUE, Long.MAX_VALUE),
             bool(p + "budget.enabled"), decimal(p + "budget.ratio", 0, 1000, false), integer(p + "budget.reserve", 0, 1_000_000),
@@ -171,7 +171,7 @@ class OptionMapsPropertyTest {
     static List<Key> rateLimitKeys(String p) {
         return List.of(pattern(p + "name", a("orders", "api:v1", "a.b-c_d"), "bad name!", "x".repeat(201), "a/b"),
             decimal(p + "rate", 0, 1e12, true), integer(p + "burst", 1, 1_000_000_000_000_000L),
-            enumeration(p + "mode", "local", "leased"), enumeration(p + "authority", "inprocess", "jdbc"),
+            enumeration(p + "mode", "auto", "local", "leased"), enumeration(p + "authority", "inprocess", "cluster", "jdbc"),
             duration(p + "leasePeriod", Duration.ofMillis(20), Duration.ofMinutes(10)), integer(p + "expectedClients", 1, 100_000),
             pattern(p + "jdbc.url", JDBC_URLS, BAD_JDBC_URLS), text(p + "jdbc.user", "app", "quota"),
             text(p + "jdbc.password", "hunter2", "s3cr3t"),
@@ -179,7 +179,7 @@ class OptionMapsPropertyTest {
     }
 
     static List<Key> idempotencyKeys(String p) {
-        return List.of(enumeration(p + "store", "memory", "jdbc"), pattern(p + "name", a("default", "orders", "a.b-c"), "bad name", "x".repeat(65)),
+        return List.of(enumeration(p + "store", "auto", "memory", "cluster", "jdbc"), pattern(p + "name", a("default", "orders", "a.b-c"), "bad name", "x".repeat(65)),
             integer(p + "maxEntries", 1, Long.MAX_VALUE), pattern(p + "url", JDBC_URLS, BAD_JDBC_URLS),
             text(p + "user", "app"), text(p + "password", "hunter2"),
             pattern(p + "table", a("idem", "app.idem"), "x;drop", "1x"), integer(p + "poolSize", 1, 256),

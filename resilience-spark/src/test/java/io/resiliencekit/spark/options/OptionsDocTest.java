@@ -2,10 +2,10 @@ package io.resiliencekit.spark.options;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.config.OptionSchema;
 import io.resiliencekit.http.HttpJsonClientConfig;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.partition.PartitionOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +65,6 @@ class OptionsDocTest {
         PartitionOptions.optionSchema().keys(PartitionOptions.PREFIX).forEach(k -> assertThat(doc).contains("| `" + k + "` |"));
         PluginOptions.optionSchema().keys(PluginOptions.PREFIX).forEach(k -> assertThat(doc).contains("| `" + k + "` |"));
         assertThat(doc).contains("| `idempotency.password` | string | any text | none | yes |")
-            .contains("| `rateLimit.authority` | enum | inprocess, jdbc | inprocess |  |");
+            .contains("| `rateLimit.authority` | enum | inprocess, cluster, jdbc | inprocess |  |");
     }
 }

@@ -2,14 +2,13 @@ package io.resiliencekit.spark.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyBuilder;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyBuilder;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.DeadLetterReader;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.InProgressMode;
-import io.resiliencekit.spark.idempotency.ClusterLedgerStore;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
@@ -113,7 +112,7 @@ class ExactlyOnceClusterTest {
                 .retry(RetryConfig.builder().maxAttempts(6).backoff(Duration.ofMillis(5), 2.0, Duration.ofMillis(100)).noBudget().build());
             if (ledger) {
                 // the application's idempotency ledger on the driver (plugin), claimed before each call
-                builder.idempotency(IdempotencyConfig.builder().store("app-ledger", ClusterLedgerStore.factory())
+                builder.idempotency(IdempotencyConfig.builder().cluster()
                     .hold(Duration.ofSeconds(30)).inProgress(InProgressMode.WAIT).build());
             }
             ResiliencePolicyConfig policy = builder.config();

@@ -2,9 +2,8 @@ package io.resiliencekit.spark.partition;
 
 import io.resiliencekit.CallContext;
 import io.resiliencekit.CheckedSupplier;
-import io.resiliencekit.idempotency.IdempotencyGuard;
-import io.resiliencekit.idempotency.IdempotencyGuardFactory;
-import io.resiliencekit.time.Ticker;
+import io.resiliencekit.spi.IdempotencyGuard;
+import io.resiliencekit.spi.IdempotencyGuardFactory;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -17,7 +16,37 @@ final class InJvmGuard implements IdempotencyGuard {
     static final ConcurrentMap<String, String> STATE = new ConcurrentHashMap<>();
 
     static IdempotencyGuardFactory factory() {
-        return (IdempotencyGuardFactory) (Ticker t) -> new InJvmGuard();
+        return (IdempotencyGuardFactory) (ctx, events) -> new InJvmGuard();
+    }
+
+    @Override
+    public Claim open(String policyName, CallContext context) {
+        String key = context.idempotencyKey();
+        return new Claim() {
+            @Override
+            public long tryClaim() {
+                String prev = STATE.putIfAbsent(key, "IN_PROGRESS");
+                if (prev == null) {
+                    return CLAIMED;
+                }
+                return prev.equals("COMPLETED") ? DONE : 5_000_000L;   // a twin holds the key: wait for its outcome
+            }
+
+            @Override
+            public Object replay() {
+                return null;
+            }
+
+            @Override
+            public void complete(Object value) {
+                STATE.put(key, "COMPLETED");
+            }
+
+            @Override
+            public void fail(Throwable failure) {
+                STATE.remove(key);
+            }
+        };
     }
 
     @Override

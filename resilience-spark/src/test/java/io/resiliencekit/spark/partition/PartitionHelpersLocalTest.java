@@ -3,8 +3,8 @@ package io.resiliencekit.spark.partition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.DeadLetterReader;
 import io.resiliencekit.deadletter.SourcePosition;

@@ -3,7 +3,7 @@ package io.resiliencekit.spark.partition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.resiliencekit.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.DeadLetterReader;

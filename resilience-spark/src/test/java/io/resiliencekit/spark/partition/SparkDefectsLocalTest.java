@@ -3,15 +3,11 @@ package io.resiliencekit.spark.partition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.classify.PermanentFailureException;
 import io.resiliencekit.deadletter.DeadLetter;
-import io.resiliencekit.ratelimit.TokenBucket;
-import io.resiliencekit.ratelimit.TokenBucketConfig;
 import io.resiliencekit.ratelimit.TokenBucketFactory;
-import io.resiliencekit.retry.RetryConfig;
-import io.resiliencekit.spark.partition.internal.PolicyRuntime;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -35,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Regression tests of issue 13 that need a Spark job ({@code local[2]}): C2 (dead letters through
- * Hadoop's FileSystem), S1 (the "already registered" warning) and S4 (a key function's error).
+ * Hadoop's FileSystem) and S4 (a key function's error), and the Spark half of the secret canary.
  * Settings: documented defaults, except the retry policy is off (one attempt) where the test is
  * about one failing record and retries would only repeat it.
  */
@@ -106,27 +102,6 @@ class SparkDefectsLocalTest {
     }
 
     @Test
-    void S1_alreadyRegisteredWarningHidesCredentials() {
-        String name = "s1-" + UUID.randomUUID().toString().substring(0, 8);
-        String url = "jdbc:postgresql://quota:" + SECRET + "@db/quota?password=" + SECRET;
-        // a leased bucket on a JDBC authority that does not exist: its lease requests fail in the
-        // background (and are logged), the policy's settings are shown in the warning
-        TokenBucketFactory limiter = new TokenBucketFactory(TokenBucket.builder(name).rate(50)
-            .mode(TokenBucketConfig.Mode.LEASED).authority(TokenBucketConfig.AuthorityKind.JDBC)
-            .jdbc(url, "quota", SECRET, "quota").config());
-        try {
-            PolicyRuntime.resolve(ResiliencePolicy.builder(name).rateLimiter(limiter)
-                .retry(RetryConfig.builder().maxAttempts(2).build()).config());
-            PolicyRuntime.resolve(ResiliencePolicy.builder(name).rateLimiter(limiter)
-                .retry(RetryConfig.builder().maxAttempts(3).build()).config());
-            assertThat(logged).anySatisfy(l -> assertThat(l).contains("was already registered"));
-            assertThat(logged).allSatisfy(l -> assertThat(l).doesNotContain(SECRET));
-        } finally {
-            TokenBucketFactory.clearRegistry();
-        }
-    }
-
-    @Test
     void S4_keyFunctionErrorIsScrubbedInTheTaskFailure() {
         PartitionOptions opts = PartitionOptions.builder().runId("run-s4").build();
         ResiliencePolicyConfig policy = ResiliencePolicy.builder("s4").noRetry().config();
@@ -146,10 +121,9 @@ class SparkDefectsLocalTest {
     }
 
     /**
-     * Issue 13, done-when 3 (Spark part): one secret in the record fields named like secrets, in a
-     * failing function's message and in the policy's JDBC settings appears in no log line (driver
-     * and executor, the metrics lines included), metrics line, report, exception, toString or dead
-     * letter file.
+     * Issue 13, done-when 3 (Spark part): one secret in the record fields named like secrets and in a
+     * failing function's message appears in no log line (driver and executor, the metrics lines
+     * included), metrics line, report, exception, toString or dead letter file.
      */
     @Test
     void canarySecretAppearsInNoLogMetricsLineExceptionOrDeadLetter() throws Exception {
@@ -163,17 +137,14 @@ class SparkDefectsLocalTest {
         org.apache.logging.log4j.core.config.Configurator.setLevel(PartitionMetricsLog.LOGGER, org.apache.logging.log4j.Level.INFO);
         List<String> shown = new java.util.ArrayList<>();
         try {
-            ResiliencePolicyConfig policy = io.resiliencekit.ResiliencePolicyConfig.fromOptions(java.util.Map.of(
-                "name", "canary-spark", "retry.maxAttempts", "1",
-                "rateLimit.rate", "1000", "rateLimit.mode", "leased", "rateLimit.authority", "jdbc",
-                "rateLimit.jdbc.url", "jdbc:nosuchdb://quota:" + canary + "@db/q?password=" + canary,
-                "rateLimit.jdbc.password", canary));
+            // (the JDBC URLs and passwords of a policy's options are the core canary's part)
+            ResiliencePolicyConfig policy = io.resiliencekit.policy.ResiliencePolicyConfig.fromOptions(java.util.Map.of(
+                "name", "canary-spark", "retry.maxAttempts", "1"));
             shown.add(policy.toString());
             PartitionOptions opts = PartitionOptions.builder().runId("run-canary").continueOnError(true)
                 .deadLetterPath(dlq.toUri().toString()).build();
             shown.add(opts.toString());
             PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(SPARK.spark().sparkContext(), "canary");
-            // the limiter's authority is unreachable: the calls go on at the safe rate (and that is logged)
             SPARK.spark().createDataset(ids(20), Encoders.STRING()).repartition(2)
                 .foreachPartition(Partitions.<String>using(policy, opts).metrics(acc)
                     .payloadBy(id -> java.util.Map.of("id", id, "password", canary, "auth", java.util.Map.of("token", canary)))
@@ -203,7 +174,6 @@ class SparkDefectsLocalTest {
         } finally {
             PartitionMetricsLog.removeListener(listener);
             org.apache.logging.log4j.core.config.Configurator.setLevel(PartitionMetricsLog.LOGGER, before);
-            io.resiliencekit.ratelimit.TokenBucketFactory.clearRegistry();
         }
         shown.addAll(logged);
         assertThat(metricsLines).isNotEmpty();

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.resiliencekit.config.ConfigException;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

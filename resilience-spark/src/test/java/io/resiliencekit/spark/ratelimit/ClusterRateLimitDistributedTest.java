@@ -15,10 +15,11 @@ import org.apache.spark.SparkEnv;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.resiliencekit.PolicyRegistry;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
-import io.resiliencekit.ratelimit.RateLimiterFactory;
+import io.resiliencekit.policy.ResilienceRuntime;
+import io.resiliencekit.ratelimit.RateLimiters;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
+import io.resiliencekit.spi.RateLimiterFactory;
 import io.resiliencekit.ratelimit.TokenBucket;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
@@ -43,7 +44,7 @@ class ClusterRateLimitDistributedTest {
     void oneClusterLimiterHoldsAcrossTwoExecutorJvmsWhereNaivePerTaskLimitersDoNot() throws Exception {
         // --- cluster-wide limiter through the plugin
         ResiliencePolicyConfig shared = ResiliencePolicy.builder("rl-cluster")
-                .rateLimiter(ClusterRateLimiterFactory.of("rl-cluster", R, B))
+                .rateLimiter(RateLimiters.cluster("rl-cluster", R, B))
                 .rateLimitMaxWait(Duration.ofSeconds(60))
                 .config();
         Run cluster;
@@ -53,7 +54,7 @@ class ClusterRateLimitDistributedTest {
         // --- naive: each task builds its own local bucket of rate R (what a limiter inside mapPartitions does)
         double r = R;
         int b = B;
-        RateLimiterFactory perTask = ticker -> TokenBucket.builder("rl-naive").rate(r).burst(b).ticker(ticker).build();
+        RateLimiterFactory perTask = ctx -> TokenBucket.builder("rl-naive").rate(r).burst(b).ticker(ctx.ticker()).build();
         ResiliencePolicyConfig naive = ResiliencePolicy.builder("rl-naive")
                 .rateLimiter(perTask)
                 .rateLimitMaxWait(Duration.ofSeconds(60))
@@ -64,7 +65,7 @@ class ClusterRateLimitDistributedTest {
         }
 
         System.out.println("cluster limiter: " + cluster + " driver granted "
-                + DriverTokenAuthority.driverAuthority().orElseThrow().granted("rl-cluster"));
+                + ResilienceCluster.driverServices().component(DriverTokenAuthority.class).orElseThrow().granted("rl-cluster"));
         System.out.println("naive per-task:  " + naiveRun);
         long bound = (long) (R * 1) + B;
         // Admissions (stamped by the executors the moment a permit is granted, one machine, one clock)
@@ -89,7 +90,8 @@ class ClusterRateLimitDistributedTest {
         List<Integer> ids = IntStream.range(0, n).boxed().collect(Collectors.toList());
         long start = System.nanoTime();
         List<String> out = SPARK.jsc().parallelize(ids, 4).mapPartitions((Iterator<Integer> it) -> {
-            ResiliencePolicy policy = shared ? PolicyRegistry.shared().policy(config) : ResiliencePolicy.create(config);
+            ResiliencePolicy policy = shared ? ResilienceRuntime.shared().policy(config)
+                    : ResilienceRuntime.builder().build().policy(config);   // naive: a runtime of its own per task
             List<String> rows = new ArrayList<>();
             String exec = SparkEnv.get().executorId();
             while (it.hasNext()) {

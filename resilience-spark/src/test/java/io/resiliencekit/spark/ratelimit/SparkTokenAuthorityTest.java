@@ -8,12 +8,12 @@ import java.util.Map;
 import com.codahale.metrics.MetricRegistry;
 import org.junit.jupiter.api.Test;
 
-import io.resiliencekit.ratelimit.spi.LeaseRequest;
-import io.resiliencekit.ratelimit.spi.LeaseResponse;
-import io.resiliencekit.ratelimit.spi.TokenAuthorityException;
+import io.resiliencekit.spi.LeaseRequest;
+import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.TokenAuthorityException;
 import io.resiliencekit.spark.testing.InProcessCoordinator;
-import io.resiliencekit.spark.DriverServices;
-import io.resiliencekit.spark.PluginOptions;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.time.ManualTicker;
 
 /** The lease transport: executor proxy -> plugin service -> in-process authority on the driver. */

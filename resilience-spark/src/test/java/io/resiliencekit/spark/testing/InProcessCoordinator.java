@@ -1,9 +1,9 @@
 package io.resiliencekit.spark.testing;
 
-import io.resiliencekit.spark.ClusterCoordinationException;
-import io.resiliencekit.spark.ClusterCoordinator;
-import io.resiliencekit.spark.DriverServices;
-import io.resiliencekit.spark.ServiceKey;
+import io.resiliencekit.spark.cluster.ClusterCoordinationException;
+import io.resiliencekit.spark.cluster.ClusterCoordinator;
+import io.resiliencekit.spark.cluster.DriverServices;
+import io.resiliencekit.spark.cluster.ServiceKey;
 import java.io.Serializable;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;

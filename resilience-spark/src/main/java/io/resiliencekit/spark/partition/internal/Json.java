@@ -1,6 +1,11 @@
 package io.resiliencekit.spark.partition.internal;
 
-/** Minimal JSON writing for metrics lines and reports (dead letters use core's format); avoids a JSON library dependency. */
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
+/**
+ * Minimal JSON writing for metrics lines and reports. Strings are escaped by Jackson's encoder,
+ * which every Spark version ships (jackson-core is on Spark's classpath; we add no dependency).
+ */
 public final class Json {
 
     private Json() {
@@ -10,8 +15,9 @@ public final class Json {
         if (s == null) {
             return sb.append("null");
         }
-        io.resiliencekit.deadletter.internal.Json.string(s, sb);   // core's escaper, shared with dead letters
-        return sb;
+        sb.append('"');
+        JsonStringEncoder.getInstance().quoteAsString(s, sb);
+        return sb.append('"');
     }
 
     public static StringBuilder field(StringBuilder sb, String name, String value) {

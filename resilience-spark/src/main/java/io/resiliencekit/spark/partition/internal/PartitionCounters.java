@@ -1,12 +1,13 @@
 package io.resiliencekit.spark.partition.internal;
 
-import io.resiliencekit.metrics.ResilienceEvent;
+import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.spark.partition.PartitionInfo;
 import io.resiliencekit.spark.partition.PartitionMetrics;
 
 /**
- * Mutable counters of one running partition. Written by the task thread only (policy events are
- * published on the calling thread and routed here through a thread-local), so plain fields.
+ * Mutable counters of one running partition. Written by the task thread only (the policy delivers
+ * the events of the partition's calls to its caller's listener on the calling thread), so plain
+ * fields. The thread-local only lets the user's function find the current record's key.
  */
 public final class PartitionCounters {
 

@@ -4,8 +4,8 @@ import io.resiliencekit.CallContext;
 import io.resiliencekit.CallFailedException;
 import io.resiliencekit.CircuitOpenException;
 import io.resiliencekit.RateLimitedException;
-import io.resiliencekit.ResiliencePolicy;
-import io.resiliencekit.ResiliencePolicyConfig;
+import io.resiliencekit.policy.ResiliencePolicy;
+import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.spark.partition.BatchFunction;
 import io.resiliencekit.spark.partition.ContentFunction;
 import io.resiliencekit.spark.partition.KeyFunction;
@@ -18,11 +18,13 @@ import io.resiliencekit.spark.partition.RecordFunction;
 import io.resiliencekit.spark.partition.ResourceFactory;
 import io.resiliencekit.spark.partition.ResourceFunction;
 import io.resiliencekit.classify.FailureClassifier;
-import io.resiliencekit.classify.FailureKind;
+import io.resiliencekit.FailureKind;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.deadletter.SourcePosition;
-import io.resiliencekit.internal.MdcScope;
+import io.resiliencekit.idempotency.IdempotencyKeys;
+import io.resiliencekit.logging.MdcScope;
+import io.resiliencekit.spark.ResilienceCluster;
 import java.io.Serializable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -110,6 +112,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private final int batchSize;
         private PartitionInfo info;
         private RecordKeys keys;
+        private IdempotencyKeys idKeys;
         private C resource;
         // This attempt's letters: one unpublished file, published on success, discarded otherwise.
         private HadoopDeadLetterSink deadLetters;
@@ -131,8 +134,10 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         Run(Iterator<T> input, boolean keepOutputs) {
             this.input = input;
             this.keepOutputs = keepOutputs;
-            this.runtime = PolicyRuntime.resolve(spec);
-            this.caller = runtime.caller();
+            // the JVM's one policy of this name, bound to the cluster when the plugin runs; its events
+            // from this partition's calls reach this partition's counters through the caller
+            this.runtime = ResilienceCluster.policy(spec);
+            this.caller = runtime.caller(counters::onEvent);
             this.batchSize = perBatch == null ? 1 : options.batchSize();
         }
 
@@ -142,6 +147,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             info = partitionInfo(options);
             if (options.idempotencyKeys()) {
                 keys = new RecordKeys();
+                idKeys = IdempotencyKeys.namespace(options.keyNamespace());
             }
             String[] values = {info.appId(), info.jobId(), String.valueOf(info.stageId()),
                 String.valueOf(info.partition()), String.valueOf(info.attempt())};
@@ -249,8 +255,8 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     byte[] content = RecordKeys.content(record, contentFn);
                     String fingerprint = keys.sha256Hex(content);
                     key = keyFn != null
-                        ? options.keyNamespace() + ':' + options.runId() + ':' + keyFn.key(record)
-                        : options.keyNamespace() + ':' + options.runId() + ":p" + info.partition() + ':' + fingerprint;
+                        ? idKeys.forBusinessKey(options.runId(), keyFn.key(record))
+                        : idKeys.forFingerprint(options.runId(), "p" + info.partition(), fingerprint);
                     ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
                 }
             } catch (Exception e) {
@@ -290,7 +296,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                         ids.append(keyFn != null ? keyFn.key(r) : keys.sha256Hex(RecordKeys.content(r, contentFn))).append('\n');
                     }
                     String fingerprint = keys.sha256Hex(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    key = options.keyNamespace() + ':' + options.runId() + ":p" + info.partition() + ":b:" + fingerprint;
+                    key = idKeys.forFingerprint(options.runId(), "p" + info.partition() + ":b", fingerprint);
                     ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
                 }
                 counters.currentKey = key;

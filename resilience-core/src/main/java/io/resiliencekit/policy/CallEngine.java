@@ -1,0 +1,233 @@
+package io.resiliencekit.policy;
+
+import io.resiliencekit.CallContext;
+import io.resiliencekit.CheckedSupplier;
+import io.resiliencekit.breaker.CircuitBreaker;
+import io.resiliencekit.classify.FailureClassifier;
+import io.resiliencekit.event.EventPublisher;
+import io.resiliencekit.event.EventType;
+import io.resiliencekit.event.ResilienceEvent;
+import io.resiliencekit.logging.MdcScope;
+import io.resiliencekit.metrics.PolicyMetrics;
+import io.resiliencekit.retry.RetryConfig;
+import io.resiliencekit.spi.IdempotencyGuard;
+import io.resiliencekit.spi.RateLimiter;
+import io.resiliencekit.spi.RetryBudget;
+import io.resiliencekit.time.Ticker;
+import java.time.Duration;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drives a call through the policy's stages, in this order (pinned by {@code StageOrderTest}):
+ *
+ * <pre>
+ *   idempotency guard        once per call: claim the key (wait while another holder runs it), replay a completed one
+ *   └─ retry                 attempts until success, a permanent failure, or attempts/deadline/budget run out
+ *        ├─ early refusal    an open breaker refuses before anything is taken
+ *        ├─ rate limit       one permit per attempt (may wait up to rateLimit.maxWait)
+ *        ├─ circuit breaker  a permission per attempt (a trial when half-open)
+ *        └─ the action       its outcome goes back to every stage entered, in reverse order
+ * </pre>
+ *
+ * <p>Every decision is a method of {@link Execution}; the synchronous driver ({@link #call}) and the
+ * asynchronous one ({@link #callStage}) differ only in how they wait (a sleep on the {@link Ticker}
+ * or a scheduled continuation) and how they run the action. A call whose first attempt passes every
+ * stage at once and succeeds never allocates an {@code Execution}: the fast path below makes the same
+ * stage calls inline.
+ */
+final class CallEngine {
+
+    final String name;
+    final Ticker ticker;
+    final PolicyMetrics metrics;
+    final EventPublisher events;
+    final FailureClassifier classifier;
+    final boolean checkResults;
+    final RetryConfig retry;
+    final RetryBudget budget;
+    final IdempotencyGuard guard;
+    final RateLimitStage limit;
+    final BreakerStage breaker;
+    /** Every attempt stage in order; the slow path iterates it, the fast path calls the same stages directly. */
+    final AttemptStage[] stages;
+    private final SplittableRandom seeded;
+    private final boolean timeEveryCall;
+    private final int samplingMask;
+
+    CallEngine(String name, Ticker ticker, PolicyMetrics metrics, EventPublisher events, FailureClassifier classifier,
+               RetryConfig retry, RetryBudget budget, IdempotencyGuard guard, RateLimiter limiter, Duration maxWait,
+               CircuitBreaker breaker, int latencySampling, long seedSalt) {
+        this.name = name;
+        this.ticker = ticker;
+        this.metrics = metrics;
+        this.events = events;
+        this.classifier = classifier;
+        this.checkResults = !classifier.ignoresResults();
+        this.retry = retry;
+        this.budget = budget;
+        this.guard = guard;
+        this.limit = limiter == null ? null : new RateLimitStage(limiter, maxWait, this);
+        this.breaker = breaker == null ? null : new BreakerStage(breaker, this);
+        if (this.limit != null && this.breaker != null) {
+            stages = new AttemptStage[] {this.limit, this.breaker};
+        } else if (this.limit != null) {
+            stages = new AttemptStage[] {this.limit};
+        } else if (this.breaker != null) {
+            stages = new AttemptStage[] {this.breaker};
+        } else {
+            stages = new AttemptStage[0];
+        }
+        this.seeded = retry == null ? null : retry.seed().map(s -> new SplittableRandom(s ^ seedSalt)).orElse(null);
+        this.timeEveryCall = latencySampling == 1 || (breaker != null && breaker.needsTiming());
+        int sampling = Integer.highestOneBit(Math.max(0, latencySampling));
+        this.samplingMask = sampling == 0 ? -1 : sampling - 1;
+    }
+
+    // ------------------------------------------------------------------------------- synchronous
+
+    <T> T call(CallContext context, CheckedSupplier<T> action, ResiliencePolicy.Caller site) {
+        if (context != CallContext.NONE && needsSlowStart(context)) {
+            return new Execution<T>(this, context, site).runSync(action);
+        }
+        // Fast path: the first attempt, when every stage lets it through at once.
+        BreakerStage b = breaker;
+        if (b != null && !b.breaker.isClosed()) {
+            return new Execution<T>(this, context, site).runSync(action);
+        }
+        RateLimitStage l = limit;
+        if (l != null && !l.tryEnter()) {
+            return new Execution<T>(this, context, site).runSync(action);
+        }
+        boolean timed = timeEveryCall || (site == null ? sampled() : site.sampled());
+        long start = timed ? ticker.nanoTime() : 0L;
+        T result;
+        try {
+            result = action.get();
+        } catch (Exception e) {
+            return new Execution<T>(this, context, site).afterFirstAttempt(e, null, false,
+                timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+        } catch (Error e) {
+            Execution.firstAttemptError(this);
+            throw e;
+        }
+        if (checkResults) {
+            boolean failed;
+            try {
+                failed = classifier.isFailureResult(result);
+            } catch (RuntimeException checkFailed) {
+                // a failureIfResult predicate threw: the attempt failed, permanently (see Execution#onValue)
+                return new Execution<T>(this, context, site).afterFirstAttempt(checkFailed, null, true,
+                    timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+            }
+            if (failed) {
+                return new Execution<T>(this, context, site).afterFirstAttempt(null, result, false,
+                    timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+            }
+        }
+        long d = timed ? ticker.nanoTime() - start : -1L;
+        if (b != null) {
+            b.breaker.onSuccess(d); // a success while CLOSED causes no transition: nothing for the site to hear
+        }
+        if (timed) {
+            metrics.recordLatency(d);
+        }
+        if (site == null) {
+            metrics.recordFirstTrySuccess();
+        } else {
+            site.countFirstTrySuccess();
+        }
+        return result;
+    }
+
+    private boolean needsSlowStart(CallContext context) {
+        return !context.attributes().isEmpty() || (guard != null && context.idempotencyKey() != null);
+    }
+
+    boolean sampled() {
+        return samplingMask >= 0 && (ThreadLocalRandom.current().nextInt() & samplingMask) == 0;
+    }
+
+    /** A {@link ResiliencePolicy.Caller}'s sampling: every n-th call by its own plain counter. */
+    boolean sampledEvery(int clock) {
+        return samplingMask >= 0 && (clock & samplingMask) == 0;
+    }
+
+    boolean timeEveryCall() {
+        return timeEveryCall;
+    }
+
+    // ------------------------------------------------------------------------------ asynchronous
+
+    /** Each attempt runs the blocking {@code action} on {@code executor}. */
+    <T> CompletableFuture<T> callAsync(CallContext context, CheckedSupplier<T> action, Executor executor,
+                                        ResiliencePolicy.Caller site) {
+        Map<String, String> mdc = context.attributes();
+        return new Execution<T>(this, context, site).runAsync(() -> CompletableFuture.supplyAsync(() -> {
+            MdcScope scope = mdc.isEmpty() ? null : MdcScope.push(mdc);   // the action runs on the executor's thread
+            try {
+                return action.get();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            } finally {
+                if (scope != null) {
+                    scope.close();
+                }
+            }
+        }, executor), executor);
+    }
+
+    /** Each attempt calls {@code action} and waits for its stage without holding a thread. */
+    <T> CompletableFuture<T> callStage(CallContext context, CheckedSupplier<? extends CompletionStage<T>> action,
+                                        Executor executor, ResiliencePolicy.Caller site) {
+        return new Execution<T>(this, context, site).runAsync(action, executor);
+    }
+
+    /** Waits {@code nanos} on the ticker's time without holding a thread (virtual time advances at once). */
+    void schedule(long nanos, Executor executor, Runnable next) throws InterruptedException {
+        if (nanos <= 0) {
+            executor.execute(next);
+        } else if (ticker == Ticker.system()) {
+            CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS, executor).execute(next);
+        } else {
+            ticker.sleepNanos(nanos); // virtual time: advances the test clock
+            executor.execute(next);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ events
+
+    /** Publishes to the policy's listeners and the call site's; builds the event only if someone listens. */
+    void publish(ResiliencePolicy.Caller site, EventType type, int attempt, Duration delay, String detail,
+                 Throwable failure) {
+        boolean policyListens = events.hasListeners();
+        boolean siteListens = site != null && site.listener != null;
+        if (!policyListens && !siteListens) {
+            return;
+        }
+        ResilienceEvent e = new ResilienceEvent(type, name, ticker.epochMillis(), attempt, delay, detail, failure);
+        if (policyListens) {
+            events.publish(e);
+        }
+        if (siteListens) {
+            site.deliver(e);
+        }
+    }
+
+    SplittableRandom splitSeeded() {
+        if (seeded == null) {
+            return null;
+        }
+        synchronized (seeded) {
+            return seeded.split();
+        }
+    }
+}
