@@ -38,10 +38,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HttpSinkDistributedTest {
 
-    static final int ROWS = 800;
-    static final double R = 100;
-    static final int B = 10;
-    static final Set<String> POISON = Set.of("r-13", "r-404", "r-777");
+    static final int ROWS = 450;
+    static final double R = 30;
+    static final int B = 5;
+    static final Set<String> POISON = Set.of("r-13", "r-201", "r-377");
 
     @RegisterExtension
     static final SparkSessionExtension SPARK = SparkSessionExtension.localCluster()
@@ -71,8 +71,8 @@ class HttpSinkDistributedTest {
         Path dlq = tmp.resolve("dlq-" + n);
         try (FlakyApiServer server = FlakyApiServer.builder().seed(12).randomUnavailable(0.05).randomResets(0.02)
                 .poisonIds(POISON).start()) {
-            Dataset<Row> rows = SPARK.spark().range(0, n).selectExpr("concat('r-', CAST(id AS STRING)) AS id",
-                    "id * 3 AS amount", "'EUR' AS currency").repartition(4);
+            Dataset<Row> rows = SPARK.spark().range(0, n, 1, 4).selectExpr("concat('r-', CAST(id AS STRING)) AS id",
+                    "id * 3 AS amount", "'EUR' AS currency");
             Map<String, String> options = options(server, dlq, r, b, "orders-" + n);
 
             long start = System.nanoTime();

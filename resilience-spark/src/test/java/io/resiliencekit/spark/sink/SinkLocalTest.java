@@ -134,6 +134,23 @@ class SinkLocalTest {
         }
     }
 
+    /** Also in the spark-compat set: the same jar's sink on Spark 3.5 (Scala 2.12 and 2.13) and 4.0. */
+    @Test
+    void aSmallHttpWriteDeliversEveryRowOnceWithItsKey() throws Exception {
+        try (FlakyApiServer server = FlakyApiServer.builder().seed(5).failFirstPerKey(1, io.resiliencekit.testkit.Fault.RESET)
+                .start()) {
+            Map<String, String> o = httpOptions(server.baseUri().toString());
+            o.put("HTTP.Path", FlakyApiServer.RECORDS_PATH);   // keys are case-insensitive
+            o.put("keyColumn", "id");
+            rows(12).write().format("resilient").options(o).mode("append").save();
+            assertThat(server.effectsPerRecordId()).hasSize(12);
+            assertThat(server.effectsPerRecordId().values()).containsOnly(1);
+            assertThat(server.effectsPerKey().keySet()).as("Idempotency-Key = namespace:runId:keyColumn")
+                    .contains("rk:local-run-1:r-0", "rk:local-run-1:r-11");
+            assertThat(server.receivedCount()).as("every first attempt reset, retried once").isEqualTo(24);
+        }
+    }
+
     @Test
     void theSinksCustomMetricsAreInSparksStatusStore() throws Exception {
         try (FlakyApiServer server = FlakyApiServer.builder().seed(3).poisonIds("r-7").start()) {

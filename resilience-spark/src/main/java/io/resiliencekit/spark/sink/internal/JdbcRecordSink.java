@@ -66,6 +66,37 @@ final class JdbcRecordSink implements RecordSink {
     @Override
     public void open(SinkContext context) {
         dataSource = JdbcPools.dataSource(settings.sink());
+        if (context.partition() == null) {
+            createLedger();   // on the driver, before any task
+        }
+    }
+
+    private void createLedger() {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + settings.sink().jdbcLedgerTable()
+                + " (idempotency_key VARCHAR(255) PRIMARY KEY, written_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)");
+        } catch (SQLException | RuntimeException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private String target() {
+        SinkOptions o = settings.sink();
+        return o.jdbcUrl() == null ? o.jdbcDataSourceFactory() : Secrets.redactUrl(o.jdbcUrl());
+    }
+
+    /** A refused or failed connection, in words, without the driver's message (it may quote the URL's secrets). */
+    private SinkUnavailableException unavailable(Exception e) {
+        if (e instanceof SinkUnavailableException u) {
+            return u;
+        }
+        SQLException sql = e instanceof SQLException x ? x : e.getCause() instanceof SQLException x ? x : null;
+        String state = sql == null ? null : sql.getSQLState();
+        boolean auth = state != null && state.startsWith("28");
+        return new SinkUnavailableException("jdbc sink health check: " + (auth
+            ? "authentication refused by " + target() + " (SQLState " + state + "): check jdbc.user and jdbc.password"
+            : "cannot connect to " + target() + (state == null ? "" : " (SQLState " + state + ")") + ": "
+                + Secrets.scrub(String.valueOf(e.getMessage()))) + "; no task was started");
     }
 
     /** Rows of committed batches that were skipped because their key was in the ledger already. */
@@ -81,31 +112,16 @@ final class JdbcRecordSink implements RecordSink {
     @Override
     public void healthCheck() {
         SinkOptions o = settings.sink();
-        String target = o.jdbcUrl() == null ? o.jdbcDataSourceFactory() : Secrets.redactUrl(o.jdbcUrl());
-        try (Connection c = dataSource.getConnection()) {
-            try (Statement s = c.createStatement()) {
-                s.execute("CREATE TABLE IF NOT EXISTS " + o.jdbcLedgerTable()
-                    + " (idempotency_key VARCHAR(255) PRIMARY KEY, written_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)");
-            }
-            try (Statement s = c.createStatement()) {
-                s.executeQuery("SELECT * FROM " + o.jdbcTable() + " WHERE 1 = 0").close();
-            } catch (SQLException e) {
-                throw new SinkUnavailableException("jdbc sink health check: table " + o.jdbcTable() + " cannot be read at "
-                    + target + ": " + Secrets.scrub(String.valueOf(e.getMessage())));
-            }
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.executeQuery("SELECT * FROM " + o.jdbcTable() + " WHERE 1 = 0").close();
         } catch (SQLException e) {
-            boolean auth = e.getSQLState() != null && e.getSQLState().startsWith("28");
-            throw new SinkUnavailableException("jdbc sink health check: " + (auth
-                ? "authentication refused by " + target + " (SQLState " + e.getSQLState() + "): check jdbc.user and jdbc.password"
-                : "cannot connect to " + target + " (SQLState " + e.getSQLState() + "): "
-                    + Secrets.scrub(String.valueOf(e.getMessage()))) + "; no task was started");
-        } catch (RuntimeException e) {
-            if (e instanceof SinkUnavailableException) {
-                throw e;
+            if (e.getSQLState() != null && e.getSQLState().startsWith("42")) {   // undefined table, no privilege
+                throw new SinkUnavailableException("jdbc sink health check: table " + o.jdbcTable() + " cannot be read at "
+                    + target() + " (SQLState " + e.getSQLState() + "); no task was started");
             }
-            // HikariCP wraps a refused first connection in its own runtime exception
-            throw new SinkUnavailableException("jdbc sink health check: cannot connect to " + target + ": "
-                + Secrets.scrub(String.valueOf(e.getMessage())) + "; no task was started");
+            throw unavailable(e);
+        } catch (RuntimeException e) {
+            throw unavailable(e);   // HikariCP wraps a refused first connection in its own runtime exception
         }
     }
 

@@ -1,6 +1,8 @@
 package io.resiliencekit.spark.sink.internal;
 
+import io.resiliencekit.config.Secrets;
 import io.resiliencekit.spark.sink.RecordSink;
+import io.resiliencekit.spark.sink.SinkUnavailableException;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,22 +88,23 @@ public final class ResilientTable implements SupportsWrite {
             @Override
             public Write build() {
                 SinkSettings settings = SinkSettings.parse(options, rows);
-                if (settings.sink().healthCheck()) {
-                    healthCheck(settings);
-                }
+                prepare(settings);
                 return new ResilientWrite(settings);
             }
         };
     }
 
-    private static void healthCheck(SinkSettings settings) {
+    /** Opens the sink on the driver (the jdbc sink creates its ledger table) and runs its health check. */
+    private static void prepare(SinkSettings settings) {
         try (RecordSink sink = RecordSinks.open(settings, null)) {
-            sink.healthCheck();
+            if (settings.sink().healthCheck()) {
+                sink.healthCheck();
+            }
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
-            throw new io.resiliencekit.spark.sink.SinkUnavailableException(settings.sink().sink() + " sink health check failed: "
-                + io.resiliencekit.config.Secrets.scrub(String.valueOf(e.getMessage())) + " (" + e.getClass().getSimpleName() + ")");
+            throw new SinkUnavailableException(settings.sink().sink() + " sink health check failed: "
+                + Secrets.scrub(String.valueOf(e.getMessage())) + " (" + e.getClass().getSimpleName() + ")");
         }
     }
 

@@ -90,11 +90,12 @@ public final class SinkSettings implements Serializable {
         return "resilient-" + simple + "-" + Integer.toHexString(policyOptions.toString().hashCode());
     }
 
+    /** The {@code sink} option's value, http and jdbc in lower case, before the schema reads it. */
     private static String lowerValue(Map<String, String> m, String key) {
         for (Map.Entry<String, String> e : m.entrySet()) {
             if (e.getKey().equalsIgnoreCase(key) && e.getValue() != null) {
-                return e.getValue().strip().toLowerCase(Locale.ROOT).equals(SinkOptions.HTTP) ? SinkOptions.HTTP
-                    : e.getValue().strip().equalsIgnoreCase(SinkOptions.JDBC) ? SinkOptions.JDBC : e.getValue().strip();
+                String v = e.getValue().strip();
+                return v.equalsIgnoreCase(SinkOptions.HTTP) || v.equalsIgnoreCase(SinkOptions.JDBC) ? v.toLowerCase(Locale.ROOT) : v;
             }
         }
         return null;
