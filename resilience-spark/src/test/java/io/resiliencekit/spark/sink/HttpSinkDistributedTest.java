@@ -6,6 +6,7 @@ import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.idempotency.DriverLedger;
 import io.resiliencekit.spark.partition.DeadLetterFiles;
+import io.resiliencekit.spark.testing.RateWindows;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.testkit.FlakyApiServer;
 import java.nio.file.Path;
@@ -67,6 +68,7 @@ class HttpSinkDistributedTest {
         run(Integer.getInteger("sink.benchmark.rows"), rate, (int) (rate / 10), false);
     }
 
+    /** {@code again}: the verify test (quota utilisation asserted, then the same run written again). */
     private void run(int n, double r, int b, boolean again) throws Exception {
         Path dlq = tmp.resolve("dlq-" + n);
         try (FlakyApiServer server = FlakyApiServer.builder().seed(12).randomUnavailable(0.05).randomResets(0.02)
@@ -76,14 +78,24 @@ class HttpSinkDistributedTest {
             Map<String, String> options = options(server, dlq, r, b, "orders-" + n);
 
             long start = System.nanoTime();
-            rows.write().format("resilient").options(options).mode("append").save();
+            java.util.concurrent.ScheduledExecutorService progress = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            if (!again) {   // the benchmark: a line every 30 s, so a long run that is cut short still says its rate
+                progress.scheduleAtFixedRate(() -> System.out.printf("  progress: %.0f s, accepted %d, received %d%n",
+                        (System.nanoTime() - start) / 1e9, server.acceptedCount(), server.receivedCount()), 30, 30,
+                        java.util.concurrent.TimeUnit.SECONDS);
+            }
+            try {
+                rows.write().format("resilient").options(options).mode("append").save();
+            } finally {
+                progress.shutdownNow();
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
 
             List<DeadLetter> letters = DeadLetterFiles.read(dlq.toString());
             Set<String> dead = letters.stream().map(l -> String.valueOf(l.payload()))
                     .map(p -> p.replaceAll(".*\"id\":\"(r-[0-9]+)\".*", "$1")).collect(Collectors.toCollection(TreeSet::new));
             long[] perSecond = server.receivedPerSecond();
-            double utilisation = interiorUtilisation(perSecond, r);
+            double utilisation = RateWindows.interiorUtilisation(perSecond, r);
             long bound = (long) (r * 1.2) + b;   // R*w+B over w = 1 s plus 200 ms of delivery jitter (as issue 5's test)
             System.out.printf("http sink: %d rows in %.1fs (%.0f rows/s); received %d, accepted %d, dead letters %s, "
                     + "max in 1 s %d (bound %d), interior utilisation %.3f of R=%.0f, per second %s%n", n, seconds, n / seconds,
@@ -98,10 +110,10 @@ class HttpSinkDistributedTest {
             assertThat(server.effectsPerRecordId().values()).as("each row's effect exactly once").containsOnly(1);
             assertThat(server.effectsPerRecordId().keySet()).doesNotContainAnyElementsOf(POISON);
             assertThat(server.maxInWindow(Duration.ofSeconds(1))).as("R*w+B").isLessThanOrEqualTo(bound);
-            assertThat(utilisation).as("at least 95% of R").isGreaterThanOrEqualTo(0.95);
             if (!again) {
-                return;
+                return;   // the benchmark measures throughput, which at R = 2000/s is the sink's, not the quota's
             }
+            assertThat(utilisation).as("at least 95% of R").isGreaterThanOrEqualTo(0.95);
             // the same run again: the driver's ledger holds every completed key, so no delivered row is sent again
             DriverLedger ledger = ResilienceCluster.driverServices().component(DriverLedger.class).orElseThrow();
             long accepted = server.acceptedCount();
@@ -131,22 +143,5 @@ class HttpSinkDistributedTest {
         o.put("rateLimit.burst", String.valueOf(b));
         o.put("rateLimit.authority", "cluster");
         return o;
-    }
-
-    /** Mean of the full seconds between the first and the last, over R. */
-    static double interiorUtilisation(long[] perSecond, double r) {
-        int first = 0;
-        while (first < perSecond.length && perSecond[first] == 0) {
-            first++;
-        }
-        int last = perSecond.length - 1;
-        while (last > first && perSecond[last] == 0) {
-            last--;
-        }
-        long interior = 0;
-        for (int i = first + 1; i < last; i++) {
-            interior += perSecond[i];
-        }
-        return interior / (r * Math.max(1, last - first - 1));
     }
 }

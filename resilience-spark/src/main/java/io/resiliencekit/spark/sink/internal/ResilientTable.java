@@ -65,8 +65,7 @@ public final class ResilientTable implements SupportsWrite {
 
     @Override
     public WriteBuilder newWriteBuilder(LogicalWriteInfo info) {
-        // a catalog table's options (CREATE TABLE ... OPTIONS) with the write's own on top
-        // a catalog table (CREATE TABLE ... OPTIONS) hands its options over as option.<key> among its own
+        // the table's options, the write's own on top. A catalog table (CREATE TABLE ... OPTIONS) hands its options over as option.<key> among its own
         // properties (provider, owner, location...); df.write() hands over the options alone
         boolean catalogTable = properties.keySet().stream()
             .anyMatch(k -> k.regionMatches(true, 0, OPTION_PREFIX, 0, OPTION_PREFIX.length()));
@@ -111,7 +110,7 @@ public final class ResilientTable implements SupportsWrite {
     /** The validated write; its metrics are the sink's custom metrics. */
     static final class ResilientWrite implements Write, BatchWrite {
         private final SinkSettings settings;
-        private volatile long[] totals = new long[6];
+        private volatile long[] totals = new long[5];
 
         ResilientWrite(SinkSettings settings) {
             this.settings = settings;
@@ -146,7 +145,7 @@ public final class ResilientTable implements SupportsWrite {
 
         @Override
         public void commit(WriterCommitMessage[] messages) {
-            long[] t = new long[6];
+            long[] t = new long[5];
             for (WriterCommitMessage m : messages) {
                 if (m instanceof SinkCommitMessage c && c.metrics() != null) {
                     t[0] += c.metrics().succeeded() - c.metrics().duplicatesSkipped() - c.keysFoundInLedger();
