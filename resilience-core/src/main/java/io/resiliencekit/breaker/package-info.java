@@ -2,7 +2,7 @@
  * The toolkit's own circuit breaker: {@link io.resiliencekit.breaker.CircuitBreakerConfig} (the
  * serializable spec, built with {@link io.resiliencekit.breaker.CircuitBreakerBuilder} or parsed from
  * options), {@link io.resiliencekit.breaker.CircuitBreaker} (the per-JVM runtime, whose closed-state
- * success path is lock-free, write-free and allocation-free), {@link io.resiliencekit.breaker.BreakerBoard}
+ * success path takes no lock and allocates nothing, whatever its window holds), {@link io.resiliencekit.breaker.BreakerBoard}
  * (the SPI for sharing verdicts across JVMs) and {@link io.resiliencekit.breaker.CircuitBreakerPolicy}
  * (the breaker as a Failsafe policy).
  *
