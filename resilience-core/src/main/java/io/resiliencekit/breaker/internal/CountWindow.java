@@ -20,6 +20,13 @@ import java.util.concurrent.ThreadLocalRandom;
  *       {@code minimumCalls} and its failures already reach a threshold at {@code minimumCalls}),
  *       so each success goes through {@link #record}.
  * </ul>
+ *
+ * <p>Only {@link #record} and {@link #clear} (under the lock) set the mode, to whatever their
+ * counts call for; the one lock-free change is counting to clean, by compare-and-set from the
+ * exact value read, so it fails if a failure or clear has set the mode since. If it wins just
+ * before a failure sets the mode back, the successes not counted in between ran concurrently with
+ * that failure and can be ordered before it, in a window of successes only, where they change
+ * nothing: the failure's number and the window stay what an exact count would give.
  */
 public final class CountWindow extends OutcomeWindow {
 
