@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Done-when 6 of issue 12: a streaming query writing through {@link ForeachBatchOnce} is stopped
- * and restarted so that its last batch replays (its commit-log entry removed, as when the driver
+ * and restarted so that its batch replays (its commit-log entry removed, as when the driver
  * dies after the batch and before the commit); the target sees that batch once. Plain
  * {@code foreachBatch} would apply it twice. Settings: the policy's documented defaults with
  * {@code idempotency.store=memory} (the replay is within the same application; a restart of the
@@ -60,19 +60,17 @@ class ForeachBatchOnceTest {
             once.call(batch, id);
         };
 
-        Files.writeString(in.resolve("a.json"), "{\"id\":\"a1\"}\n{\"id\":\"a2\"}\n");
-        run(in, checkpoint, observed);
-        Files.writeString(in.resolve("b.json"), "{\"id\":\"b1\"}\n{\"id\":\"b2\"}\n{\"id\":\"b3\"}\n");
+        Files.writeString(in.resolve("a.json"), "{\"id\":\"a1\"}\n{\"id\":\"a2\"}\n{\"id\":\"a3\"}\n");
         run(in, checkpoint, observed);
         long last = CALLED.get(CALLED.size() - 1);
-        // the driver "died" after applying the last batch and before committing it
+        // the driver "died" after applying the batch and before committing it
         Files.delete(checkpoint.resolve("commits").resolve(Long.toString(last)));
         Files.deleteIfExists(checkpoint.resolve("commits").resolve("." + last + ".crc"));
         run(in, checkpoint, observed);
 
         System.out.println("batches handed to foreachBatch: " + CALLED + ", effects: " + APPLIED);
         assertThat(CALLED).as("Spark replayed the last batch after the restart").containsSubsequence(last, last);
-        assertThat(APPLIED.keySet()).containsExactlyInAnyOrder("a1", "a2", "b1", "b2", "b3");
+        assertThat(APPLIED.keySet()).containsExactlyInAnyOrder("a1", "a2", "a3");
         assertThat(APPLIED.values()).as("every row of every batch applied once").allMatch(n -> n.get() == 1);
     }
 
