@@ -6,8 +6,7 @@ import io.resiliencekit.spi.IdempotencyStoreFactory;
 
 import io.resiliencekit.spi.IdempotencyGuard;
 import io.resiliencekit.spi.IdempotencyGuardFactory;
-
-import io.resiliencekit.spi.IdempotencyStore;
+import io.resiliencekit.idempotency.internal.HoldKeeper;
 
 import io.resiliencekit.config.Options;
 import io.resiliencekit.config.Secrets;
@@ -142,7 +141,8 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
     /** The guard of this spec in {@code context}'s runtime; its store is shared there by {@link #storeId()}. */
     @Override
     public IdempotencyGuard create(BindingContext context, EventPublisher events) {
-        return new DefaultIdempotencyGuard(this, store(context), context.ticker(), events);
+        HoldKeeper keeper = context.share(HoldKeeper.KIND, HoldKeeper.NAME, HoldKeeper.NAME, n -> HoldKeeper.daemon());
+        return new DefaultIdempotencyGuard(this, store(context), context.ticker(), events, keeper);
     }
 
     /** The store this spec names, in {@code context}'s runtime (one instance per store id there). */

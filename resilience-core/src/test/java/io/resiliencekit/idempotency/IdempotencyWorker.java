@@ -57,7 +57,7 @@ public final class IdempotencyWorker {
                                     insert.setString(1, key); // the action's target counts each run
                                     insert.setString(2, jvm);
                                     insert.executeUpdate();
-                                    if (!store.complete(key, holder, ("done-" + i).getBytes(StandardCharsets.UTF_8))) {
+                                    if (!store.complete(key, r.fencingToken(), ("done-" + i).getBytes(StandardCharsets.UTF_8))) {
                                         throw new IllegalStateException("lost hold on " + key);
                                     }
                                 } else if (r.status() == Status.COMPLETED
