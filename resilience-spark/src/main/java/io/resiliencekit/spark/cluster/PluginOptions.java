@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.config.Options;
+import io.resiliencekit.config.Secrets;
 
 /**
  * Settings of {@link ResiliencePlugin}, read from the Spark configuration ({@code spark.resiliencekit.*})
@@ -27,6 +28,12 @@ import io.resiliencekit.config.Options;
  *                                                       (executor lost) hands trials out again after this
  * spark.resiliencekit.ledger.maxKeys            1000000 keys kept by the application's ledger
  * spark.resiliencekit.ledger.ttl                24h     how long a completed key is remembered
+ * spark.resiliencekit.ledger.location           (none)  where the ledger outlives the application, so a
+ *                                                       re-run of a run id skips what completed: an absolute
+ *                                                       path (an embedded H2 database file on the driver's host)
+ *                                                       or a jdbc: URL (e.g. PostgreSQL, shared by applications;
+ *                                                       credentials in the URL). Unset: in memory, for the
+ *                                                       application's lifetime
  * spark.resiliencekit.limiter.<name>.rate       100     permits per second of a driver-hosted limiter
  * spark.resiliencekit.limiter.<name>.burst      100     its burst (default: one second of rate)
  * }</pre>
@@ -42,6 +49,8 @@ public final class PluginOptions implements Serializable {
     public static final String BREAKER_TRIAL_TIMEOUT = PREFIX + "breaker.trialTimeout";
     public static final String LEDGER_MAX_KEYS = PREFIX + "ledger.maxKeys";
     public static final String LEDGER_TTL = PREFIX + "ledger.ttl";
+    public static final String LEDGER_LOCATION = PREFIX + "ledger.location";
+    private static final Pattern JDBC_URL = Pattern.compile("jdbc:[a-zA-Z0-9]+:.+");
     private static final Pattern LIMITER = Pattern.compile(Pattern.quote(PREFIX + "limiter.") + "([A-Za-z0-9_-]+)\\.(rate|burst)");
 
     private final int rpcThreads;
@@ -50,16 +59,19 @@ public final class PluginOptions implements Serializable {
     private final Duration breakerTrialTimeout;
     private final long ledgerMaxKeys;
     private final Duration ledgerTtl;
+    private final String ledgerLocation;
     private final Map<String, LimiterSpec> limiters;
 
     private PluginOptions(int rpcThreads, Duration breakerPollInterval, int breakerHalfOpenTrials,
-                          Duration breakerTrialTimeout, long ledgerMaxKeys, Duration ledgerTtl, Map<String, LimiterSpec> limiters) {
+                          Duration breakerTrialTimeout, long ledgerMaxKeys, Duration ledgerTtl, String ledgerLocation,
+                          Map<String, LimiterSpec> limiters) {
         this.rpcThreads = rpcThreads;
         this.breakerPollInterval = breakerPollInterval;
         this.breakerHalfOpenTrials = breakerHalfOpenTrials;
         this.breakerTrialTimeout = breakerTrialTimeout;
         this.ledgerMaxKeys = ledgerMaxKeys;
         this.ledgerTtl = ledgerTtl;
+        this.ledgerLocation = ledgerLocation;
         this.limiters = Collections.unmodifiableMap(new TreeMap<>(limiters));
     }
 
@@ -87,6 +99,12 @@ public final class PluginOptions implements Serializable {
         Duration trialTimeout = o.duration(BREAKER_TRIAL_TIMEOUT, Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofHours(1));
         long maxKeys = o.longValue(LEDGER_MAX_KEYS, 1_000_000, 1, 1_000_000_000L);
         Duration ttl = o.duration(LEDGER_TTL, Duration.ofHours(24), Duration.ofSeconds(1), Duration.ofDays(365));
+        String location = o.string(LEDGER_LOCATION).orElse(null);
+        if (location != null && !(location.startsWith("jdbc:") ? JDBC_URL.matcher(location).matches()
+                : location.indexOf('\0') < 0 && java.nio.file.Path.of(location).isAbsolute())) {
+            o.problem(LEDGER_LOCATION, "must be an absolute path (an embedded database file) or a JDBC url such as "
+                    + "jdbc:postgresql://host/db, was '" + Secrets.scrub(location) + "'");
+        }
         Map<String, LimiterSpec> limiters = new LinkedHashMap<>();
         TreeSet<String> names = new TreeSet<>();
         for (String key : mine.keySet()) {
@@ -109,7 +127,7 @@ public final class PluginOptions implements Serializable {
         }
         o.rejectUnknown(PREFIX);
         o.throwIfInvalid();
-        return new PluginOptions(threads, poll, trials, trialTimeout, maxKeys, ttl, limiters);
+        return new PluginOptions(threads, poll, trials, trialTimeout, maxKeys, ttl, location, limiters);
     }
 
     /** The options that reproduce this object through {@link #fromOptions(Map)}. */
@@ -121,6 +139,9 @@ public final class PluginOptions implements Serializable {
         m.put(BREAKER_TRIAL_TIMEOUT, breakerTrialTimeout.toMillis() + "ms");
         m.put(LEDGER_MAX_KEYS, Long.toString(ledgerMaxKeys));
         m.put(LEDGER_TTL, ledgerTtl.toMillis() + "ms");
+        if (ledgerLocation != null) {
+            m.put(LEDGER_LOCATION, ledgerLocation);
+        }
         for (LimiterSpec l : limiters.values()) {
             m.put(PREFIX + "limiter." + l.name() + ".rate", Double.toString(l.ratePerSecond()));
             m.put(PREFIX + "limiter." + l.name() + ".burst", Long.toString(l.burst()));
@@ -153,6 +174,16 @@ public final class PluginOptions implements Serializable {
         return ledgerTtl;
     }
 
+    /** Where the ledger outlives the application (a path or a JDBC url), or empty: in the driver's memory. */
+    public java.util.Optional<String> ledgerLocation() {
+        return java.util.Optional.ofNullable(ledgerLocation);
+    }
+
+    /** The JDBC url of the persistent ledger: the location itself, or an embedded H2 file at that path. */
+    public java.util.Optional<String> ledgerJdbcUrl() {
+        return ledgerLocation().map(l -> l.startsWith("jdbc:") ? l : "jdbc:h2:file:" + l);
+    }
+
     /** Limiters defined in the Spark configuration, by name. */
     public Map<String, LimiterSpec> limiters() {
         return limiters;
@@ -170,7 +201,7 @@ public final class PluginOptions implements Serializable {
 
     @Override
     public String toString() {
-        return "PluginOptions" + toOptions();
+        return "PluginOptions" + Secrets.scrub(Secrets.masked(toOptions()).toString()); // a ledger url may carry a password
     }
 
     /** A driver-hosted limiter defined in the Spark configuration. */

@@ -11,7 +11,8 @@ import io.resiliencekit.spi.IdempotencyStoreException;
 /**
  * An {@link IdempotencyStore} that is the application's ledger on the driver ({@link DriverLedger}),
  * reached over the plugin's RPC: every claim is one round trip to the driver, so all executors
- * agree on each key. It is the ledger of the Spark application as a cluster: every policy with an
+ * agree on each key, and every hold is measured by the driver's clock (a renewal is one more round
+ * trip per third of the hold). It is the ledger of the Spark application as a cluster: every policy with an
  * idempotency store of kind {@code auto} (the default) or {@code cluster} uses it when the plugin runs.
  *
  * <pre>{@code
@@ -40,13 +41,22 @@ public final class ClusterLedgerStore implements IdempotencyStore {
     }
 
     @Override
-    public boolean complete(String key, String holder, byte[] outcome) {
-        return finish(key, holder, true, outcome);
+    public boolean renew(String key, long fencingToken, Duration hold) {
+        try {
+            return coordinator.ask(LedgerMessages.RENEW, new LedgerMessages.Renew(key, fencingToken, hold.toMillis()));
+        } catch (ClusterCoordinationException e) {
+            throw new IdempotencyStoreException("idempotency ledger on the driver failed to renew a hold: " + e.getMessage(), e);
+        }
     }
 
     @Override
-    public boolean release(String key, String holder) {
-        return finish(key, holder, false, null);
+    public boolean complete(String key, long fencingToken, byte[] outcome) {
+        return finish(key, fencingToken, true, outcome);
+    }
+
+    @Override
+    public boolean release(String key, long fencingToken) {
+        return finish(key, fencingToken, false, null);
     }
 
     @Override
@@ -63,9 +73,9 @@ public final class ClusterLedgerStore implements IdempotencyStore {
         return ttl;
     }
 
-    private boolean finish(String key, String holder, boolean complete, byte[] outcome) {
+    private boolean finish(String key, long fencingToken, boolean complete, byte[] outcome) {
         try {
-            return coordinator.ask(LedgerMessages.FINISH, new LedgerMessages.Finish(key, holder, complete, outcome));
+            return coordinator.ask(LedgerMessages.FINISH, new LedgerMessages.Finish(key, fencingToken, complete, outcome));
         } catch (ClusterCoordinationException e) {
             throw new IdempotencyStoreException("idempotency ledger on the driver failed to "
                     + (complete ? "complete" : "release") + " a key: " + e.getMessage(), e);
