@@ -57,6 +57,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     private final Ticker ticker;
     private final boolean shifted;
     private final long tickerStartMillis;
+    private final long systemStartNanos;
     private final SqlDialect dialect;
     private final String insertSql;
     private final String selectSql;
@@ -74,6 +75,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         this.ticker = b.ticker;
         this.shifted = b.ticker != Ticker.system();
         this.tickerStartMillis = b.ticker.epochMillis();
+        this.systemStartNanos = System.nanoTime();
         Connection c = null;
         boolean broken = false;
         try {
@@ -125,14 +127,20 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     /**
      * The statement to run now. Databases without a known clock expression get this JVM's clock as a
-     * literal; with a virtual ticker (tests) the database's clock is shifted by how far the ticker moved.
+     * literal; with a virtual ticker (tests) the database's clock is shifted by how far the ticker ran ahead
+     * of real time. A clock that is only set apart (an offset) shifts nothing: the database's clock rules.
      */
     private String sql(String statement) {
         String now = dialect.nowMillisSql();
         if (now == null) {
             return statement.replace(NOW, Long.toString(ticker.epochMillis()));
         }
-        return shifted ? statement.replace(NOW, "(" + now + " + " + (ticker.epochMillis() - tickerStartMillis) + ")") : statement;
+        if (!shifted) {
+            return statement;
+        }
+        // how far the ticker ran ahead of real time since the store was built: 0 for a clock that only has an offset
+        long ahead = (ticker.epochMillis() - tickerStartMillis) - (System.nanoTime() - systemStartNanos) / 1_000_000L;
+        return statement.replace(NOW, "(" + now + " + " + ahead + ")");
     }
 
     private void createTable(Connection c) throws SQLException {
@@ -324,6 +332,22 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         });
     }
 
+    /**
+     * Releases every hold in the table at once and returns how many there were. Only for a table that no
+     * live holder can be using, such as an embedded database file that one process alone can open (H2 locks
+     * it): a new application on it releases what the executors of a dead one held, instead of waiting out
+     * their holds.
+     */
+    public int releaseEveryHold() {
+        return update("release every hold", null, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql(clock("UPDATE " + table + " SET status = 'R', outcome = NULL,"
+                + " expires_at = " + NOW + " + ?, updated_at = " + NOW + " WHERE status = 'P'")))) {
+                ps.setLong(1, ttlMillis);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
     @FunctionalInterface
     private interface SqlWork {
         int run(Connection c) throws SQLException;
@@ -434,7 +458,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         /**
          * The clock for databases without a known clock expression (default the system's). On PostgreSQL and
          * H2 the database's clock rules; a ticker other than the system's only shifts it by how far the ticker
-         * has moved since the store was built (tests on virtual time).
+         * ran ahead of real time since the store was built (tests on virtual time), never by its offset.
          */
         public Builder ticker(Ticker ticker) {
             this.ticker = Objects.requireNonNull(ticker, "ticker");
