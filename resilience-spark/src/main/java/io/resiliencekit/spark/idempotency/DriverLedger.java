@@ -39,6 +39,8 @@ import io.resiliencekit.time.Ticker;
  */
 public final class DriverLedger {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DriverLedger.class);
+
     /** The table of a persistent ledger. */
     public static final String TABLE = "resiliencekit_ledger";
 
@@ -58,6 +60,13 @@ public final class DriverLedger {
                         .ttl(options.ledgerTtl())
                         .ticker(ticker)
                         .build());
+        if (store instanceof JdbcIdempotencyStore && !options.ledgerLocation().orElse("").startsWith("jdbc:")) {
+            // an embedded file is this driver's alone (H2 locks it): holds in it are a dead application's
+            int released = ((JdbcIdempotencyStore) store).releaseEveryHold();
+            if (released > 0) {
+                LOG.info("idempotency ledger: released {} hold(s) left by an earlier application", released);
+            }
+        }
         this.claims = metrics.counter("ledger.claims");
         this.hits = metrics.counter("ledger.hits");
         this.inProgress = metrics.counter("ledger.inProgress");

@@ -100,6 +100,8 @@ class ClusterLedgerStoreTest {
             var done = rerun.claim("orders:2026-01-31:o-1", "fp", "task-b", Duration.ofSeconds(30));
             assertThat(done.status()).isEqualTo(Status.COMPLETED);
             assertThat(new String(done.outcome(), StandardCharsets.UTF_8)).isEqualTo("receipt");
+            assertThat(rerun.claim("orders:2026-01-31:o-2", "fp", "task-b", Duration.ofSeconds(30)).status())
+                    .as("a dead application's hold does not make the re-run wait").isEqualTo(Status.NEW);
             assertThat(rerun.claim("orders:2026-01-31:o-3", "fp", "task-b", Duration.ofSeconds(30)).status())
                     .isEqualTo(Status.NEW);
             assertThat(two.hits()).isEqualTo(1);
