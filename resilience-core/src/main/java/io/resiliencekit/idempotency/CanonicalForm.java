@@ -69,6 +69,86 @@ public final class CanonicalForm {
     // One hashing encoder per thread (MessageDigest is not thread-safe; getInstance is a provider lookup).
     private static final ThreadLocal<Encoder> HASHING = ThreadLocal.withInitial(() -> new Encoder(sha256()));
 
+    private static final int K_STRING = 0;
+    private static final int K_INTEGRAL = 1;
+    private static final int K_BOOLEAN = 2;
+    private static final int K_DECIMAL = 3;
+    private static final int K_FLOATING = 4;
+    private static final int K_BYTES = 5;
+    private static final int K_BIG_INTEGER = 6;
+    private static final int K_TEXT = 7;
+    private static final int K_CANONICAL = 8;
+    private static final int K_MAP = 9;
+    private static final int K_SET = 10;
+    private static final int K_LIST = 11;
+    private static final int K_COLLECTION = 12;
+    private static final int K_OBJECTS = 13;
+    private static final int K_ARRAY = 14;
+    private static final int K_RECORD = 15;
+    private static final int K_UNSUPPORTED = 16;
+
+    // How each class is encoded, decided once per class in the order the encoding defines (a class that is
+    // both a Map and Canonical is Canonical): a chain of failing interface checks per value costs more than the value.
+    private static final ClassValue<Integer> KINDS = new ClassValue<>() {
+        @Override
+        protected Integer computeValue(Class<?> t) {
+            return kindOf(t);
+        }
+    };
+
+    private static int kindOf(Class<?> t) {
+        if (t == String.class) {
+            return K_STRING;
+        }
+        if (t == Boolean.class) {
+            return K_BOOLEAN;
+        }
+        if (t == Integer.class || t == Long.class || t == Short.class || t == Byte.class) {
+            return K_INTEGRAL;
+        }
+        if (t == Double.class || t == Float.class) {
+            return K_FLOATING;
+        }
+        if (BigInteger.class.isAssignableFrom(t)) {
+            return K_BIG_INTEGER;
+        }
+        if (BigDecimal.class.isAssignableFrom(t)) {
+            return K_DECIMAL;
+        }
+        if (t == java.util.concurrent.atomic.AtomicInteger.class || t == java.util.concurrent.atomic.AtomicLong.class) {
+            return K_INTEGRAL;
+        }
+        if (t == Character.class || Enum.class.isAssignableFrom(t) || t == UUID.class || t == Instant.class
+            || t == LocalDate.class || t == LocalDateTime.class || t == OffsetDateTime.class) {
+            return K_TEXT;
+        }
+        if (t == byte[].class) {
+            return K_BYTES;
+        }
+        if (Canonical.class.isAssignableFrom(t)) {
+            return K_CANONICAL;
+        }
+        if (Map.class.isAssignableFrom(t)) {
+            return K_MAP;
+        }
+        if (Set.class.isAssignableFrom(t)) {
+            return K_SET;
+        }
+        if (List.class.isAssignableFrom(t) && java.util.RandomAccess.class.isAssignableFrom(t)) {
+            return K_LIST;
+        }
+        if (Collection.class.isAssignableFrom(t)) {
+            return K_COLLECTION;
+        }
+        if (Object[].class.isAssignableFrom(t)) {
+            return K_OBJECTS;
+        }
+        if (t.isArray()) {
+            return K_ARRAY;
+        }
+        return t.isRecord() ? K_RECORD : K_UNSUPPORTED;
+    }
+
     // Record components in canonical order, per record class: derived from the class, the same for every thread.
     private static final ClassValue<RecordShape> RECORDS = new ClassValue<>() {
         @Override
@@ -110,9 +190,13 @@ public final class CanonicalForm {
             } else {
                 e.encode(value);
             }
-            return e.finishText(prefix);
+            return e.finishText(prefix); // digest() leaves the digest reset for the next key
+        } catch (RuntimeException | Error failed) {
+            e.md.reset();
+            throw failed;
         } finally {
-            e.reset();
+            e.n = 0;
+            e.busy = false;
         }
     }
 
@@ -251,16 +335,14 @@ public final class CanonicalForm {
         private final MessageDigest md;
         private final byte[] digest = new byte[32];
         private byte[] text = new byte[128];
+        private char[] chars = new char[64];
         private byte[] buf;
         private int n;
         boolean busy;
-        // per-depth scratch for map entries, so a map costs no allocation once warm
-        private Object[][] keys = new Object[4][];
-        private Object[][] values = new Object[4][];
-        private int[][] lengths = new int[4][];
         // the last few key orders, to skip sorting maps of the same shape
         private final Object[][] shapeKeys = new Object[8][];
         private final int[][] shapeOrder = new int[8][];
+        private final byte[][][] shapeBytes = new byte[8][][]; // each key's encoding, in canonical order
         private int shapeNext;
 
         Encoder(MessageDigest md) {
@@ -298,14 +380,6 @@ public final class CanonicalForm {
                 text[p++] = HEX[digest[i] & 0xF];
             }
             return new String(text, 0, len, java.nio.charset.StandardCharsets.ISO_8859_1);
-        }
-
-        void reset() {
-            n = 0;
-            busy = false;
-            if (md != null) {
-                md.reset();
-            }
         }
 
         // ------------------------------------------------------------------ bytes
@@ -395,77 +469,111 @@ public final class CanonicalForm {
 
         // ------------------------------------------------------------------ values
 
+        // Hot paths are small methods the JIT inlines (strings, small integers); the rest lives in their slow twins.
         private void value(Object v, int depth) {
+            Class<?> type = v == null ? null : v.getClass();
+            if (type == String.class) {
+                string((String) v);
+            } else if (type == Integer.class) {
+                integral((Integer) v);
+            } else if (type == Long.class) {
+                integral((Long) v);
+            } else {
+                valueOf(v, type, depth);
+            }
+        }
+
+        private void valueOf(Object v, Class<?> type, int depth) {
             if (depth > MAX_DEPTH) {
                 throw new Bad("record nested deeper than " + MAX_DEPTH + " levels", " (does it contain a cycle?)", null);
             }
             if (v == null) {
                 put('N');
-            } else if (v instanceof String) {
-                string((String) v);
-            } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
-                integral(((Number) v).longValue());
-            } else if (v instanceof Boolean) {
-                put((Boolean) v ? 'T' : 'F');
-            } else if (v instanceof BigDecimal) {
-                decimal((BigDecimal) v);
-            } else if (v instanceof Double || v instanceof Float) {
-                floating(((Number) v).doubleValue(), v instanceof Float ? Float.toString((Float) v) : null);
-            } else if (v instanceof byte[]) {
-                byte[] b = (byte[]) v;
-                put('B');
-                putInt(b.length);
-                putBytes(b, 0, b.length);
-            } else if (v instanceof BigInteger) {
-                integralText(v.toString());
-            } else if (v instanceof java.util.concurrent.atomic.AtomicInteger
-                || v instanceof java.util.concurrent.atomic.AtomicLong) {
-                integral(((Number) v).longValue());
-            } else if (v instanceof Character || v instanceof Enum || v instanceof UUID || v instanceof Instant
-                || v instanceof LocalDate || v instanceof LocalDateTime || v instanceof OffsetDateTime) {
-                string(v instanceof Enum ? ((Enum<?>) v).name() : v.toString());
-            } else if (v instanceof Canonical) {
-                value(((Canonical) v).canonicalValue(), depth + 1);
-            } else if (v instanceof Map) {
-                map((Map<?, ?>) v, depth);
-            } else if (v instanceof Set) {
-                set((Set<?>) v, depth);
-            } else if (v instanceof List && v instanceof java.util.RandomAccess) {
-                List<?> l = (List<?>) v;
-                int size = l.size();
-                put('L');
-                putInt(size);
-                for (int i = 0; i < size; i++) {
-                    item(l.get(i), depth, i);
+                return;
+            }
+            switch (KINDS.get(type)) {
+                case K_STRING:
+                    string((String) v);
+                    return;
+                case K_INTEGRAL:
+                    integral(((Number) v).longValue());
+                    return;
+                case K_BOOLEAN:
+                    put((Boolean) v ? 'T' : 'F');
+                    return;
+                case K_DECIMAL:
+                    decimal((BigDecimal) v);
+                    return;
+                case K_FLOATING:
+                    floating(((Number) v).doubleValue(), v instanceof Float ? Float.toString((Float) v) : null);
+                    return;
+                case K_BYTES: {
+                    byte[] b = (byte[]) v;
+                    put('B');
+                    putInt(b.length);
+                    putBytes(b, 0, b.length);
+                    return;
                 }
-            } else if (v instanceof Collection) {
-                Collection<?> c = (Collection<?>) v;
-                put('L');
-                putInt(c.size());
-                int i = 0;
-                for (Object o : c) {
-                    item(o, depth, i++);
+                case K_BIG_INTEGER:
+                    integralText(v.toString());
+                    return;
+                case K_TEXT:
+                    string(v instanceof Enum ? ((Enum<?>) v).name() : v.toString());
+                    return;
+                case K_CANONICAL:
+                    value(((Canonical) v).canonicalValue(), depth + 1);
+                    return;
+                case K_MAP:
+                    map((Map<?, ?>) v, depth);
+                    return;
+                case K_SET:
+                    set((Set<?>) v, depth);
+                    return;
+                case K_LIST: {
+                    List<?> l = (List<?>) v;
+                    int size = l.size();
+                    put('L');
+                    putInt(size);
+                    for (int i = 0; i < size; i++) {
+                        item(l.get(i), depth, i);
+                    }
+                    return;
                 }
-            } else if (v instanceof Object[]) {
-                Object[] a = (Object[]) v;
-                put('L');
-                putInt(a.length);
-                for (int i = 0; i < a.length; i++) {
-                    item(a[i], depth, i);
+                case K_COLLECTION: {
+                    Collection<?> c = (Collection<?>) v;
+                    put('L');
+                    putInt(c.size());
+                    int i = 0;
+                    for (Object o : c) {
+                        item(o, depth, i++);
+                    }
+                    return;
                 }
-            } else if (v.getClass().isArray()) {
-                int len = java.lang.reflect.Array.getLength(v);
-                put('L');
-                putInt(len);
-                for (int i = 0; i < len; i++) {
-                    item(java.lang.reflect.Array.get(v, i), depth, i);
+                case K_OBJECTS: {
+                    Object[] arr = (Object[]) v;
+                    put('L');
+                    putInt(arr.length);
+                    for (int i = 0; i < arr.length; i++) {
+                        item(arr[i], depth, i);
+                    }
+                    return;
                 }
-            } else if (v.getClass().isRecord()) {
-                record(v, depth);
-            } else {
-                throw new Bad("cannot build a canonical form of " + v.getClass().getName(), ": use maps, lists, strings, "
-                    + "numbers, booleans, byte[], records, or implement CanonicalForm.Canonical (toString() is not stable "
-                    + "enough for a content hash)", null);
+                case K_ARRAY: {
+                    int len = java.lang.reflect.Array.getLength(v);
+                    put('L');
+                    putInt(len);
+                    for (int i = 0; i < len; i++) {
+                        item(java.lang.reflect.Array.get(v, i), depth, i);
+                    }
+                    return;
+                }
+                case K_RECORD:
+                    record(v, depth);
+                    return;
+                default:
+                    throw new Bad("cannot build a canonical form of " + type.getName(), ": use maps, lists, strings, "
+                        + "numbers, booleans, byte[], records, or implement CanonicalForm.Canonical (toString() is not "
+                        + "stable enough for a content hash)", null);
             }
         }
 
@@ -477,14 +585,123 @@ public final class CanonicalForm {
             }
         }
 
+        /** {@code S} + length + bytes of an ASCII string that fits the buffer as it is; any other goes to {@link #stringSlow}. */
         private void string(String s) {
-            int info = utf8Info(s);
-            put('S');
-            putInt(lengthOf(info));
-            utf8(s, info);
+            int len = s.length();
+            int start = n + 5;
+            byte[] b = buf;
+            if (len > 64 || start + len > b.length) {
+                stringSlow(s);
+                return;
+            }
+            for (int i = 0; i < len; i++) {
+                char c = s.charAt(i);
+                if (c >= 0x80) {
+                    stringSlow(s); // starts over from n: what was copied so far is overwritten
+                    return;
+                }
+                b[start + i] = (byte) c;
+            }
+            b[n] = 'S';
+            b[n + 1] = 0;
+            b[n + 2] = 0;
+            b[n + 3] = (byte) (len >>> 8);
+            b[n + 4] = (byte) len;
+            n = start + len;
         }
 
+        /** {@code S} + length + UTF-8, in one pass whenever the buffer can take the longest encoding of {@code s}. */
+        private void stringSlow(String s) {
+            int len = s.length();
+            int worst = 5 + 3 * len;
+            if (md != null && worst > buf.length) {
+                int info = utf8Info(s); // longer than the digest's buffer: length first, then stream it
+                put('S');
+                putInt(lengthOf(info));
+                utf8(s, info);
+                return;
+            }
+            room(worst);
+            byte[] b = buf;
+            int start = n + 5;
+            int i = 0;
+            char[] cs = chars;
+            if (cs.length < len) {
+                cs = chars = new char[Math.max(len, cs.length * 2)];
+            }
+            s.getChars(0, len, cs, 0); // one bulk copy; the loop then runs over an array, not the string
+            for (; i < len; i++) {
+                char c = cs[i];
+                if (c >= 0x80) {
+                    break;
+                }
+                b[start + i] = (byte) c;
+            }
+            int p = start + i;
+            if (i < len) {
+                p = utf8Tail(s, i, p);
+            }
+            int bytes = p - start;
+            b[n] = 'S';
+            b[n + 1] = (byte) (bytes >>> 24);
+            b[n + 2] = (byte) (bytes >>> 16);
+            b[n + 3] = (byte) (bytes >>> 8);
+            b[n + 4] = (byte) bytes;
+            n = p;
+        }
+
+        /** UTF-8 of {@code s} from char {@code i} on, into the buffer at {@code p}, which has room for it; the new end. */
+        private int utf8Tail(String s, int i, int p) {
+            byte[] b = buf;
+            int len = s.length();
+            for (; i < len; i++) {
+                char c = s.charAt(i);
+                if (c < 0x80) {
+                    b[p++] = (byte) c;
+                } else if (c < 0x800) {
+                    b[p++] = (byte) (0xC0 | (c >> 6));
+                    b[p++] = (byte) (0x80 | (c & 0x3F));
+                } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    int cp = Character.toCodePoint(c, s.charAt(++i));
+                    b[p++] = (byte) (0xF0 | (cp >> 18));
+                    b[p++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+                    b[p++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+                    b[p++] = (byte) (0x80 | (cp & 0x3F));
+                } else if (Character.isSurrogate(c)) {
+                    b[p++] = '?';
+                } else {
+                    b[p++] = (byte) (0xE0 | (c >> 12));
+                    b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                    b[p++] = (byte) (0x80 | (c & 0x3F));
+                }
+            }
+            return p;
+        }
+
+        /** {@code I} + decimal digits; values of up to 9 digits that fit the buffer take this short path. */
         private void integral(long v) {
+            if (v < 0 || v >= 1_000_000_000L || n + 14 > buf.length) {
+                integralSlow(v);
+                return;
+            }
+            int x = (int) v;
+            int digits = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10_000 ? 4 : x < 100_000 ? 5 : x < 1_000_000 ? 6
+                : x < 10_000_000 ? 7 : x < 100_000_000 ? 8 : 9;
+            byte[] b = buf;
+            b[n] = 'I';
+            b[n + 1] = 0;
+            b[n + 2] = 0;
+            b[n + 3] = 0;
+            b[n + 4] = (byte) digits;
+            int end = n + 5 + digits;
+            for (int i = end - 1; i >= n + 5; i--) {
+                b[i] = (byte) ('0' + x % 10);
+                x /= 10;
+            }
+            n = end;
+        }
+
+        private void integralSlow(long v) {
             if (v == Long.MIN_VALUE) {
                 integralText(Long.toString(v));
                 return;
@@ -495,16 +712,20 @@ public final class CanonicalForm {
                 digits++;
             }
             int len = digits + (v < 0 ? 1 : 0);
-            put('I');
-            putInt(len);
-            room(len);
-            int end = n + len;
+            room(5 + len);
+            byte[] b = buf;
+            b[n] = 'I';
+            b[n + 1] = 0;
+            b[n + 2] = 0;
+            b[n + 3] = 0;
+            b[n + 4] = (byte) len;
+            int end = n + 5 + len;
             for (int i = end - 1; i >= end - digits; i--) {
-                buf[i] = (byte) ('0' + (abs % 10));
+                b[i] = (byte) ('0' + (abs % 10));
                 abs /= 10;
             }
             if (v < 0) {
-                buf[n] = '-';
+                b[n + 5] = '-';
             }
             n = end;
         }
@@ -611,21 +832,23 @@ public final class CanonicalForm {
             }
         }
 
+        /**
+         * A map: its entries are read once into fresh arrays (young objects: cheap stores for the collector, and
+         * nothing of the record stays reachable from this thread's encoder), then written in canonical order.
+         * A map whose keys are the very key objects, in the same order, of a map encoded recently on this
+         * thread (records of one schema) reuses that order and never copies or compares its keys.
+         */
         private void map(Map<?, ?> m, int depth) {
             int size = m.size();
-            if (depth >= keys.length) {
-                keys = Arrays.copyOf(keys, depth * 2);
-                values = Arrays.copyOf(values, depth * 2);
-                lengths = Arrays.copyOf(lengths, depth * 2);
+            if (size == 0) {
+                put('M');
+                putInt(0);
+                return;
             }
-            Object[] ks = keys[depth];
-            if (ks == null || ks.length < size) {
-                ks = keys[depth] = new Object[Math.max(8, size)];
-                values[depth] = new Object[ks.length];
-                lengths[depth] = new int[ks.length];
-            }
-            Object[] vs = values[depth];
-            int[] lens = lengths[depth];
+            Object[] vs = new Object[size];
+            Object[] ks = null;
+            Object[] shape = null;
+            int shapeIndex = -1;
             boolean strings = true;
             int i = 0;
             for (Map.Entry<?, ?> e : m.entrySet()) {
@@ -633,59 +856,108 @@ public final class CanonicalForm {
                     break; // grew while we read it: encode what the count says
                 }
                 Object k = e.getKey();
-                ks[i] = k;
                 vs[i] = e.getValue();
-                if (strings && k instanceof String) {
-                    lens[i] = utf8Info((String) k);
-                } else {
-                    strings = false;
+                if (i == 0) {
+                    shapeIndex = shapeStartingWith(k, size);
+                    shape = shapeIndex < 0 ? null : shapeKeys[shapeIndex];
+                }
+                if (shape != null && shape[i] != k) {
+                    ks = Arrays.copyOf(shape, size); // another shape after all: keep the keys from here on
+                    shape = null;
+                }
+                if (shape == null) {
+                    if (ks == null) {
+                        ks = new Object[size];
+                    }
+                    ks[i] = k;
+                    if (!(k instanceof String)) {
+                        strings = false;
+                    }
                 }
                 i++;
             }
-            try {
-                if (strings && i == size) {
-                    stringKeyedMap(ks, vs, lens, size, depth);
-                } else {
-                    otherMap(ks, vs, i, depth);
-                }
-            } finally {
-                Arrays.fill(ks, 0, i, null); // keep no user objects alive in the thread's encoder
-                Arrays.fill(vs, 0, i, null);
+            if (shape != null && i == size) {
+                writeKnownEntries(shape, shapeBytes[shapeIndex], vs, shapeOrder[shapeIndex], size, depth);
+            } else if (strings && i == size) {
+                writeEntries(ks, vs, sortStrings(ks, size), size, depth);
+            } else {
+                otherMap(ks != null ? ks : Arrays.copyOf(shape, size), vs, i, depth);
             }
         }
 
-        private void stringKeyedMap(Object[] ks, Object[] vs, int[] lens, int size, int depth) {
-            int[] order = cachedOrder(ks, size);
-            if (order == null) {
-                order = new int[size];
-                for (int i = 0; i < size; i++) {
-                    order[i] = i;
+        /** The shape cache's entry for a map of {@code size} keys whose first key is {@code first}, or -1. */
+        private int shapeStartingWith(Object first, int size) {
+            for (int s = 0; s < shapeKeys.length; s++) {
+                Object[] known = shapeKeys[s];
+                if (known != null && known.length == size && size > 0 && known[0] == first) {
+                    return s;
                 }
-                // insertion sort: maps are small, and a shape seen before skips this
-                for (int i = 1; i < size; i++) {
-                    int x = order[i];
-                    int j = i - 1;
-                    while (j >= 0 && compareKeys(ks, lens, order[j], x) > 0) {
-                        order[j + 1] = order[j];
-                        j--;
-                    }
-                    order[j + 1] = x;
-                }
-                for (int i = 1; i < size; i++) {
-                    if (compareKeys(ks, lens, order[i - 1], order[i]) == 0) {
-                        throw new Bad("map has two keys with the same canonical value (e.g. 1 and 1L)", "", null);
-                    }
-                }
-                remember(ks, size, order);
             }
+            return -1;
+        }
+
+        /** The canonical order of string keys (sorted by their encodings, no two alike), remembered as a shape. */
+        private int[] sortStrings(Object[] ks, int size) {
+            int[] lens = new int[size];
+            int[] order = new int[size];
+            for (int i = 0; i < size; i++) {
+                lens[i] = utf8Info((String) ks[i]);
+                order[i] = i;
+            }
+            // insertion sort: maps are small, and a shape seen before skips this
+            for (int i = 1; i < size; i++) {
+                int x = order[i];
+                int j = i - 1;
+                while (j >= 0 && compareKeys(ks, lens, order[j], x) > 0) {
+                    order[j + 1] = order[j];
+                    j--;
+                }
+                order[j + 1] = x;
+            }
+            for (int i = 1; i < size; i++) {
+                if (compareKeys(ks, lens, order[i - 1], order[i]) == 0) {
+                    throw new Bad("map has two keys with the same canonical value (e.g. 1 and 1L)", "", null);
+                }
+            }
+            if (size <= 256) {
+                int s = shapeNext;
+                shapeNext = (s + 1) & (shapeKeys.length - 1);
+                shapeKeys[s] = ks.length == size ? ks : Arrays.copyOf(ks, size); // keys only: a schema's are long-lived
+                shapeOrder[s] = order;
+                byte[][] encoded = new byte[size][];
+                for (int i = 0; i < size; i++) {
+                    Encoder e = new Encoder(null);
+                    e.string((String) ks[order[i]]);
+                    encoded[i] = e.toByteArray();
+                }
+                shapeBytes[s] = encoded;
+            }
+            return order;
+        }
+
+        /** A map of a known shape: its keys' encodings are copied, not encoded again. */
+        private void writeKnownEntries(Object[] ks, byte[][] keyBytes, Object[] vs, int[] order, int size, int depth) {
+            put('M');
+            putInt(size);
+            for (int i = 0; i < size; i++) {
+                byte[] k = keyBytes[i];
+                putBytes(k, 0, k.length);
+                int x = order[i];
+                try {
+                    value(vs[x], depth + 1);
+                } catch (Bad b) {
+                    throw b.at("." + ks[x]);
+                }
+            }
+        }
+
+        private void writeEntries(Object[] ks, Object[] vs, int[] order, int size, int depth) {
             put('M');
             putInt(size);
             for (int i = 0; i < size; i++) {
                 int x = order[i];
                 String k = (String) ks[x];
-                put('S');
-                putInt(lengthOf(lens[x]));
-                utf8(k, lens[x]);
+                string(k);
                 try {
                     value(vs[x], depth + 1);
                 } catch (Bad b) {
@@ -696,36 +968,6 @@ public final class CanonicalForm {
 
         private static int compareKeys(Object[] ks, int[] lens, int a, int b) {
             return compareStrings((String) ks[a], (String) ks[b], lens[a], lens[b]);
-        }
-
-        /** The order of a map whose keys are the very objects, in the same order, of one sorted recently. */
-        private int[] cachedOrder(Object[] ks, int size) {
-            for (int s = 0; s < shapeKeys.length; s++) {
-                Object[] known = shapeKeys[s];
-                if (known != null && known.length == size) {
-                    boolean same = true;
-                    for (int i = 0; i < size; i++) {
-                        if (known[i] != ks[i]) {
-                            same = false;
-                            break;
-                        }
-                    }
-                    if (same) {
-                        return shapeOrder[s];
-                    }
-                }
-            }
-            return null;
-        }
-
-        private void remember(Object[] ks, int size, int[] order) {
-            if (size > 256) {
-                return;
-            }
-            int s = shapeNext;
-            shapeNext = (s + 1) & (shapeKeys.length - 1);
-            shapeKeys[s] = Arrays.copyOf(ks, size); // key strings only: map keys of a schema are long-lived
-            shapeOrder[s] = order;
         }
 
         /** Keys of other types: each key's canonical bytes, sorted (the encoding defines the order). */
