@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Its one clock is its ticker's monotonic time. Each key maps to one entry for as long as the
  * cache keeps it; the entry's state (held, done, gone) is replaced by compare-and-set, so a
- * duplicate's claim is one cache read with no lock and no allocation, and a completion one
- * compare-and-set. When the size bound is reached Caffeine evicts the least useful entries; an
+ * duplicate's claim is one cache read and one clock read with no lock and no allocation, and a
+ * completion one compare-and-set (the entry is kept a TTL past its hold from the start, so the cache
+ * is written to again only when a completion comes later than that). When the size bound is reached Caffeine evicts the least useful entries; an
  * evicted key is claimable again, so size the bound above the number of keys one run produces.
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
@@ -74,9 +75,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         }
 
         volatile State state;
+        // until when the cache keeps this entry (as last told): a completion extends it only when it must
+        volatile long retainUntilNanos;
 
-        Entry(State state) {
+        Entry(State state, long retainUntilNanos) {
             this.state = state;
+            this.retainUntilNanos = retainUntilNanos;
         }
 
         boolean replace(State expected, State next) {
@@ -121,7 +125,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         this.retention = cache.policy().expireVariably().orElseThrow();
     }
 
-    /** How long the cache keeps an entry: a completed key for its TTL (exactly: reads past it miss), a held one past its hold. */
+    /** How long the cache keeps an entry: a completed key at least for its TTL, a held one a TTL past its hold. */
     private long retainNanos(State s, long now) {
         switch (s.kind) {
             case DONE:
@@ -147,7 +151,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             Entry e = map.get(key);
             if (e == null) {
                 long token = tokens.incrementAndGet();
-                Entry fresh = new Entry(new State(HELD, token, holder, fingerprint, ticker.nanoTime() + holdNanos, null));
+                long until = ticker.nanoTime() + holdNanos;
+                Entry fresh = new Entry(new State(HELD, token, holder, fingerprint, until, null), until + ttlNanos);
                 e = map.putIfAbsent(key, fresh);
                 if (e == null) {
                     return ClaimResult.claimed(token);
@@ -158,13 +163,25 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 map.remove(key, e); // being removed: finish that, then claim afresh
                 continue;
             }
+            long now = ticker.nanoTime();
+            if (s.kind == DONE) {
+                if (now < s.untilNanos) {
+                    if (fingerprint != null && s.fingerprint != null && !fingerprint.equals(s.fingerprint)) {
+                        return ClaimResult.mismatch(s.fingerprint);
+                    }
+                    return s.answer; // made once at completion: a duplicate allocates nothing
+                }
+                // past its TTL: as if never seen, whatever the payload
+                State next = new State(HELD, tokens.incrementAndGet(), holder, fingerprint, now + holdNanos, null);
+                if (e.replace(s, next)) {
+                    retain(key, e, now + holdNanos + ttlNanos);
+                    return ClaimResult.claimed(next.token);
+                }
+                continue;
+            }
             if (fingerprint != null && s.fingerprint != null && !fingerprint.equals(s.fingerprint)) {
                 return ClaimResult.mismatch(s.fingerprint);
             }
-            if (s.kind == DONE) {
-                return s.answer; // the cache misses once the TTL has passed, so this is within it
-            }
-            long now = ticker.nanoTime();
             long left = s.untilNanos - now;
             if (left > 0 && !s.holder.equals(holder)) {
                 long leftMillis = TimeUnit.NANOSECONDS.toMillis(left);
@@ -174,9 +191,17 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             State next = new State(HELD, tokens.incrementAndGet(), holder, fingerprint != null ? fingerprint : s.fingerprint,
                 now + holdNanos, null);
             if (e.replace(s, next)) {
-                retention.setExpiresAfter(key, holdNanos + ttlNanos, TimeUnit.NANOSECONDS);
+                retain(key, e, now + holdNanos + ttlNanos);
                 return ClaimResult.claimed(next.token);
             }
+        }
+    }
+
+    /** Keeps the entry in the cache at least until {@code untilNanos} (a cache write: only when it must). */
+    private void retain(String key, Entry e, long untilNanos) {
+        if (untilNanos > e.retainUntilNanos) {
+            retention.setExpiresAfter(key, untilNanos - ticker.nanoTime(), TimeUnit.NANOSECONDS);
+            e.retainUntilNanos = untilNanos;
         }
     }
 
@@ -200,7 +225,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             }
             State next = new State(HELD, s.token, s.holder, s.fingerprint, ticker.nanoTime() + holdNanos, null);
             if (e.replace(s, next)) {
-                retention.setExpiresAfter(key, holdNanos + ttlNanos, TimeUnit.NANOSECONDS);
+                retain(key, e, next.untilNanos + ttlNanos);
                 return true;
             }
         }
@@ -217,7 +242,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             State done = new State(DONE, s.token, null, s.fingerprint, ticker.nanoTime() + ttlNanos,
                 ClaimResult.completed(outcome));
             if (e.replace(s, done)) {
-                retention.setExpiresAfter(key, ttlNanos, TimeUnit.NANOSECONDS);
+                retain(key, e, done.untilNanos); // mostly a no-op: the entry was kept a TTL past its hold already
                 return true;
             }
         }

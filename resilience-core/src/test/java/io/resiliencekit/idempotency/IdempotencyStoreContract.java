@@ -132,6 +132,20 @@ abstract class IdempotencyStoreContract {
     }
 
     @Test
+    void aKeyCompletedLongAfterItsClaimIsRememberedForItsWholeTtl() {
+        long t = claimNew("k:late", "fp", "h1");
+        for (int i = 0; i < 360; i++) { // a two-hour action, renewed every 20 s: twice the TTL
+            ticker.advance(Duration.ofSeconds(20));
+            assertThat(store.renew("k:late", t, HOLD)).as("renewal %d", i).isTrue();
+        }
+        assertThat(store.complete("k:late", t, bytes("late"))).isTrue();
+        ticker.advance(TTL.minus(MARGIN));
+        assertThat(store.claim("k:late", "fp", "h2", HOLD).outcome()).isEqualTo(bytes("late"));
+        ticker.advance(MARGIN.multipliedBy(2));
+        assertThat(store.claim("k:late", "fp", "h2", HOLD).status()).isEqualTo(Status.NEW);
+    }
+
+    @Test
     void completedKeysAreForgottenAfterTheTtlAndPurged() {
         store.complete("k:t1", claimNew("k:t1", "fp", "h1"), null);
         store.complete("k:t2", claimNew("k:t2", "fp", "h1"), bytes("y"));
