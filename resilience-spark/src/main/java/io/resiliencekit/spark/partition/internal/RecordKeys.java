@@ -117,16 +117,11 @@ public final class RecordKeys {
     }
 
     /** A row seen as the list of its values, converted to canonical types as they are read (no copy). */
-    static final class RowValues extends AbstractList<Object> implements RandomAccess, CanonicalForm.Canonical {
+    static final class RowValues extends AbstractList<Object> implements RandomAccess {
         private final Row row;
 
         RowValues(Row row) {
             this.row = row;
-        }
-
-        @Override
-        public Object canonicalValue() {
-            return this;
         }
 
         @Override
