@@ -12,20 +12,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is down every call throws {@link IdempotencyStoreException}, as a database that stopped answering
  * does. Tests override single methods to observe or inject.
  */
-class ForwardingStore implements IdempotencyStore {
+public class ForwardingStore implements IdempotencyStore {
 
     final IdempotencyStore target;
     private final Ticker ticker;
     private volatile long downUntilNanos = Long.MIN_VALUE;
     final AtomicInteger refused = new AtomicInteger();
 
-    ForwardingStore(IdempotencyStore target, Ticker ticker) {
+    public ForwardingStore(IdempotencyStore target, Ticker ticker) {
         this.target = target;
         this.ticker = ticker;
     }
 
     /** Every call fails from now on for {@code outage} of the ticker's time. */
-    void goDownFor(Duration outage) {
+    public void goDownFor(Duration outage) {
         downUntilNanos = ticker.nanoTime() + outage.toNanos();
     }
 

@@ -113,8 +113,7 @@ public final class IdempotencyWorker {
             Duration hold = Duration.ofMillis(Long.parseLong(args[4]));
             long stallMs = Long.parseLong(args[5]);
             ResilienceRuntime runtime = ResilienceRuntime.builder().ticker(offsetClock(Long.parseLong(args[6]))).build();
-            ResiliencePolicy policy = runtime.policy(ResiliencePolicy.builder("orders")
-                .idempotency(IdempotencyConfig.builder().jdbc(url, "postgres", "").table(table).hold(hold).build())
+            ResiliencePolicy policy = runtime.policy(ResiliencePolicy.builder("orders").idempotency(idem(url, table, hold))
                 .config());
             String out = policy.call(CallContext.ofKey(key, "fp"), () -> {
                 System.out.println("IN_ACTION");
@@ -133,8 +132,7 @@ public final class IdempotencyWorker {
             ResiliencePolicy policy = runtime.policy(ResiliencePolicy.builder("orders")
                 .retry(RetryConfig.builder().maxAttempts(3).backoff(Duration.ofSeconds(2), 1.0, Duration.ofSeconds(2))
                     .jitter(Jitter.NONE).noBudget().build())
-                .idempotency(IdempotencyConfig.builder().jdbc(url, "postgres", "").table(table).hold(hold).build())
-                .config());
+                .idempotency(idem(url, table, hold)).config());
             AtomicLong attempts = new AtomicLong();
             String out;
             try {
@@ -158,8 +156,7 @@ public final class IdempotencyWorker {
             String key = args[3];
             Duration hold = Duration.ofMillis(Long.parseLong(args[4]));
             ResilienceRuntime runtime = ResilienceRuntime.builder().build();
-            IdempotencyGuard guard = IdempotencyConfig.builder().jdbc(url, "postgres", "").table(table).hold(hold).build()
-                .create(runtime, null);
+            IdempotencyGuard guard = idem(url, table, hold).create(runtime, null);
             IdempotencyGuard.Claim claim = guard.open("orders", CallContext.ofKey(key, "fp"));
             for (long wait = claim.tryClaim(); wait != IdempotencyGuard.Claim.CLAIMED; wait = claim.tryClaim()) {
                 Thread.sleep(Math.max(1, wait / 1_000_000));
@@ -175,6 +172,11 @@ public final class IdempotencyWorker {
         } else {
             throw new IllegalArgumentException("unknown mode " + mode);
         }
+    }
+
+    /** The guard of every mode: the store on the test's PostgreSQL, the hold the test chose, defaults otherwise. */
+    static IdempotencyConfig idem(String url, String table, Duration hold) {
+        return IdempotencyConfig.builder().jdbc(url, "postgres", "").table(table).hold(hold).build();
     }
 
     /** The action's effect: one row per run of the action, counted by the test. */

@@ -13,9 +13,7 @@ import io.resiliencekit.idempotency.IdempotencyMismatchException;
 import io.resiliencekit.idempotency.InMemoryIdempotencyStore;
 import io.resiliencekit.idempotency.InProgressMode;
 import io.resiliencekit.idempotency.internal.HoldKeeper;
-import io.resiliencekit.spi.ClaimResult;
-import io.resiliencekit.spi.IdempotencyStore;
-import io.resiliencekit.spi.IdempotencyStoreException;
+import io.resiliencekit.idempotency.ForwardingStore;
 import io.resiliencekit.event.EventType;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.time.ManualTicker;
@@ -30,7 +28,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -170,77 +167,24 @@ class PolicyWithIdempotencyTest {
         ManualTicker ticker = new ManualTicker();
         try (ResilienceRuntime runtime = ResilienceRuntime.builder().ticker(ticker).build()) {
             HoldKeeper.Manual keeper = manualKeeper(runtime, ticker);
-            AtomicBoolean down = new AtomicBoolean();
-            InMemoryIdempotencyStore memory = InMemoryIdempotencyStore.builder().ticker(ticker).build();
-            IdempotencyConfig idem = IdempotencyConfig.builder().store("flaky", ctx -> new FlakyStore(memory, down)).build();
+            ForwardingStore flaky = new ForwardingStore(InMemoryIdempotencyStore.builder().ticker(ticker).build(), ticker);
+            IdempotencyConfig idem = IdempotencyConfig.builder().store("flaky", ctx -> flaky).build();
             ResiliencePolicy p = runtime.policy(ResiliencePolicy.builder("pay").idempotency(idem).config());
             AtomicInteger effects = new AtomicInteger();
             String first = p.call(CallContext.ofKey("pay:r1:o-7"), () -> {
                 effects.incrementAndGet();
-                down.set(true);   // the effect went through; the store dies now
+                flaky.goDownFor(Duration.ofSeconds(1));   // the effect went through; the store dies now, for a second
                 return "receipt-1";
             });
             assertThat(first).isEqualTo("receipt-1");
             keeper.runDue();
-            ticker.advance(Duration.ofSeconds(1));
-            down.set(false);      // back a second later
+            ticker.advance(Duration.ofSeconds(1));        // back
             keeper.runDue();
             long before = ticker.sleptNanos();
             assertThat(p.call(CallContext.ofKey("pay:r1:o-7"), () -> "receipt-" + (1 + effects.incrementAndGet())))
                 .isEqualTo("receipt-1");
             assertThat(effects).as("one effect").hasValue(1);
             assertThat(Duration.ofNanos(ticker.sleptNanos() - before)).as("no wait for the hold").isLessThan(Duration.ofSeconds(1));
-        }
-    }
-
-    /** A store that refuses every call while {@code down} is set, as a database that stopped answering. */
-    static final class FlakyStore implements IdempotencyStore {
-        private final IdempotencyStore target;
-        private final AtomicBoolean down;
-
-        FlakyStore(IdempotencyStore target, AtomicBoolean down) {
-            this.target = target;
-            this.down = down;
-        }
-
-        private void check() {
-            if (down.get()) {
-                throw new IdempotencyStoreException("connection refused (store down)", null);
-            }
-        }
-
-        @Override
-        public ClaimResult claim(String key, String fingerprint, String holder, Duration hold) {
-            check();
-            return target.claim(key, fingerprint, holder, hold);
-        }
-
-        @Override
-        public boolean renew(String key, long fencingToken, Duration hold) {
-            check();
-            return target.renew(key, fencingToken, hold);
-        }
-
-        @Override
-        public boolean complete(String key, long fencingToken, byte[] outcome) {
-            check();
-            return target.complete(key, fencingToken, outcome);
-        }
-
-        @Override
-        public boolean release(String key, long fencingToken) {
-            check();
-            return target.release(key, fencingToken);
-        }
-
-        @Override
-        public int purgeExpired() {
-            return target.purgeExpired();
-        }
-
-        @Override
-        public Duration ttl() {
-            return target.ttl();
         }
     }
 
