@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * IdempotencyConfig idem = IdempotencyConfig.builder()
  *     .jdbc("jdbc:postgresql://db/app", "app", password)
  *     .table("payments_idempotency")
- *     .hold(Duration.ofMinutes(2))          // longer than the slowest action with all its retries
+ *     .hold(Duration.ofMinutes(2))          // how long others wait for a holder that died (renewed while it lives)
  *     .ttl(Duration.ofDays(7))              // longer than the longest gap before a re-run
  *     .inProgress(InProgressMode.WAIT)
  *     .build();
@@ -362,7 +362,7 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
             return this;
         }
 
-        /** How long a claim blocks other callers; must exceed the action with all its retries. */
+        /** How long others wait for a holder that died before they take its key over; renewed while the holder lives. */
         public Builder hold(Duration hold) {
             this.hold = positive("hold", hold);
             return this;

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * idempotency.password       JDBC password (secret: never shown)
  * idempotency.table          SQL table, created on demand            (default resiliencekit_idempotency)
  * idempotency.poolSize       JDBC connections per JVM                (default 4)
- * idempotency.hold           claim hold, longer than the action      (default 5m)
+ * idempotency.hold           how long a dead holder blocks its key   (default 5m; renewed while it lives)
  * idempotency.ttl            how long completed keys are remembered  (default 24h)
  * idempotency.inProgress     wait | fail                             (default wait)
  * idempotency.maxWait        longest wait on an in-progress key      (default 2 x hold)
