@@ -93,6 +93,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     private final long ttlNanos;
     private final ConcurrentMap<String, Entry> map;
     private final Cache<String, Entry> cache;
+    private final Policy<String, Entry> policy;
     private final Policy.VarExpiration<String, Entry> retention;
     private final AtomicLong tokens = new AtomicLong();
     private final State gone = new State(GONE, 0L, null, null, 0L, null);
@@ -122,7 +123,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             })
             .build();
         this.map = cache.asMap();
-        this.retention = cache.policy().expireVariably().orElseThrow();
+        this.policy = cache.policy();
+        this.retention = policy.expireVariably().orElseThrow();
     }
 
     /** How long the cache keeps an entry: a completed key at least for its TTL, a held one a TTL past its hold. */
@@ -142,13 +144,22 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return new Builder();
     }
 
+    /*
+     * A key's entry, read without telling the cache's eviction policy (no read-buffer write, no
+     * expireAfterRead): a duplicate costs a hash lookup. Eviction is for a bound sized too small, and
+     * then a key's writes (claim, completion) are what mark it used.
+     */
+    private Entry entry(String key) {
+        return policy.getIfPresentQuietly(key);
+    }
+
     @Override
     public ClaimResult claim(String key, String fingerprint, String holder, Duration hold) {
         IdempotencyKeys.validate(key);
         Objects.requireNonNull(holder, "holder");
         long holdNanos = hold.toNanos();
         for (;;) {
-            Entry e = map.get(key);
+            Entry e = entry(key);
             if (e == null) {
                 long token = tokens.incrementAndGet();
                 long until = ticker.nanoTime() + holdNanos;
@@ -218,7 +229,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     public boolean renew(String key, long fencingToken, Duration hold) {
         long holdNanos = hold.toNanos();
         for (;;) {
-            Entry e = map.get(key);
+            Entry e = entry(key);
             State s = held(e, fencingToken);
             if (s == null) {
                 return false;
@@ -234,7 +245,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     @Override
     public boolean complete(String key, long fencingToken, byte[] outcome) {
         for (;;) {
-            Entry e = map.get(key);
+            Entry e = entry(key);
             State s = held(e, fencingToken);
             if (s == null) {
                 return false;
@@ -251,7 +262,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     @Override
     public boolean release(String key, long fencingToken) {
         for (;;) {
-            Entry e = map.get(key);
+            Entry e = entry(key);
             State s = held(e, fencingToken);
             if (s == null) {
                 return false;

@@ -141,13 +141,17 @@ public final class PluginOptions implements Serializable {
     // A JDBC URL (credentials in it are redacted wherever the value is shown) or an absolute file path.
     private static OptionType<String> ledgerLocationType() {
         OptionType<String> jdbc = OptionType.jdbcUrl();
+        String rule = "must be an absolute path (an embedded database file) or a JDBC URL such as jdbc:postgresql://host/db";
         return OptionType.custom("path or JDBC URL", "an absolute path or jdbc:<driver>:...", t -> {
-            if (t.regionMatches(true, 0, "jdbc:", 0, 5)) {
-                return jdbc.parse(t);
+            if (t.startsWith("jdbc:")) {
+                try {
+                    return jdbc.parse(t);
+                } catch (OptionType.InvalidValue e) {
+                    throw new OptionType.InvalidValue(rule);
+                }
             }
             if (t.indexOf('\0') >= 0 || !isAbsolutePath(t)) {
-                throw new OptionType.InvalidValue("must be an absolute path (an embedded database file) or a JDBC URL "
-                    + "such as jdbc:postgresql://host/db");
+                throw new OptionType.InvalidValue(rule);
             }
             return t;
         }, l -> l).shownAs(Secrets::redactUrl);
