@@ -2,6 +2,7 @@ package io.resiliencekit.spark.idempotency;
 
 import java.time.Duration;
 
+import io.resiliencekit.config.Secrets;
 import io.resiliencekit.spark.cluster.ClusterCoordinationException;
 import io.resiliencekit.spark.cluster.ClusterCoordinator;
 import io.resiliencekit.spi.ClaimResult;
@@ -36,7 +37,7 @@ public final class ClusterLedgerStore implements IdempotencyStore {
             return coordinator.ask(LedgerMessages.CLAIM, new LedgerMessages.Claim(key, fingerprint, holder, hold.toMillis()))
                     .toResult();
         } catch (ClusterCoordinationException e) {
-            throw new IdempotencyStoreException("idempotency ledger on the driver failed to claim a key: " + e.getMessage(), e);
+            throw failed("claim a key", e);
         }
     }
 
@@ -45,7 +46,7 @@ public final class ClusterLedgerStore implements IdempotencyStore {
         try {
             return coordinator.ask(LedgerMessages.RENEW, new LedgerMessages.Renew(key, fencingToken, hold.toMillis()));
         } catch (ClusterCoordinationException e) {
-            throw new IdempotencyStoreException("idempotency ledger on the driver failed to renew a hold: " + e.getMessage(), e);
+            throw failed("renew a hold", e);
         }
     }
 
@@ -64,7 +65,7 @@ public final class ClusterLedgerStore implements IdempotencyStore {
         try {
             return coordinator.ask(LedgerMessages.PURGE, new LedgerMessages.Purge());
         } catch (ClusterCoordinationException e) {
-            throw new IdempotencyStoreException("idempotency ledger on the driver failed to purge: " + e.getMessage(), e);
+            throw failed("purge", e);
         }
     }
 
@@ -77,9 +78,14 @@ public final class ClusterLedgerStore implements IdempotencyStore {
         try {
             return coordinator.ask(LedgerMessages.FINISH, new LedgerMessages.Finish(key, fencingToken, complete, outcome));
         } catch (ClusterCoordinationException e) {
-            throw new IdempotencyStoreException("idempotency ledger on the driver failed to "
-                    + (complete ? "complete" : "release") + " a key: " + e.getMessage(), e);
+            throw failed(complete ? "complete a key" : "release a key", e);
         }
+    }
+
+    // the driver's answer may quote its database's error (a persistent ledger's JDBC url): scrubbed
+    private static IdempotencyStoreException failed(String what, ClusterCoordinationException e) {
+        return new IdempotencyStoreException("idempotency ledger on the driver failed to " + what + ": "
+                + Secrets.scrub(e.getMessage()), Secrets.scrubbed(e));
     }
 
     @Override

@@ -121,6 +121,10 @@ class ClusterLedgerStoreTest {
                 "jdbc:postgresql://db/app?user=job&password=s3cret-pw"));
         assertThat(pg.ledgerJdbcUrl()).hasValue("jdbc:postgresql://db/app?user=job&password=s3cret-pw");
         assertThat(pg.toString()).contains("jdbc:postgresql://db/app").doesNotContain("s3cret-pw");
+        assertThatThrownBy(() -> PluginOptions.fromOptions(Map.of(PluginOptions.LEDGER_LOCATION,
+                "jdbc postgresql://job:s3cret-pw@db/app")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(PluginOptions.LEDGER_LOCATION)
+                .hasMessageNotContaining("s3cret-pw");
         assertThat(PluginOptions.fromOptions(Map.of(PluginOptions.LEDGER_LOCATION, "/var/lib/job/ledger")).ledgerJdbcUrl())
                 .hasValue("jdbc:h2:file:/var/lib/job/ledger");
         assertThat(PluginOptions.defaults().ledgerLocation()).isEmpty();
