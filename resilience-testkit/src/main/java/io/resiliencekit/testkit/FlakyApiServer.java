@@ -62,9 +62,11 @@ import java.util.regex.Pattern;
  *
  * <h2>Order of checks for {@code POST /records}</h2>
  * down (503 mode) &rarr; required headers (401) &rarr; rate limit (429) &rarr; injected fault: fail-first per server, then
- * fail-first per key, then random 503 / reset / slow &rarr; poison (400) &rarr; idempotency (replay
- * the stored response, or 422 if the same key comes with another body) &rarr; effect applied (200).
- * A {@link Fault#SLOW} request is processed normally and its response is delayed afterwards.
+ * fail-first per key, then random 503 / reset / slow / accepted-then-reset &rarr; poison (400) &rarr;
+ * idempotency (replay the stored response, or 422 if the same key comes with another body) &rarr;
+ * effect applied (200). A {@link Fault#SLOW} request is processed normally and its response is
+ * delayed afterwards; an {@link Fault#ACCEPTED_THEN_RESET} one is processed normally and its
+ * connection is then closed without an answer.
  *
  * <h2>Reproducibility</h2>
  * Random faults are not drawn from a shared sequence but from a hash of (seed, key, attempt number
@@ -108,6 +110,7 @@ public final class FlakyApiServer implements AutoCloseable {
     private final double pUnavailable;
     private final double pReset;
     private final double pSlow;
+    private final double pAcceptedThenReset;
     private final Duration randomSlowDelay;
     private final Duration slowDelay;
     private final Duration unavailableRetryAfter;
@@ -149,6 +152,7 @@ public final class FlakyApiServer implements AutoCloseable {
         this.pUnavailable = b.pUnavailable;
         this.pReset = b.pReset;
         this.pSlow = b.pSlow;
+        this.pAcceptedThenReset = b.pAcceptedThenReset;
         this.randomSlowDelay = b.randomSlowDelay;
         this.slowDelay = b.slowDelay;
         this.unavailableRetryAfter = b.unavailableRetryAfter;
@@ -460,6 +464,8 @@ public final class FlakyApiServer implements AutoCloseable {
             } else if (pSlow > 0 && draw(drawKey, attempt, 3) < pSlow) {
                 injected = Fault.SLOW;
                 delay = randomSlowDelay;
+            } else if (pAcceptedThenReset > 0 && draw(drawKey, attempt, 4) < pAcceptedThenReset) {
+                injected = Fault.ACCEPTED_THEN_RESET;
             }
             if (injected == Fault.UNAVAILABLE) {
                 reject(ex, Fault.UNAVAILABLE, 503, "{\"error\":\"unavailable\"}", retryAfterHeader());
@@ -506,6 +512,13 @@ public final class FlakyApiServer implements AutoCloseable {
                     ex.close(); // server closing
                     return;
                 }
+            }
+            if (injected == Fault.ACCEPTED_THEN_RESET) {
+                // the effect is applied (or replayed); the answer is lost with the connection
+                faults.get(Fault.ACCEPTED_THEN_RESET).increment();
+                respondedOrReset = true;
+                ex.close();
+                return;
             }
             if (replay) {
                 ex.getResponseHeaders().set(REPLAYED_HEADER, "true");
@@ -637,6 +650,7 @@ public final class FlakyApiServer implements AutoCloseable {
         private double pUnavailable;
         private double pReset;
         private double pSlow;
+        private double pAcceptedThenReset;
         private Duration randomSlowDelay = Duration.ofSeconds(2);
         private Duration slowDelay = Duration.ofSeconds(2);
         private Duration unavailableRetryAfter;
@@ -703,6 +717,15 @@ public final class FlakyApiServer implements AutoCloseable {
         /** Each request's connection is reset with probability {@code p}. */
         public Builder randomResets(double p) {
             this.pReset = probability("randomResets", p);
+            return this;
+        }
+
+        /**
+         * With probability {@code p} a request takes effect (or is replayed for its key) and then its
+         * connection is reset before any answer: {@link Fault#ACCEPTED_THEN_RESET}.
+         */
+        public Builder randomAcceptedThenReset(double p) {
+            this.pAcceptedThenReset = probability("randomAcceptedThenReset", p);
             return this;
         }
 

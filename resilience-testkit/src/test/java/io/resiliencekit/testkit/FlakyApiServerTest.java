@@ -152,6 +152,34 @@ class FlakyApiServerTest {
     }
 
     @Test
+    void acceptedThenResetAppliesTheEffectAndLosesTheAnswer() throws Exception {
+        try (FlakyApiServer s = FlakyApiServer.builder().seed(11).randomAcceptedThenReset(0.5).start()) {
+            int lost = 0;
+            for (int i = 0; i < 40; i++) {
+                String key = "k-" + i;
+                try {
+                    assertThat(post(s, "r-" + i, key).statusCode()).isEqualTo(200);
+                } catch (IOException answerLost) {
+                    lost++;
+                    // the keyed retry finds the effect done (or loses that answer too, and tries again)
+                    for (int again = 0; again < 20; again++) {
+                        try {
+                            assertThat(post(s, "r-" + i, key).statusCode()).isEqualTo(200);
+                            break;
+                        } catch (IOException lostAgain) {
+                            // drawn again for this key's next attempt
+                        }
+                    }
+                }
+            }
+            assertThat(lost).isBetween(8, 32);
+            assertThat(s.faultCount(Fault.ACCEPTED_THEN_RESET)).isGreaterThanOrEqualTo(lost);
+            assertThat(s.effectsPerRecordId()).hasSize(40).allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
+            assertThat(s.duplicateKeysSeen()).isGreaterThanOrEqualTo(lost);
+        }
+    }
+
+    @Test
     void randomSlowDelaysAboutTheRequestedShare() throws Exception {
         try (FlakyApiServer s = FlakyApiServer.builder().seed(3).randomSlow(0.5, Duration.ofMillis(30)).start()) {
             int slow = 0;
