@@ -26,8 +26,12 @@ import java.util.regex.Pattern;
  *   <tr><td>partition.continueOnError</td><td>false</td><td>dead-letter a failed record and go on</td></tr>
  *   <tr><td>partition.deadLetterPath</td><td>required when continueOnError</td><td>directory of JSON Lines dead letters, shared by executors</td></tr>
  *   <tr><td>partition.metricsLog</td><td>true</td><td>log one JSON metrics line per partition</td></tr>
- *   <tr><td>partition.breakerMaxWait</td><td>5m</td><td>how long a record waits, in total, for an open breaker
- *       before it counts as failed (0: at once). A dependency that is down is not the record's fault.</td></tr>
+ *   <tr><td>partition.concurrency</td><td>auto</td><td>calls of one task in flight at once: {@code auto}
+ *       (adapts to keep the policy's rate limit busy; 1 without a rate limiter, with a resource or in
+ *       the batch forms) or a number from 1 to 256</td></tr>
+ *   <tr><td>partition.outageMaxWait</td><td>5m</td><td>how long a record waits while its failures are not its
+ *       fault (breaker open, the dependency failing for every call, throttled, retry budget spent)
+ *       before it is dead-lettered or fails the task (0: at once)</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -42,6 +46,7 @@ public final class PartitionOptions implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,199}");
     public static final String PREFIX = "partition.";
+    static final Duration DEFAULT_OUTAGE_MAX_WAIT = Duration.ofMinutes(5);
 
     private final String runId;
     private final String jobId;
@@ -51,10 +56,16 @@ public final class PartitionOptions implements Serializable {
     private final boolean continueOnError;
     private final String deadLetterPath;
     private final boolean metricsLog;
-    private final Duration breakerMaxWait;
+    /** {@link #concurrency()} when it adapts. */
+    public static final int AUTO = 0;
+    static final int MAX_CONCURRENCY = 256;
+
+    private final Duration outageMaxWait;
+    private final int concurrency;
 
     private PartitionOptions(Builder b) {
-        this.breakerMaxWait = b.breakerMaxWait;
+        this.outageMaxWait = b.outageMaxWait;
+        this.concurrency = b.concurrency;
         this.runId = b.runId;
         this.jobId = b.jobId;
         this.idempotencyKeys = b.idempotencyKeys;
@@ -81,7 +92,11 @@ public final class PartitionOptions implements Serializable {
         b.continueOnError = o.booleanValue(PREFIX + "continueOnError", false);
         b.deadLetterPath = o.string(PREFIX + "deadLetterPath", null);
         b.metricsLog = o.booleanValue(PREFIX + "metricsLog", true);
-        b.breakerMaxWait = o.duration(PREFIX + "breakerMaxWait", Duration.ofMinutes(5), Duration.ZERO, Duration.ofDays(1));
+        b.outageMaxWait = o.duration(PREFIX + "outageMaxWait", DEFAULT_OUTAGE_MAX_WAIT, Duration.ZERO, Duration.ofDays(1));
+        String c = o.string(PREFIX + "concurrency", "auto");
+        if (!"auto".equalsIgnoreCase(c.trim())) {
+            b.concurrency = o.intValue(PREFIX + "concurrency", 1, 1, MAX_CONCURRENCY);
+        }
         o.rejectUnknown(PREFIX);
         List<String> problems = new ArrayList<>(o.problems());
         problems.addAll(b.problems());
@@ -102,7 +117,8 @@ public final class PartitionOptions implements Serializable {
         m.put(PREFIX + "continueOnError", String.valueOf(continueOnError));
         if (deadLetterPath != null) m.put(PREFIX + "deadLetterPath", deadLetterPath);
         m.put(PREFIX + "metricsLog", String.valueOf(metricsLog));
-        m.put(PREFIX + "breakerMaxWait", breakerMaxWait.toString());
+        m.put(PREFIX + "outageMaxWait", outageMaxWait.toString());
+        m.put(PREFIX + "concurrency", concurrency == AUTO ? "auto" : String.valueOf(concurrency));
         return m;
     }
 
@@ -119,7 +135,13 @@ public final class PartitionOptions implements Serializable {
     public boolean continueOnError() { return continueOnError; }
     public String deadLetterPath() { return deadLetterPath; }
     public boolean metricsLog() { return metricsLog; }
-    public Duration breakerMaxWait() { return breakerMaxWait; }
+    /**
+     * How long, in all, a record may wait out failures that are not its fault before it counts as
+     * failed: an open breaker, the dependency failing for every call, throttling, a spent retry budget.
+     */
+    public Duration outageMaxWait() { return outageMaxWait; }
+    /** Calls of one task in flight at once; {@link #AUTO} (0) when it adapts. */
+    public int concurrency() { return concurrency; }
 
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -131,7 +153,8 @@ public final class PartitionOptions implements Serializable {
         b.continueOnError = continueOnError;
         b.deadLetterPath = deadLetterPath;
         b.metricsLog = metricsLog;
-        b.breakerMaxWait = breakerMaxWait;
+        b.outageMaxWait = outageMaxWait;
+        b.concurrency = concurrency;
         return b;
     }
 
@@ -160,7 +183,8 @@ public final class PartitionOptions implements Serializable {
         private boolean continueOnError;
         private String deadLetterPath;
         private boolean metricsLog = true;
-        private Duration breakerMaxWait = Duration.ofMinutes(5);
+        private Duration outageMaxWait = DEFAULT_OUTAGE_MAX_WAIT;
+        private int concurrency = AUTO;
 
         public Builder runId(String runId) { this.runId = runId; return this; }
         public Builder jobId(String jobId) { this.jobId = jobId; return this; }
@@ -170,7 +194,11 @@ public final class PartitionOptions implements Serializable {
         public Builder continueOnError(boolean on) { this.continueOnError = on; return this; }
         public Builder deadLetterPath(String path) { this.deadLetterPath = path; return this; }
         public Builder metricsLog(boolean on) { this.metricsLog = on; return this; }
-        public Builder breakerMaxWait(Duration d) { this.breakerMaxWait = d; return this; }
+        public Builder outageMaxWait(Duration d) { this.outageMaxWait = d; return this; }
+        /** Calls of one task in flight at once, 1 to 256; {@link #autoConcurrency()} is the default. */
+        public Builder concurrency(int n) { this.concurrency = n; return this; }
+        /** Adapt the calls in flight to keep the policy's rate limit busy (see the Spark guide). */
+        public Builder autoConcurrency() { this.concurrency = AUTO; return this; }
 
         List<String> problems() {
             List<String> p = new ArrayList<>();
@@ -189,8 +217,11 @@ public final class PartitionOptions implements Serializable {
             if (batchSize < 1 || batchSize > 100_000) {
                 p.add(PREFIX + "batchSize: must be between 1 and 100000, was " + batchSize);
             }
-            if (breakerMaxWait == null || breakerMaxWait.isNegative()) {
-                p.add(PREFIX + "breakerMaxWait: must be zero or positive, was " + breakerMaxWait);
+            if (outageMaxWait == null || outageMaxWait.isNegative()) {
+                p.add(PREFIX + "outageMaxWait: must be zero or positive, was " + outageMaxWait);
+            }
+            if (concurrency < AUTO || concurrency > MAX_CONCURRENCY) {
+                p.add(PREFIX + "concurrency: must be auto or between 1 and " + MAX_CONCURRENCY + ", was " + concurrency);
             }
             if (continueOnError && (deadLetterPath == null || deadLetterPath.isBlank())) {
                 p.add(PREFIX + "deadLetterPath: is required when partition.continueOnError is true");

@@ -161,7 +161,7 @@ class PartitionHelpersLocalTest {
             assertThat(d.key()).startsWith("rk:run-1:p" + at.partition() + ":");
             assertThat(d.classification()).isEqualTo("PERMANENT");
             assertThat(d.errorClass()).isEqualTo(io.resiliencekit.classify.PermanentFailureException.class.getName());
-            assertThat(d.message()).isEqualTo("bad record " + d.payload());
+            assertThat(d.message()).isEqualTo("permanent failure: bad record " + d.payload());   // why, then the error
             assertThat(d.stackTrace()).contains("PermanentFailureException", "\tat ");
             assertThat(d.attempts()).isEqualTo(1);          // permanent: not retried
             assertThat(d.firstFailureEpochMillis()).isPositive().isEqualTo(d.lastFailureEpochMillis());
