@@ -18,7 +18,8 @@ import java.io.Serializable;
  *   <li>{@code throttleWaitMillis}: time spent waiting for rate-limit permits;</li>
  *   <li>{@code breakerRejections}: calls refused by an open circuit breaker;</li>
  *   <li>{@code durationMillis}, {@code rowsPerSecond}: wall time of the partition and rowsIn over it;</li>
- *   <li>{@code status}: {@code ok}, {@code failed} (the task failed) or {@code killed}.</li>
+ *   <li>{@code status}: {@code ok}, {@code failed} (the task failed), {@code killed}, or {@code lost} (added on
+ *       the driver for an attempt whose executor JVM died: its counts are unknown, zero here).</li>
  * </ul>
  *
  * <pre>{@code
