@@ -90,7 +90,10 @@ final class DriverSide implements DriverPlugin {
         }
         ResilienceRuntime.shared().cluster()
                 .filter(c -> c instanceof SparkCluster && ((SparkCluster) c).driver().orElse(null) == this)
-                .ifPresent(ResilienceRuntime.shared()::unbindCluster);
+                .ifPresent(c -> {
+                    ResilienceRuntime.shared().unbindCluster(c);
+                    ResilienceCluster.markShutDown();
+                });
         BuiltInServices.shutdown(services);
     }
 

@@ -58,7 +58,12 @@ public final class ResilienceCluster {
     public static Optional<ClusterCoordinator> coordinatorOrWarn(String component) {
         Optional<ClusterCoordinator> c = coordinator();
         if (c.isEmpty() && warned().compareAndSet(false, true)) {
-            LOG.warn("{} (first noticed by {})", NO_PLUGIN_WARNING, component);
+            if (shutDown().get()) {
+                // the plugin was on and has shut down (the executor or application is stopping): no false alarm
+                LOG.info("ResiliencePlugin has shut down in this JVM; {} runs per JVM from now on", component);
+            } else {
+                LOG.warn("{} (first noticed by {})", NO_PLUGIN_WARNING, component);
+            }
         }
         return c;
     }
@@ -111,6 +116,19 @@ public final class ResilienceCluster {
     // the one-time warning lives in the shared runtime, like every other piece of state
     private static AtomicBoolean warned() {
         return ResilienceRuntime.shared().share("warning", "no-plugin", "no-plugin", k -> new AtomicBoolean());
+    }
+
+    // set when the plugin unbinds this JVM at shutdown (a later bind forgets it with everything else)
+    private static AtomicBoolean shutDown() {
+        return ResilienceRuntime.shared().share("plugin", "shut-down", "shut-down", k -> new AtomicBoolean());
+    }
+
+    /**
+     * The plugin has unbound this JVM (executor or application shutdown): tasks still running then
+     * must not be told the plugin "is not enabled".
+     */
+    static void markShutDown() {
+        shutDown().set(true);
     }
 
     /** Test hook: lets the one-time warning fire again. */

@@ -50,6 +50,7 @@ public final class DriverLedger {
     private final Counter releasedForLost;
     // the keys each executor holds right now (claimed NEW, not finished yet): what to release when it is lost
     private final Map<String, Map<String, String>> holdsByExecutor = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     public DriverLedger(PluginOptions options, Ticker ticker, MetricRegistry metrics) {
         Objects.requireNonNull(ticker, "ticker");
@@ -76,12 +77,21 @@ public final class DriverLedger {
         return l;
     }
 
-    /** Closes the ledger (plugin shutdown). */
+    /** Closes the ledger (plugin shutdown); later requests fail saying so, instead of finding no hold. */
     public void close() {
+        closed = true;
         store.close();
     }
 
+    private void requireOpen() {
+        if (closed) {
+            // a call that ends while the application stops: its key cannot be recorded, and its hold did not "expire"
+            throw new IllegalStateException("the application's idempotency ledger has shut down (the application is stopping)");
+        }
+    }
+
     ClaimReply claim(String executor, Claim c) {
+        requireOpen();
         claims.inc();
         ClaimResult r = store.claim(c.key, c.fingerprint, c.holder, Duration.ofMillis(c.holdMillis));
         switch (r.status()) {
@@ -104,6 +114,7 @@ public final class DriverLedger {
     }
 
     Boolean finish(String executor, Finish f) {
+        requireOpen();
         Map<String, String> held = holdsByExecutor.get(executor);
         if (held != null) {
             held.remove(f.key, f.holder);
