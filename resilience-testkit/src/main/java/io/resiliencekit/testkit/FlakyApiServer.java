@@ -382,6 +382,22 @@ public final class FlakyApiServer implements AutoCloseable {
         return receivedLog.maxInWindow(window);
     }
 
+    /** Arrival times of every {@code /records} request so far, in nanoseconds since {@link #start()}, sorted. */
+    public long[] receivedTimesNanos() {
+        return receivedLog.sortedSnapshot();
+    }
+
+    /**
+     * Time since {@link #start()}, on the clock arrival times use: mark an event of your own (an outage
+     * began) to compare with {@link #receivedTimesNanos()}.
+     */
+    public Duration sinceStart() {
+        synchronized (lifecycle) {
+            requireStarted();
+            return Duration.ofNanos(System.nanoTime() - startNanos);
+        }
+    }
+
     /** Like {@link #maxInWindow(Duration)}, over accepted effects only. */
     public long maxAcceptedInWindow(Duration window) {
         return acceptedLog.maxInWindow(window);
