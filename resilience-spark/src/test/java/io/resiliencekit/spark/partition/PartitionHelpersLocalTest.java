@@ -254,7 +254,8 @@ class PartitionHelpersLocalTest {
                     TaskContext tc = TaskContext.get();
                     String out = client.post(FlakyApiServer.RECORDS_PATH, "{\"id\":\"" + id + "\"}", Partitions.currentIdempotencyKey());
                     if (tc.partitionId() == 0 && tc.attemptNumber() == 0 && CALLS_P0.incrementAndGet() >= 30) {
-                        throw new IllegalStateException("executor lost mid-partition (simulated)");
+                        // the attempt dies here: a failure that is final at once (a transient one would be called again)
+                        throw new io.resiliencekit.classify.PermanentFailureException("executor lost mid-partition (simulated)");
                     }
                     return out;
                 }));

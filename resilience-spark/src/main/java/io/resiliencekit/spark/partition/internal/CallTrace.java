@@ -25,6 +25,7 @@ final class CallTrace {
     int breakerRejections;
     int breakerTransitions;
     boolean heard;
+    boolean failureHeard;    // this call's events reported a failure (and its time)
 
     // per record, over every call made for it
     long firstFailureMillis = UNSET;
@@ -63,6 +64,7 @@ final class CallTrace {
 
     /** A failure of this record at {@code epochMillis}: the first one also snapshots the JVM's counters. */
     void failedAt(long epochMillis) {
+        failureHeard = true;
         if (firstFailureMillis == UNSET) {
             firstFailureMillis = epochMillis;
             succeededBefore = jvm.succeeded();
@@ -100,6 +102,7 @@ final class CallTrace {
             breakerTransitions = 0;
             heard = false;
         }
+        failureHeard = false;
     }
 
     /** Takes over another trace's failure history (a record that failed on the fast path goes on in a unit). */
@@ -109,6 +112,7 @@ final class CallTrace {
         succeededBefore = t.succeededBefore;
         failedBefore = t.failedBefore;
         ownFailedCalls = t.ownFailedCalls;
+        failureHeard = t.failureHeard;
     }
 
     void clearHistory() {

@@ -23,26 +23,32 @@ import java.util.concurrent.ThreadLocalRandom;
  * throttling (429, or what the classifier calls throttled); a spent retry budget (many calls are
  * failing); the idempotency store failing; and transient failures while the dependency fails for
  * every call: no call of the policy in this JVM succeeded since the record first failed and others
- * failed too, or the breaker is no longer closed. A transient failure while other calls succeeded
- * is the record's (it used up its attempts). When nothing tells either way (no other call ended in
- * the meantime, e.g. the only record in flight), the record waits once, so other records can show
- * whether the dependency is up; failing again with still nothing to tell, it is the record's.
- * Permanent failures are always the record's.
+ * failed too, or the breaker is no longer closed. A transient failure while other calls succeed (or
+ * with no other call to tell) is called again after a pause, and counts as the record's once
+ * {@value #SUSPECT_CALLS} calls for it failed so: random faults do not reach that, a record the
+ * service always fails does in about a second. Permanent failures are always the record's.
  */
 final class OutageRules {
 
     static final long MIN_PAUSE_NANOS = 10_000_000L;
     static final long MAX_PAUSE_NANOS = 1_000_000_000L;
     static final long HALF_OPEN_PAUSE_NANOS = 50_000_000L;
+    /**
+     * Calls (each with all its attempts) a record may fail transiently while the dependency looks up
+     * before the failure counts as the record's: at 4% random faults per attempt, three calls of three
+     * attempts all failing is a 1-in-4-trillion event, while a record that always fails is known after
+     * a second or so.
+     */
+    static final int SUSPECT_CALLS = 3;
 
     /** What to do with a failed call. */
     static final class Verdict {
-        final boolean outage;
+        final boolean again;   // wait, then call again (else the failure is final)
         final String why;
         final long pauseNanos;
 
-        private Verdict(boolean outage, String why, long pauseNanos) {
-            this.outage = outage;
+        private Verdict(boolean again, String why, long pauseNanos) {
+            this.again = again;
             this.why = why;
             this.pauseNanos = pauseNanos;
         }
@@ -51,7 +57,7 @@ final class OutageRules {
             return new Verdict(false, why, 0);
         }
 
-        static Verdict outage(String why, long pauseNanos) {
+        static Verdict callAgain(String why, long pauseNanos) {
             return new Verdict(true, why, pauseNanos);
         }
     }
@@ -92,7 +98,7 @@ final class OutageRules {
     /** Judges {@code failure}, the end of the unit's latest call (its counts already taken). */
     Verdict judge(Unit<?, ?, ?> u, Throwable failure, long nowNanos) {
         Verdict v = classify(u, failure);
-        if (!v.outage) {
+        if (!v.again) {
             return v;
         }
         if (u.outageSinceNanos < 0) {
@@ -107,10 +113,10 @@ final class OutageRules {
 
     private Verdict classify(Unit<?, ?, ?> u, Throwable failure) {
         if (failure instanceof CircuitOpenException) {
-            return Verdict.outage("the circuit breaker is open", pauseForOpenBreaker(((CircuitOpenException) failure).retryAfter()));
+            return Verdict.callAgain("the circuit breaker is open", pauseForOpenBreaker(((CircuitOpenException) failure).retryAfter()));
         }
         if (failure instanceof RateLimitedException) {
-            return Verdict.outage("no rate-limit permit within rateLimit.maxWait", roundPause(u));
+            return Verdict.callAgain("no rate-limit permit within rateLimit.maxWait", roundPause(u));
         }
         if (!(failure instanceof CallFailedException)) {
             return Verdict.record(failure instanceof ResilienceException ? "failed" : "failed before or outside the policy's call");
@@ -124,28 +130,29 @@ final class OutageRules {
             return Verdict.record("permanent".equals(reason) ? "permanent failure" : "permanent failure (" + reason + ")");
         }
         if (f.failureKind() == FailureKind.THROTTLED) {
-            return Verdict.outage("throttled by the service", throttlePause(u, f));
+            return Verdict.callAgain("throttled by the service", throttlePause(u, f));
         }
         if ("retry budget".equals(reason)) {
-            return Verdict.outage("the retry budget is spent (many calls are failing)", roundPause(u));
+            return Verdict.callAgain("the retry budget is spent (many calls are failing)", roundPause(u));
         }
         if ("idempotency store".equals(reason)) {
-            return Verdict.outage("the idempotency store failed", roundPause(u));
+            return Verdict.callAgain("the idempotency store failed", roundPause(u));
         }
         if (breaker != null && !breaker.isClosed()) {
-            return Verdict.outage("the circuit breaker opened", pauseForOpenBreaker(breaker.remainingOpenTime()));
+            return Verdict.callAgain("the circuit breaker opened", pauseForOpenBreaker(breaker.remainingOpenTime()));
         }
-        if (u.trace.othersSucceededSince() > 0) {
-            return Verdict.record("gave up (" + reason + ") while other calls succeeded");
-        }
-        if (u.trace.othersFailedSince() > 0) {
-            return Verdict.outage("the dependency fails for every call (no call succeeded since this record first failed)",
+        boolean othersSucceeded = u.trace.othersSucceededSince() > 0;
+        if (!othersSucceeded && u.trace.othersFailedSince() > 0) {
+            return Verdict.callAgain("the dependency fails for every call (no call succeeded since this record first failed)",
                 roundPause(u));
         }
-        if (u.unclearCalls++ == 0) {
-            return Verdict.outage("no other call to tell whether the dependency is up", roundPause(u));
+        // other calls succeed (or none tells): this record's own failures, unless it was unlucky
+        if (++u.suspectCalls < SUSPECT_CALLS) {
+            return Verdict.callAgain(othersSucceeded ? "failed while other calls succeeded; called again"
+                : "no other call to tell whether the dependency is up; called again", roundPause(u));
         }
-        return Verdict.record("gave up (" + reason + ") twice, with no other call to tell whether the dependency is down");
+        return Verdict.record("gave up (" + reason + ") in " + SUSPECT_CALLS + " calls "
+            + (othersSucceeded ? "while other calls succeeded" : "with no other call to tell whether the dependency is down"));
     }
 
     private static long pauseForOpenBreaker(Duration remaining) {

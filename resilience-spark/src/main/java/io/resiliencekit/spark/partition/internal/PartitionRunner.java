@@ -664,6 +664,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 concurrency.onCallEnded(System.nanoTime() - u.startedAtNanos, u.trace.throttleWaitNanos);
                 u.startedAtNanos = 0;
             }
+            boolean failureHeard = u.trace.failureHeard;
             u.trace.drainInto(counters);
             if (failure == null) {
                 if (!u.invoked) {
@@ -680,7 +681,10 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             u.attempts += failure instanceof ResilienceException ? ((ResilienceException) failure).attempts() : 1;
             u.failedCalls++;
             u.trace.callFailed();
-            u.trace.failedAt(System.currentTimeMillis());
+            if (!failureHeard) {
+                u.trace.failedAt(System.currentTimeMillis());   // no event said when (not the policy's failure)
+            }
+            u.trace.failureHeard = false;
             if (failure instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
                 finishFailed(u, "interrupted", failure);
                 return;
@@ -692,7 +696,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         /** The record's failure is its own (finished as failed) or not (parked, to be called again). */
         private void decide(Unit<C, T, R> u, Throwable failure) {
             OutageRules.Verdict v = rules.judge(u, failure, System.nanoTime());
-            if (v.outage) {
+            if (v.again) {
                 u.state = Unit.State.PARKED;
                 u.lastPauseNanos = v.pauseNanos;
                 u.resumeAtNanos = System.nanoTime() + v.pauseNanos;

@@ -26,7 +26,7 @@ final class Unit<C, T, R> {
     int calls;               // policy calls made for it
     int attempts;            // attempts of the action over all those calls
     int failedCalls;         // of those calls, the ones that ended in a failure
-    int unclearCalls;        // failed calls that told neither "the record" nor "the dependency"
+    int suspectCalls;       // failed calls while the dependency looked up (or nothing told)
     long outageSinceNanos = -1;
     long resumeAtNanos;
     long lastPauseNanos;
