@@ -12,7 +12,8 @@ import java.io.Serializable;
  *   <li>{@code rowsIn}: records read from the partition's iterator;</li>
  *   <li>{@code succeeded}: records whose call succeeded (duplicates skipped included: their effect exists);</li>
  *   <li>{@code failed}: records whose call failed for good (dead-lettered or failing the task);</li>
- *   <li>{@code retried}: retries the policy made (attempts beyond the first);</li>
+ *   <li>{@code retried}: attempts beyond the first of each record (the policy's retries, and each call made
+ *       again for a record that waited out an outage);</li>
  *   <li>{@code deadLettered}: records written to the dead-letter sink;</li>
  *   <li>{@code duplicatesSkipped}: calls not made because their key was done or in progress elsewhere;</li>
  *   <li>{@code throttleWaitMillis}: time spent waiting for rate-limit permits;</li>

@@ -21,6 +21,7 @@ final class CallTrace {
 
     // per call: added to the partition's counters when the call ends, then cleared
     int retried;
+    long retryDelayNanos;    // the delays the policy chose before its retries (backoff or Retry-After)
     long throttleWaitNanos;
     int breakerRejections;
     int breakerTransitions;
@@ -43,6 +44,7 @@ final class CallTrace {
         switch (e.type()) {
             case RETRY:
                 retried++;
+                retryDelayNanos += e.delay().toNanos();
                 failedAt(e.epochMillis());
                 break;
             case GIVE_UP:
@@ -97,6 +99,7 @@ final class CallTrace {
         if (heard) {
             c.add(this);
             retried = 0;
+            retryDelayNanos = 0;
             throttleWaitNanos = 0;
             breakerRejections = 0;
             breakerTransitions = 0;

@@ -660,12 +660,18 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private void ended(Unit<C, T, R> u, Object value, Throwable failure) {
             running--;
             u.calls++;
+            int attemptsMade = failure == null ? (u.invoked ? 1 + u.trace.retried : 0)
+                : failure instanceof ResilienceException ? ((ResilienceException) failure).attempts() : 1;
             if (u.startedAtNanos != 0) {
-                concurrency.onCallEnded(System.nanoTime() - u.startedAtNanos, u.trace.throttleWaitNanos);
+                concurrency.onCallEnded(System.nanoTime() - u.startedAtNanos, u.trace.throttleWaitNanos,
+                    u.trace.retryDelayNanos, attemptsMade);
                 u.startedAtNanos = 0;
             }
             boolean failureHeard = u.trace.failureHeard;
             u.trace.drainInto(counters);
+            if (u.calls > 1 && attemptsMade > 0) {
+                counters.retried++;   // a call made again for the record: its first attempt is a retry of the record
+            }
             if (failure == null) {
                 if (!u.invoked) {
                     counters.duplicatesSkipped += u.size();
@@ -678,7 +684,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 finishSucceeded(u);
                 return;
             }
-            u.attempts += failure instanceof ResilienceException ? ((ResilienceException) failure).attempts() : 1;
+            u.attempts += attemptsMade;
             u.failedCalls++;
             u.trace.callFailed();
             if (!failureHeard) {
