@@ -187,18 +187,12 @@ public final class QuickStart {
             ScheduledExecutorService outage = Executors.newSingleThreadScheduledExecutor();
             long start = System.nanoTime();
             double[] outageStart = {-1};
-            double[] outageAt = {-1, -1};   // on the simulator's clock
             if (s.outageSeconds() > 0) {
                 long threshold = (long) (s.records() * s.outageAtFraction());
                 outage.scheduleWithFixedDelay(() -> {
                     if (outageStart[0] < 0 && api.acceptedCount() >= threshold) {
                         outageStart[0] = (System.nanoTime() - start) / 1e9;
-                        outageAt[0] = api.sinceStart().toNanos() / 1e9;
-                        api.down();
-                        outage.schedule(() -> {
-                            api.up();
-                            outageAt[1] = api.sinceStart().toNanos() / 1e9;
-                        }, (long) (s.outageSeconds() * 1000), TimeUnit.MILLISECONDS);
+                        api.downFor(Duration.ofMillis((long) (s.outageSeconds() * 1000)));
                     }
                 }, 10, 10, TimeUnit.MILLISECONDS);
             }
@@ -210,7 +204,6 @@ public final class QuickStart {
                 .foreach(json -> client.post(FlakyApiServer.RECORDS_PATH, json, Partitions.currentIdempotencyKey())));
             } finally {
                 outage.shutdownNow();
-                api.up();
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
 
@@ -223,17 +216,14 @@ public final class QuickStart {
                     + (d.message() != null && d.message().contains("HTTP ") ? " " + d.message().replaceAll(".*HTTP (\\d+).*", "$1") : ""),
                 Collectors.counting())));
             // the quota used, measured at the simulator: requests received while it was up, from the first to the last
-            long[] times = api.receivedTimesNanos();
-            double first = times.length == 0 ? 0 : times[0] / 1e9;
-            double last = times.length == 0 ? 0 : times[times.length - 1] / 1e9;
-            double outageEnd = outageAt[1] < 0 ? outageAt[0] : outageAt[1];
-            long whileDown = outageAt[0] < 0 ? 0 : java.util.Arrays.stream(times)
-                .filter(t -> t / 1e9 >= outageAt[0] && t / 1e9 < outageEnd).count();
-            double active = last - first - (outageAt[0] < 0 ? 0 : outageEnd - outageAt[0]);
+            while (!api.isUp()) {
+                Thread.sleep(10);   // the outage ended after the job: count all of it
+            }
+            double active = (api.activeTime().toNanos() - api.downTime().toNanos()) / 1e9;
             return new Result(s, s.records(), delivered, api.duplicateEffectCount(), api.duplicateKeysSeen(), deadLettered, reasons,
                 report.totals().retried(), report.totals().breakerTransitions(), api.maxInWindow(Duration.ofSeconds(1)),
                 elapsed, s.records() / s.rate(), outageStart[0], api.faultCount(Fault.RATE_LIMITED), api.faultCounts(),
-                active, times.length - whileDown, report);
+                active, api.receivedWhileUp(), report);
         }
     }
 }

@@ -128,6 +128,8 @@ public final class FlakyApiServer implements AutoCloseable {
     private volatile boolean unavailable;
     private int port;
     private long startNanos;
+    private long downSinceNanos = -1;                       // guarded by lifecycle; -1 while up
+    private final List<long[]> downIntervals = new ArrayList<>(); // guarded by lifecycle; nanos since start
     private TokenBucket bucket;
 
     private final AtomicLong received = new AtomicLong();
@@ -223,6 +225,9 @@ public final class FlakyApiServer implements AutoCloseable {
         Objects.requireNonNull(mode, "mode");
         synchronized (lifecycle) {
             requireStarted();
+            if (downSinceNanos < 0) {
+                downSinceNanos = System.nanoTime() - startNanos;
+            }
             if (mode == DownMode.SERVICE_UNAVAILABLE) {
                 unavailable = true;
             } else if (server != null) {
@@ -236,11 +241,79 @@ public final class FlakyApiServer implements AutoCloseable {
     public void up() {
         synchronized (lifecycle) {
             requireStarted();
+            if (downSinceNanos >= 0) {
+                downIntervals.add(new long[] {downSinceNanos, System.nanoTime() - startNanos});
+                downSinceNanos = -1;
+            }
             unavailable = false;
             if (server == null) {
                 bind(port);
             }
         }
+    }
+
+    /** Takes the service down in the default mode now and brings it back up after {@code duration}. */
+    public void downFor(Duration duration) {
+        Objects.requireNonNull(duration, "duration");
+        down();
+        java.util.concurrent.CompletableFuture.delayedExecutor(duration.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)
+            .execute(() -> {
+                synchronized (lifecycle) {
+                    if (!closed) {
+                        up();
+                    }
+                }
+            });
+    }
+
+    /** How long the service has been down so far, over every {@link #down()} ... {@link #up()}. */
+    public Duration downTime() {
+        synchronized (lifecycle) {
+            long total = 0;
+            for (long[] d : downIntervals) {
+                total += d[1] - d[0];
+            }
+            if (downSinceNanos >= 0 && started) {
+                total += System.nanoTime() - startNanos - downSinceNanos;
+            }
+            return Duration.ofNanos(total);
+        }
+    }
+
+    /** When the first down time began, since {@link #start()}; empty if the service was never down. */
+    public java.util.Optional<Duration> firstDownAt() {
+        synchronized (lifecycle) {
+            long first = !downIntervals.isEmpty() ? downIntervals.get(0)[0] : downSinceNanos;
+            return first < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(first));
+        }
+    }
+
+    /** Requests received while the service was up (outside every down time). */
+    public long receivedWhileUp() {
+        List<long[]> down;
+        synchronized (lifecycle) {
+            down = new ArrayList<>(downIntervals);
+            if (downSinceNanos >= 0) {
+                down.add(new long[] {downSinceNanos, Long.MAX_VALUE});
+            }
+        }
+        long n = 0;
+        for (long t : receivedLog.sortedSnapshot()) {
+            boolean whileDown = false;
+            for (long[] d : down) {
+                whileDown |= t >= d[0] && t < d[1];
+            }
+            if (!whileDown) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** From the first {@code /records} request received to the last (zero before the second). */
+    public Duration activeTime() {
+        long[] t = receivedLog.sortedSnapshot();
+        return t.length < 2 ? Duration.ZERO : Duration.ofNanos(t[t.length - 1] - t[0]);
     }
 
     /** True unless {@link #down()} is in effect. */
@@ -382,14 +455,9 @@ public final class FlakyApiServer implements AutoCloseable {
         return receivedLog.maxInWindow(window);
     }
 
-    /** Arrival times of every {@code /records} request so far, in nanoseconds since {@link #start()}, sorted. */
-    public long[] receivedTimesNanos() {
-        return receivedLog.sortedSnapshot();
-    }
-
     /**
-     * Time since {@link #start()}, on the clock arrival times use: mark an event of your own (an outage
-     * began) to compare with {@link #receivedTimesNanos()}.
+     * Time since {@link #start()}, on the clock arrival times and down times use: to mark an event of
+     * your own (an executor killed) on the same clock as {@link #receivedPerSecond()}.
      */
     public Duration sinceStart() {
         synchronized (lifecycle) {

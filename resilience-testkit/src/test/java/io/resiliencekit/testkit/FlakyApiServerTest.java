@@ -152,6 +152,27 @@ class FlakyApiServerTest {
     }
 
     @Test
+    void downForComesBackAndTheTimeUpIsCounted() throws Exception {
+        try (FlakyApiServer s = FlakyApiServer.builder().downMode(DownMode.SERVICE_UNAVAILABLE).start()) {
+            assertThat(post(s, "a", null).statusCode()).isEqualTo(200);
+            assertThat(s.firstDownAt()).isEmpty();
+            s.downFor(Duration.ofMillis(300));
+            assertThat(post(s, "b", null).statusCode()).isEqualTo(503);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!s.isUp() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(s.isUp()).isTrue();
+            assertThat(post(s, "c", null).statusCode()).isEqualTo(200);
+            assertThat(s.downTime()).isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
+            assertThat(s.firstDownAt()).isPresent();
+            assertThat(s.receivedCount()).isEqualTo(3);
+            assertThat(s.receivedWhileUp()).as("the 503 came while down").isEqualTo(2);
+            assertThat(s.activeTime()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
     void acceptedThenResetAppliesTheEffectAndLosesTheAnswer() throws Exception {
         try (FlakyApiServer s = FlakyApiServer.builder().seed(11).randomAcceptedThenReset(0.5).start()) {
             int lost = 0;

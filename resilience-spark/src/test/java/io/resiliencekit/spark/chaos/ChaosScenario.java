@@ -184,23 +184,17 @@ public final class ChaosScenario {
             // faults that follow the job's progress (effects at the API), not the wall clock
             ScheduledExecutorService chaos = Executors.newSingleThreadScheduledExecutor();
             double[] killedAt = {-1};
-            double[] outage = {-1, -1};
+            boolean[] wentDown = {false};
             long killThreshold = (long) (s.records() * s.killAtFraction());
             long outageThreshold = (long) (s.records() * s.outageAtFraction());
             chaos.scheduleWithFixedDelay(() -> {
                 long done = api.acceptedCount();
-                if (killedAt[0] < 0 && s.killAtFraction() > 0 && done >= killThreshold) {
-                    if (killOneExecutor()) {
-                        killedAt[0] = api.sinceStart().toNanos() / 1e9;
-                    }
+                if (killedAt[0] < 0 && s.killAtFraction() > 0 && done >= killThreshold && killOneExecutor()) {
+                    killedAt[0] = api.sinceStart().toNanos() / 1e9;
                 }
-                if (outage[0] < 0 && s.outageSeconds() > 0 && done >= outageThreshold) {
-                    outage[0] = api.sinceStart().toNanos() / 1e9;
-                    api.down();
-                    chaos.schedule(() -> {
-                        api.up();
-                        outage[1] = api.sinceStart().toNanos() / 1e9;
-                    }, (long) (s.outageSeconds() * 1000), TimeUnit.MILLISECONDS);
+                if (!wentDown[0] && s.outageSeconds() > 0 && done >= outageThreshold) {
+                    wentDown[0] = true;
+                    api.downFor(Duration.ofMillis((long) (s.outageSeconds() * 1000)));
                 }
             }, 5, 5, TimeUnit.MILLISECONDS);
             try {
@@ -212,34 +206,24 @@ public final class ChaosScenario {
             } finally {
                 chaos.shutdownNow();
                 chaos.awaitTermination(5, TimeUnit.SECONDS);
-                if (!api.isUp()) {
-                    api.up();
-                }
             }
 
             List<DeadLetter> dead = DeadLetterFiles.read(dlq);
             Map<String, Long> reasons = new TreeMap<>(dead.stream().collect(Collectors.groupingBy(
                 d -> d.classification() + " " + reasonOf(d.message()), Collectors.counting())));
-            long[] times = api.receivedTimesNanos();
-            double first = times.length == 0 ? 0 : times[0] / 1e9;
-            double last = times.length == 0 ? 0 : times[times.length - 1] / 1e9;
-            double outageEnd = outage[1] < 0 ? outage[0] : outage[1];
-            long duringOutage = 0;
-            if (outage[0] >= 0) {
-                for (long t : times) {
-                    double x = t / 1e9;
-                    if (x >= outage[0] && x < outageEnd) {
-                        duringOutage++;
-                    }
-                }
+            // the API's own clock: the time it was up, from the first request to the last, outage excluded
+            while (!api.isUp()) {
+                Thread.sleep(10);   // the outage ended after the job: count all of it
             }
-            double down = outage[0] < 0 ? 0 : outageEnd - outage[0];
+            double down = api.downTime().toNanos() / 1e9;
+            double downAt = api.firstDownAt().map(d -> d.toNanos() / 1e9).orElse(-1.0);
+            double active = api.activeTime().toNanos() / 1e9;
             Optional<DriverLedger> ledger = ResilienceCluster.driverServices().component(DriverLedger.class);
             PartitionReport report = PartitionReport.of(metrics.value());
             return new Result(s, s.records(), api.effectsPerRecordId().size(), api.duplicateEffectCount(), dead.size(),
                 reasons, api.receivedPerSecond(), api.acceptedPerSecond(), api.maxInWindow(Duration.ofSeconds(1)),
-                api.maxInWindow(Duration.ofSeconds(10)), last - first, outage[0], down, killedAt[0], killedAt[0] >= 0,
-                times.length - duringOutage, last - first - down, api.faultCounts(), report,
+                api.maxInWindow(Duration.ofSeconds(10)), active, downAt, down, killedAt[0], killedAt[0] >= 0,
+                api.receivedWhileUp(), active - down, api.faultCounts(), report,
                 ledger.map(DriverLedger::releasedForLostExecutors).orElse(0L), spark.sparkContext().applicationId());
         }
     }

@@ -379,36 +379,30 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             }
             T record = input.next();
             long offset = counters.rowsIn++;
-            if (!concurrency.async() && window.isEmpty()) {
-                callNow(record, offset);
-                return;
-            }
-            Unit<C, T, R> u;
+            CallContext ctx;
             try {
-                u = unit(record, offset);
+                ctx = recordContext(record);
             } catch (Exception e) {
-                Unit<C, T, R> failed = new Unit<>(offset, record, null, null, CallContext.NONE, new CallTrace(policy.metrics()));
-                window.addLast(failed);
-                failedBeforeCall(failed, e);
+                failedBeforeCall(add(new Unit<>(offset, record, null, null, CallContext.NONE, trace())), e);
                 return;
             }
-            window.addLast(u);
-            resume(u);
+            if (!concurrency.async() && window.isEmpty() && rules.breakerPause() == 0) {
+                callNow(record, offset, ctx);
+                return;
+            }
+            resume(add(new Unit<>(offset, record, null, ctx.idempotencyKey(), ctx, trace())));
         }
 
-        private Unit<C, T, R> unit(T record, long offset) throws Exception {
-            String key = null;
-            CallContext ctx = CallContext.NONE;
-            if (keys != null) {
-                String fingerprint = keys.sha256Hex(RecordKeys.content(record, contentFn));
-                key = keyFn != null
-                    ? idKeys.forBusinessKey(options.runId(), keyFn.key(record))
-                    : idKeys.forFingerprint(options.runId(), "p" + info.partition(), fingerprint);
-                ctx = context(key, fingerprint);
-            } else if (concurrency.async()) {
-                ctx = context(null, null);
+        /** The record's key and fingerprint (none when keys are off), and in async mode the MDC for helper threads. */
+        private CallContext recordContext(T record) throws Exception {
+            if (keys == null) {
+                return concurrency.async() ? context(null, null) : CallContext.NONE;
             }
-            return new Unit<>(offset, record, null, key, ctx, new CallTrace(policy.metrics()));
+            String fingerprint = keys.sha256Hex(RecordKeys.content(record, contentFn));
+            String key = keyFn != null
+                ? idKeys.forBusinessKey(options.runId(), keyFn.key(record))
+                : idKeys.forFingerprint(options.runId(), "p" + info.partition(), fingerprint);
+            return context(key, fingerprint);
         }
 
         private CallContext context(String key, String fingerprint) {
@@ -418,6 +412,16 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 mdcAttributes.forEach(b::attribute);
             }
             return b.build();
+        }
+
+        private CallTrace trace() {
+            return new CallTrace(policy.metrics());
+        }
+
+        /** A record (or batch) enters the window, in input order. */
+        private Unit<C, T, R> add(Unit<C, T, R> u) {
+            window.addLast(u);
+            return u;
         }
 
         private void readBatch() {
@@ -449,44 +453,18 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                     ctx = context(null, null);
                 }
             } catch (Exception e) {
-                Unit<C, T, R> failed = new Unit<>(firstOffset, null, batch, null, CallContext.NONE, new CallTrace(policy.metrics()));
-                window.addLast(failed);
-                failedBeforeCall(failed, e);
+                failedBeforeCall(add(new Unit<>(firstOffset, null, batch, null, CallContext.NONE, trace())), e);
                 return;
             }
-            Unit<C, T, R> u = new Unit<>(firstOffset, null, batch, key, ctx, new CallTrace(policy.metrics()));
-            window.addLast(u);
-            resume(u);
+            resume(add(new Unit<>(firstOffset, null, batch, key, ctx, trace())));
         }
 
         /**
          * The synchronous hot path: nothing in flight or parked, so the record is called right here
          * and, when it succeeds, never becomes a {@link Unit}.
          */
-        private void callNow(T record, long offset) {
-            String key = null;
-            CallContext ctx = CallContext.NONE;
-            try {
-                if (keys != null) {
-                    byte[] content = RecordKeys.content(record, contentFn);
-                    String fingerprint = keys.sha256Hex(content);
-                    key = keyFn != null
-                        ? idKeys.forBusinessKey(options.runId(), keyFn.key(record))
-                        : idKeys.forFingerprint(options.runId(), "p" + info.partition(), fingerprint);
-                    ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
-                }
-            } catch (Exception e) {
-                Unit<C, T, R> failed = new Unit<>(offset, record, null, null, CallContext.NONE, new CallTrace(policy.metrics()));
-                window.addLast(failed);
-                failedBeforeCall(failed, e);
-                return;
-            }
-            if (rules.breakerPause() > 0) {
-                Unit<C, T, R> u = new Unit<>(offset, record, null, key, ctx, new CallTrace(policy.metrics()));
-                window.addLast(u);
-                resume(u);
-                return;
-            }
+        private void callNow(T record, long offset, CallContext ctx) {
+            String key = ctx.idempotencyKey();
             if (key != null) {
                 PartitionCounters.currentKey(key);
             }
@@ -497,14 +475,13 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 result = caller.call(ctx, recordCall);   // one reusable supplier: no allocation
             } catch (Exception e) {
                 current = null;
-                Unit<C, T, R> u = new Unit<>(offset, record, null, key, ctx, new CallTrace(policy.metrics()));
+                Unit<C, T, R> u = new Unit<>(offset, record, null, key, ctx, trace());
                 u.trace.adoptHistory(fastTrace);
                 fastTrace.clearHistory();
                 fastTrace.drainInto(counters);
                 u.state = Unit.State.RUNNING;
                 running++;
-                window.addLast(u);
-                ended(u, null, e);
+                ended(add(u), null, e);
                 return;
             }
             current = null;
