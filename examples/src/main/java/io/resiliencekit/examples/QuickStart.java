@@ -90,7 +90,7 @@ public final class QuickStart {
     public record Result(Settings settings, long input, long delivered, long duplicateEffects, long replays,
                          long deadLettered, Map<String, Long> deadLetterReasons, long retries, long breakerTransitions, long peakAdmitted1s,
                          double elapsedSeconds, double idealSeconds, double outageStartedAtSeconds, long throttled429, Map<Fault, Long> faults,
-                         double activeSeconds, long receivedWhileUp, PartitionReport report) {
+                         double activeSeconds, long receivedWhileUp, PartitionReport report, String master) {
 
         /** Requests the API received while it was up, over R times the time from the first to the last request, outage excluded. */
         public double quotaUsed() {
@@ -100,7 +100,7 @@ public final class QuickStart {
         void print(PrintStream out) {
             Settings s = settings;
             out.println();
-            out.println("== resiliencekit quick start: Spark local[" + s.threads() + "], " + s.partitions() + " partitions ==");
+            out.println("== resiliencekit quick start: Spark " + master + ", " + s.partitions() + " partitions ==");
             out.printf(Locale.ROOT, "input                     %,d records (%d poison)%n", input, s.poisonCount());
             out.printf(Locale.ROOT, "delivered                 %,d (effects at the API)%n", delivered);
             out.printf(Locale.ROOT, "duplicates seen by API    %,d duplicate effects; %,d repeated keys answered from its idempotency store%n",
@@ -128,7 +128,11 @@ public final class QuickStart {
 
     public static void main(String[] args) throws Exception {
         Settings s = Settings.parse(args);
-        SparkSession spark = SparkSession.builder().master("local[" + s.threads() + "]").appName("resiliencekit-quickstart")
+        SparkSession.Builder builder = SparkSession.builder();
+        if (System.getProperty("spark.master") == null) {   // spark-submit's --master wins; alone, local mode
+            builder.master("local[" + s.threads() + "]");
+        }
+        SparkSession spark = builder.appName("resiliencekit-quickstart")
             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.plugins", "io.resiliencekit.spark.ResiliencePlugin")
@@ -223,7 +227,7 @@ public final class QuickStart {
             return new Result(s, s.records(), delivered, api.duplicateEffectCount(), api.duplicateKeysSeen(), deadLettered, reasons,
                 report.totals().retried(), report.totals().breakerTransitions(), api.maxInWindow(Duration.ofSeconds(1)),
                 elapsed, s.records() / s.rate(), outageStart[0], api.faultCount(Fault.RATE_LIMITED), api.faultCounts(),
-                active, api.receivedWhileUp(), report);
+                active, api.receivedWhileUp(), report, spark.sparkContext().master());
         }
     }
 }

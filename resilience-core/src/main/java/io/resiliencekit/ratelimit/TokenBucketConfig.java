@@ -1,14 +1,14 @@
 package io.resiliencekit.ratelimit;
 
 import io.resiliencekit.config.ConfigException;
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 import io.resiliencekit.config.Options;
-import io.resiliencekit.config.Secrets;
+import io.resiliencekit.config.internal.Text;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -98,73 +98,102 @@ public final class TokenBucketConfig implements Serializable {
         return new TokenBucketBuilder(name);
     }
 
+    private static final OptionSchema.Declarer<TokenBucketConfig> D = OptionSchema.declarer(TokenBucketConfig.class);
+    private static final String LEASED_ONLY = "mode is not local";
+
+    static final OptionSchema.Option<TokenBucketConfig, String> NAME_OPTION = D.option("name",
+        OptionType.matching(NAME, "1-200 letters, digits, '_', '.', ':' or '-'"), "rate-limit", TokenBucketConfig::name,
+        "Limiters with the same name share one bucket per JVM (and, when leased, one global bucket).")
+        .defaultDoc("the policy's name");
+    static final OptionSchema.Option<TokenBucketConfig, Double> RATE = D.option("rate",
+        OptionType.decimalAbove(0, MAX_RATE), null, TokenBucketConfig::rate,
+        "R: permits per second (across every JVM when leased).").required("permits per second");
+    static final OptionSchema.Option<TokenBucketConfig, Long> BURST = D.option("burst",
+        OptionType.longInteger(1, MAX_BURST), null, TokenBucketConfig::burst,
+        "B: the most permits taken at once after an idle period; must refill within 1e8 s.")
+        .defaultDoc("one second of rate");
+    static final OptionSchema.Option<TokenBucketConfig, Mode> MODE = D.option("mode",
+        OptionType.enumeration(Mode.class), Mode.AUTO, TokenBucketConfig::mode,
+        "auto: leased from the jdbc authority when authority=jdbc, else from the cluster's when the runtime is bound to "
+            + "one (the Spark plugin), else local; local: a bucket of this runtime; leased: leases from the authority, "
+            + "so the rate holds across JVMs.");
+    static final OptionSchema.Option<TokenBucketConfig, AuthorityKind> AUTHORITY = D.option("authority",
+        OptionType.enumeration(AuthorityKind.class), AuthorityKind.INPROCESS, c -> c.mode != Mode.LOCAL ? c.authority : null,
+        "Who owns the global bucket: inprocess (this runtime; tests), cluster (the Spark driver's, through the plugin) "
+            + "or jdbc (a table shared by several jobs).")
+        .onlyWhen(MODE, m -> m != Mode.LOCAL, LEASED_ONLY);
+    static final OptionSchema.Option<TokenBucketConfig, Duration> LEASE_PERIOD = D.option("leasePeriod",
+        OptionType.duration(Duration.ofMillis(20), Duration.ofMinutes(10)), Duration.ofSeconds(1),
+        c -> c.mode != Mode.LOCAL ? c.leasePeriod : null, "How long a lease of tokens lasts.")
+        .onlyWhen(MODE, m -> m != Mode.LOCAL, LEASED_ONLY);
+    static final OptionSchema.Option<TokenBucketConfig, Integer> EXPECTED_CLIENTS = D.option("expectedClients",
+        OptionType.integer(1, 100_000), 1, c -> c.mode != Mode.LOCAL ? c.expectedClients : null,
+        "Divides the rate into a safe rate while the authority has not answered yet.")
+        .onlyWhen(MODE, m -> m != Mode.LOCAL, LEASED_ONLY);
+    static final OptionSchema.Option<TokenBucketConfig, String> JDBC_URL = D.option("jdbc.url",
+        OptionType.jdbcUrl(), null, c -> c.jdbc() ? c.jdbcUrl : null,
+        "Database of the jdbc authority (one row per bucket); shown with credentials masked.")
+        .onlyWhen(AUTHORITY, a -> a == AuthorityKind.JDBC, "authority is jdbc");
+    static final OptionSchema.Option<TokenBucketConfig, String> JDBC_USER = D.option("jdbc.user",
+        OptionType.text(), null, c -> c.jdbc() ? c.jdbcUser : null, "Database user of the jdbc authority.")
+        .onlyWhen(AUTHORITY, a -> a == AuthorityKind.JDBC, "authority is jdbc");
+    static final OptionSchema.Option<TokenBucketConfig, String> JDBC_PASSWORD = D.option("jdbc.password",
+        OptionType.text(), null, c -> c.jdbc() ? c.jdbcPassword : null, "Database password of the jdbc authority.")
+        .secret().onlyWhen(AUTHORITY, a -> a == AuthorityKind.JDBC, "authority is jdbc");
+    static final OptionSchema.Option<TokenBucketConfig, String> JDBC_TABLE = D.option("jdbc.table",
+        OptionType.matching(TABLE_NAME, "a table name such as quota or app.quota"), DEFAULT_TABLE,
+        c -> c.jdbc() ? c.jdbcTable : null, "Table of the jdbc authority; created on demand.")
+        .onlyWhen(AUTHORITY, a -> a == AuthorityKind.JDBC, "authority is jdbc");
+
+    static final OptionSchema<TokenBucketConfig> SCHEMA = OptionSchema.<TokenBucketConfig>builder("Rate limiter (`rateLimit.*`)")
+        .description("A token bucket of rate R and burst B in front of every attempt. Local buckets limit one JVM; "
+            + "leased ones spend leases of a global bucket, so admitted calls in any window w stay within R*w+B "
+            + "however many JVMs there are. In a policy, setting any of these keys adds a limiter.")
+        .addAll(D)
+        .build(TokenBucketConfig::fromValues);
+
+    private static TokenBucketConfig fromValues(OptionSchema.Values v) {
+        double rate = v.isSet(RATE) ? v.get(RATE) : 0;
+        long burst = v.isSet(BURST) ? v.get(BURST) : rate > 0 ? Math.max(1, (long) Math.ceil(Math.min(rate, MAX_BURST))) : 1;
+        Mode mode = v.get(MODE);
+        AuthorityKind authority = v.get(AUTHORITY);
+        String url = v.get(JDBC_URL);
+        if (v.isValid(MODE) && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null && v.isValid(JDBC_URL)) {
+            v.problem(JDBC_URL, "is required when " + v.key(AUTHORITY) + " is jdbc");
+        }
+        if (rate > 0 && burst / rate > 1e8) {
+            v.problem(BURST, "must refill within 1e8 seconds at the given rate, was " + burst + " at " + Text.number(rate) + "/s");
+        }
+        return new TokenBucketConfig(v.get(NAME_OPTION), rate > 0 ? rate : 1, burst, mode, authority, v.get(LEASE_PERIOD),
+            v.get(EXPECTED_CLIENTS), url, v.get(JDBC_USER), v.get(JDBC_PASSWORD), v.get(JDBC_TABLE));
+    }
+
+    private boolean jdbc() {
+        return mode != Mode.LOCAL && authority == AuthorityKind.JDBC;
+    }
+
+    /** The options of a rate-limiter section: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<TokenBucketConfig> optionSchema() {
+        return SCHEMA;
+    }
+
     /**
      * Reads the options under {@code prefix} and records every problem in {@code o} without
      * throwing, so a caller can validate several policies and report all problems at once; call
      * {@link Options#throwIfInvalid()} before using the result. Invalid values fall back to defaults.
      */
     public static TokenBucketConfig fromOptions(Options o, String prefix) {
-        String p = prefix == null ? "" : prefix;
-        String name = o.matching(p + "name", "rate-limit", NAME, "1-200 letters, digits, '_', '.', ':' or '-'");
-        double rate = 0;
-        if (o.string(p + "rate").isEmpty()) {
-            o.problem(p + "rate", "is required (permits per second)");
-        } else {
-            rate = o.doubleValue(p + "rate", 0, Double.MIN_VALUE, MAX_RATE);
-        }
-        long defaultBurst = rate > 0 ? Math.max(1, (long) Math.ceil(rate)) : 1;
-        long burst = o.longValue(p + "burst", defaultBurst, 1, MAX_BURST);
-        int before = o.problems().size();
-        Mode mode = o.enumValue(p + "mode", Mode.AUTO, Mode.class);
-        boolean modeKnown = o.problems().size() == before;
-        AuthorityKind authority = o.enumValue(p + "authority", AuthorityKind.INPROCESS, AuthorityKind.class);
-        Duration lease = o.duration(p + "leasePeriod", Duration.ofSeconds(1), Duration.ofMillis(20), Duration.ofMinutes(10));
-        int clients = o.intValue(p + "expectedClients", 1, 1, 100_000);
-        String url = o.string(p + "jdbc.url").orElse(null);
-        String user = o.string(p + "jdbc.user").orElse(null);
-        String password = o.string(p + "jdbc.password").orElse(null);
-        String table = o.matching(p + "jdbc.table", DEFAULT_TABLE, TABLE_NAME, "a table name such as quota or app.quota");
-        if (modeKnown && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null) {
-            o.problem(p + "jdbc.url", "is required when " + p + "authority is jdbc");
-        }
-        if (rate > 0 && burst / rate > 1e8) {
-            o.problem(p + "burst", "must refill within 1e8 seconds at the given rate, was " + burst + " at " + rate + "/s");
-        }
-        return new TokenBucketConfig(name, rate > 0 ? rate : 1, burst, mode, authority, lease, clients, url, user,
-            password, table);
+        return SCHEMA.read(o, prefix, false);
     }
 
-    /** Parses and validates; throws one {@link ConfigException} naming every problem. */
+    /** Parses and validates; throws one {@link ConfigException} naming every problem (unknown keys under the prefix too). */
     public static TokenBucketConfig parse(Map<String, String> options, String prefix) {
-        Options o = Options.of(options);
-        TokenBucketConfig c = fromOptions(o, prefix);
-        o.rejectUnknown(prefix == null ? "" : prefix);
-        o.throwIfInvalid();
-        return c;
+        return SCHEMA.parse(options, prefix);
     }
 
     /** The options that {@link #fromOptions} turns back into this config (the password included: do not log it). */
     public Map<String, String> toOptions(String prefix) {
-        String p = prefix == null ? "" : prefix;
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(p + "name", name);
-        m.put(p + "rate", Double.toString(rate));
-        m.put(p + "burst", Long.toString(burst));
-        m.put(p + "mode", mode.name().toLowerCase(Locale.ROOT));
-        m.put(p + "authority", authority.name().toLowerCase(Locale.ROOT));
-        m.put(p + "leasePeriod", leasePeriod.toNanos() + "ns");
-        m.put(p + "expectedClients", Integer.toString(expectedClients));
-        if (jdbcUrl != null) {
-            m.put(p + "jdbc.url", jdbcUrl);
-        }
-        if (jdbcUser != null) {
-            m.put(p + "jdbc.user", jdbcUser);
-        }
-        if (jdbcPassword != null) {
-            m.put(p + "jdbc.password", jdbcPassword);
-        }
-        m.put(p + "jdbc.table", jdbcTable);
-        return m;
+        return SCHEMA.toOptions(this, prefix);
     }
 
     /** Every problem with this combination of values; empty if valid. */
@@ -271,25 +300,9 @@ public final class TokenBucketConfig implements Serializable {
         return Objects.hash(name, rate, burst, mode, authority, leasePeriod, expectedClients, jdbcUrl, jdbcUser, jdbcTable);
     }
 
-    /** The URL without its parameters, which may carry credentials. */
-    static String safeUrl(String url) {
-        int cut = url.length();
-        for (char c : new char[] {'?', ';', '&'}) {
-            int i = url.indexOf(c);
-            if (i >= 0) {
-                cut = Math.min(cut, i);
-            }
-        }
-        return cut == url.length() ? url : url.substring(0, cut) + "?" + Secrets.MASK;
-    }
-
+    /** Safe to log: the password is masked and the JDBC URL shown without credentials. */
     @Override
     public String toString() {
-        return "TokenBucketConfig{name=" + name + ", rate=" + rate + "/s, burst=" + burst + ", mode=" + mode
-            + (mode != Mode.LOCAL ? ", authority=" + authority + ", leasePeriod=" + leasePeriod
-                + ", expectedClients=" + expectedClients : "")
-            + (jdbcUrl == null ? "" : ", jdbc.url=" + safeUrl(jdbcUrl) + ", jdbc.user=" + jdbcUser + ", jdbc.password="
-                + (jdbcPassword == null ? "null" : Secrets.MASK) + ", jdbc.table=" + jdbcTable)
-            + '}';
+        return "TokenBucketConfig" + SCHEMA.describe(this);
     }
 }

@@ -1,5 +1,6 @@
 package io.resiliencekit.spark;
 
+
 import io.resiliencekit.spark.cluster.ClusterCoordinationException;
 import io.resiliencekit.spark.cluster.ClusterCoordinator;
 import io.resiliencekit.spark.cluster.DriverServices;
@@ -69,17 +70,21 @@ final class DriverSide implements DriverPlugin {
 
     @Override
     public Object receive(Object message) {
-        if (!(message instanceof RpcMessages.Request)) {
+        // executors send byte[] (see RpcMessages: Spark's RPC must never need our classes)
+        Object decoded = message instanceof byte[] ? RpcMessages.decode((byte[]) message) : message;
+        if (!(decoded instanceof RpcMessages.Request)) {
             throw new IllegalArgumentException("resiliencekit plugin: unexpected message "
-                    + (message == null ? "null" : message.getClass().getName()));
+                    + (decoded == null ? "null" : decoded.getClass().getName()));
         }
-        RpcMessages.Request r = (RpcMessages.Request) message;
+        RpcMessages.Request r = (RpcMessages.Request) decoded;
+        RpcMessages.Reply reply;
         try {
-            return RpcMessages.Reply.ok(services.dispatch(r.caller, r.service, r.payload));
+            reply = RpcMessages.Reply.ok(services.dispatch(r.caller, r.service, r.payload));
         } catch (ClusterCoordinationException e) {
             LOG.debug("request to {} from executor {} failed", r.service, r.caller, e);
-            return RpcMessages.Reply.failed(e.getMessage());
+            reply = RpcMessages.Reply.failed(e.getMessage());
         }
+        return RpcMessages.encode(reply);
     }
 
     @Override

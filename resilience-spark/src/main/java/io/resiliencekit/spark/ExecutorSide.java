@@ -1,5 +1,6 @@
 package io.resiliencekit.spark;
 
+
 import io.resiliencekit.spark.cluster.ClusterCoordinationException;
 import io.resiliencekit.spark.cluster.ClusterCoordinator;
 import io.resiliencekit.spark.cluster.PluginOptions;
@@ -110,7 +111,7 @@ final class ExecutorSide implements ExecutorPlugin {
             asks.inc();
             Object reply;
             try {
-                reply = ctx.ask(new RpcMessages.Request(ctx.executorID(), key.name(), request));
+                reply = ctx.ask(RpcMessages.encode(new RpcMessages.Request(ctx.executorID(), key.name(), request)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 failures.inc();
@@ -119,12 +120,13 @@ final class ExecutorSide implements ExecutorPlugin {
                 failures.inc();
                 throw new ClusterCoordinationException(key.name(), "RPC to the driver failed: " + e, e);
             }
-            if (!(reply instanceof RpcMessages.Reply)) {
+            Object decoded = reply instanceof byte[] ? RpcMessages.decode((byte[]) reply) : reply;
+            if (!(decoded instanceof RpcMessages.Reply)) {
                 failures.inc();
                 throw new ClusterCoordinationException(key.name(), "unexpected reply "
-                        + (reply == null ? "null" : reply.getClass().getName()), null);
+                        + (decoded == null ? "null" : decoded.getClass().getName()), null);
             }
-            RpcMessages.Reply r = (RpcMessages.Reply) reply;
+            RpcMessages.Reply r = (RpcMessages.Reply) decoded;
             if (r.error != null) {
                 failures.inc();
                 throw new ClusterCoordinationException(key.name(), "driver answered: " + r.error, null);
@@ -141,7 +143,7 @@ final class ExecutorSide implements ExecutorPlugin {
         public <Q extends Serializable> void send(ServiceKey<Q, ?> key, Q request) {
             sends.inc();
             try {
-                ctx.send(new RpcMessages.Request(ctx.executorID(), key.name(), request));
+                ctx.send(RpcMessages.encode(new RpcMessages.Request(ctx.executorID(), key.name(), request)));
             } catch (Exception e) {
                 failures.inc();
                 LOG.warn("send to driver service {} failed: {}", key.name(), e.toString());

@@ -212,14 +212,20 @@ class PartitionHelpersLocalTest {
         assertThat(closed("fail")).isEqualTo(mine.size());
 
         PartitionReport report = PartitionReport.of(acc.value());
-        assertThat(report.lines()).containsExactlyInAnyOrderElementsOf(mine);   // failed attempts' lines reached the driver
-        assertThat(report.failedAttempts()).isEqualTo(mine.stream().filter(m -> !m.ok()).count()).isGreaterThanOrEqualTo(3);
+        // Every failed attempt's line reached the driver. A task that succeeds after the job has
+        // already failed logs its line, but Spark's DAGScheduler ignores the accumulator update of a
+        // result task whose job has finished, so such a line may be in the log only (a race that a
+        // loaded machine loses more often).
+        assertThat(report.lines()).containsAll(failed);
+        assertThat(mine).containsAll(report.lines());
+        assertThat(report.failedAttempts()).isEqualTo(report.lines().stream().filter(m -> !m.ok()).count()).isGreaterThanOrEqualTo(3);
+        List<PartitionMetrics> reported = report.lines();
         PartitionMetrics t = report.totals();
-        assertThat(t.rowsIn()).isEqualTo(mine.stream().mapToLong(PartitionMetrics::rowsIn).sum());
-        assertThat(t.succeeded()).isEqualTo(mine.stream().mapToLong(PartitionMetrics::succeeded).sum());
-        assertThat(t.failed()).isEqualTo(mine.stream().mapToLong(PartitionMetrics::failed).sum()).isEqualTo(3);
-        assertThat(t.retried()).isEqualTo(mine.stream().mapToLong(PartitionMetrics::retried).sum());
-        assertThat(t.durationNanos()).isEqualTo(mine.stream().mapToLong(PartitionMetrics::durationNanos).sum());
+        assertThat(t.rowsIn()).isEqualTo(reported.stream().mapToLong(PartitionMetrics::rowsIn).sum());
+        assertThat(t.succeeded()).isEqualTo(reported.stream().mapToLong(PartitionMetrics::succeeded).sum());
+        assertThat(t.failed()).isEqualTo(reported.stream().mapToLong(PartitionMetrics::failed).sum()).isEqualTo(3);
+        assertThat(t.retried()).isEqualTo(reported.stream().mapToLong(PartitionMetrics::retried).sum());
+        assertThat(t.durationNanos()).isEqualTo(reported.stream().mapToLong(PartitionMetrics::durationNanos).sum());
     }
 
     @Test

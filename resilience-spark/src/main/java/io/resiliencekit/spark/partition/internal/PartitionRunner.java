@@ -8,7 +8,6 @@ import io.resiliencekit.RateLimitedException;
 import io.resiliencekit.ResilienceException;
 import io.resiliencekit.classify.FailureClassifier;
 import io.resiliencekit.deadletter.DeadLetter;
-import io.resiliencekit.deadletter.JsonLinesDeadLetterSink;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.deadletter.SourcePosition;
 import io.resiliencekit.idempotency.IdempotencyKeys;
@@ -30,7 +29,6 @@ import io.resiliencekit.spark.partition.ResourceFactory;
 import io.resiliencekit.spark.partition.ResourceFunction;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -162,7 +160,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private final ArrayDeque<C> idleResources = new ArrayDeque<>();
         private final List<C> openedResources = new ArrayList<>();
         // This attempt's letters: one unpublished file, published on success, discarded otherwise.
-        private JsonLinesDeadLetterSink deadLetters;
+        private HadoopDeadLetterSink deadLetters;
         private long startNanos;
         private boolean started;
         private boolean finished;
@@ -717,11 +715,10 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 return;
             }
             if (deadLetters == null) {
-                // one writer per task attempt (unique file names, so twins never clobber each other);
-                // no file is published before the attempt succeeds, whatever its size
-                deadLetters = JsonLinesDeadLetterSink.builder(Path.of(options.deadLetterPath())).prefix("part")
-                    .writerId(String.format("%05d-s%d-t%d", info.partition(), info.stageId(), info.taskAttemptId()))
-                    .redactor(redactor).maxRecordsPerFile(Integer.MAX_VALUE).build();
+                // one writer per task attempt (unique file names, so twins never clobber each other), on
+                // the Hadoop file system the path names; no file is published before the attempt succeeds
+                deadLetters = new HadoopDeadLetterSink(options.deadLetterPath(), "part",
+                    String.format("%05d-s%d-t%d", info.partition(), info.stageId(), info.taskAttemptId()), redactor);
             }
             if (u.batch == null) {
                 deadLetters.write(deadLetter(u.record, u.firstOffset, u, failure, why));
