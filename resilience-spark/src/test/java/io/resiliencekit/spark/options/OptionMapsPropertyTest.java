@@ -219,7 +219,9 @@ class OptionMapsPropertyTest {
             pattern(p + "deadLetterPath", a("/tmp/dlq", "file:///tmp/dlq", "relative/dlq"), "s3://bucket/dlq",
                 "nosuchfs://x/dlq", "/tmp/dl\u0000q"),
             bool(p + "metricsLog"), duration(p + "outageMaxWait", Duration.ZERO, Duration.ofDays(1)),
-            pattern(p + "concurrency", a("auto", "AUTO", "1", "256"), "0", "257", "-1", "many"));
+            // auto (any case) or a number: compared ignoring case, as an enumeration's value
+            new Key(p + "concurrency", Kind.ENUM, r -> oneOf(r, "auto", "AUTO", "1", "16", "256"),
+                r -> oneOf(r, "0", "257", "-1", "many")));
     }
 
     static List<Key> pluginKeys() {

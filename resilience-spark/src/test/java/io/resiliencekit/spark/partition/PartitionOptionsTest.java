@@ -56,7 +56,7 @@ class PartitionOptionsTest {
         PartitionOptions defaults = PartitionOptions.fromOptions(Map.of("partition.runId", "r"));
         assertThat(defaults.concurrency()).isEqualTo(PartitionOptions.AUTO);
         assertThat(defaults.toOptions()).containsEntry("partition.concurrency", "auto")
-            .containsEntry("partition.outageMaxWait", "PT5M");
+            .containsEntry("partition.outageMaxWait", "5m");
         assertThat(PartitionOptions.fromOptions(Map.of("partition.runId", "r", "partition.concurrency", "16")).concurrency())
             .isEqualTo(16);
         assertThat(PartitionOptions.fromOptions(Map.of("partition.runId", "r", "partition.outageMaxWait", "0s"))
@@ -68,7 +68,7 @@ class PartitionOptionsTest {
                 .anyMatch(p -> p.startsWith("partition.concurrency:"))
                 .anyMatch(p -> p.startsWith("partition.outageMaxWait:")));
         assertThatThrownBy(() -> PartitionOptions.builder().runId("r").concurrency(257).build())
-            .hasMessageContaining("partition.concurrency: must be auto or between 1 and 256, was 257");
+            .hasMessageContaining("partition.concurrency: must be auto or a whole number between 1 and 256");
     }
 
     @Test
