@@ -11,6 +11,7 @@ import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.ratelimit.RateLimiters;
 import io.resiliencekit.retry.Jitter;
 import io.resiliencekit.retry.RetryConfig;
+import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.testkit.DownMode;
 import io.resiliencekit.testkit.FlakyApiServer;
 import java.io.IOException;
@@ -26,13 +27,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Encoders;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,28 +38,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PartitionRunnerRegressionTest {
 
-    static SparkSession spark;
-    static JavaSparkContext jsc;
+    @RegisterExtension
+    static final SparkSessionExtension SPARK = SparkSessionExtension.local();
     static final Map<String, AtomicInteger> IN_FLIGHT = new ConcurrentHashMap<>();
     static final Map<String, AtomicInteger> MOST_IN_FLIGHT = new ConcurrentHashMap<>();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() {
-        spark = SparkSession.builder().config(new SparkConf().setMaster("local[2]").setAppName("PartitionRunnerRegressionTest")
-            .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
-            .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")).getOrCreate();
-        jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    }
-
-    @AfterAll
-    static void stop() {
-        spark.stop();
-        SparkSession.clearActiveSession();
-        SparkSession.clearDefaultSession();
-    }
 
     static List<String> ids(int n) {
         return IntStream.range(0, n).mapToObj(i -> "r-" + i).collect(Collectors.toList());
@@ -85,9 +67,9 @@ class PartitionRunnerRegressionTest {
             HttpJsonClient client = client(api);
             ResiliencePolicyConfig policy = ResiliencePolicy.builder("q6").rateLimiter(RateLimiters.local("q6", 2_000, 50)).config();
             PartitionOptions opts = PartitionOptions.builder().runId("q6-run").build();
-            PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "q6");
+            PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(SPARK.spark().sparkContext(), "q6");
             List<String> input = ids(300);
-            List<String> out = jsc.parallelize(input, 1).mapPartitions(Partitions.<String>using(policy, opts).metrics(acc)
+            List<String> out = SPARK.jsc().parallelize(input, 1).mapPartitions(Partitions.<String>using(policy, opts).metrics(acc)
                 .mapRdd(id -> {
                     int now = IN_FLIGHT.computeIfAbsent(tag, t -> new AtomicInteger()).incrementAndGet();
                     MOST_IN_FLIGHT.computeIfAbsent(tag, t -> new AtomicInteger()).accumulateAndGet(now, Math::max);
@@ -127,7 +109,7 @@ class PartitionRunnerRegressionTest {
                 .jitter(Jitter.NONE).build()).config();
         PartitionOptions opts = PartitionOptions.builder().runId("q7-run").continueOnError(true)
             .deadLetterPath(tmp.resolve("dlq").toString()).build();
-        jsc.parallelize(ids(20), 1).foreachPartition(Partitions.<String>using(policy, opts).foreachRdd(id -> {
+        SPARK.jsc().parallelize(ids(20), 1).foreachPartition(Partitions.<String>using(policy, opts).foreachRdd(id -> {
             if (id.equals("r-5")) {
                 throw new IOException("connection reset");
             }
@@ -159,7 +141,7 @@ class PartitionRunnerRegressionTest {
                 .rateLimiter(RateLimiters.local("q5-helpers", 400, 40)).config();
             PartitionOptions opts = PartitionOptions.builder().runId("q5-run").continueOnError(true)
                 .deadLetterPath(tmp.resolve("dlq").toString()).build();
-            PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "q5");
+            PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(SPARK.spark().sparkContext(), "q5");
             ScheduledExecutorService outage = Executors.newSingleThreadScheduledExecutor();
             boolean[] down = {false};
             outage.scheduleWithFixedDelay(() -> {
@@ -170,7 +152,7 @@ class PartitionRunnerRegressionTest {
                 }
             }, 5, 5, TimeUnit.MILLISECONDS);
             try {
-                jsc.parallelize(ids(800), 2).foreachPartition(Partitions.<String>using(policy, opts).metrics(acc)
+                SPARK.jsc().parallelize(ids(800), 2).foreachPartition(Partitions.<String>using(policy, opts).metrics(acc)
                     .foreachRdd(id -> client.post(FlakyApiServer.RECORDS_PATH, "{\"id\":\"" + id + "\"}",
                         Partitions.currentIdempotencyKey())));
             } finally {
@@ -194,14 +176,14 @@ class PartitionRunnerRegressionTest {
     void B4_aNullResultOfTheMapFormIsEmittedNotDropped() {
         ResiliencePolicyConfig policy = ResiliencePolicy.builder("b4").config();
         PartitionOptions opts = PartitionOptions.builder().idempotencyKeys(false).build();
-        PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(spark.sparkContext(), "b4");
+        PartitionMetricsAccumulator acc = PartitionMetricsAccumulator.register(SPARK.spark().sparkContext(), "b4");
         List<Integer> input = IntStream.range(0, 30).boxed().collect(Collectors.toList());
-        List<String> rdd = jsc.parallelize(input, 2).mapPartitions(Partitions.<Integer>using(policy, opts).metrics(acc)
+        List<String> rdd = SPARK.jsc().parallelize(input, 2).mapPartitions(Partitions.<Integer>using(policy, opts).metrics(acc)
             .mapRdd(n -> n % 3 == 0 ? null : "v" + n)).collect();
         List<String> expected = new ArrayList<>();
         input.forEach(n -> expected.add(n % 3 == 0 ? null : "v" + n));
         assertThat(rdd).containsExactlyElementsOf(expected);
-        List<String> ds = spark.createDataset(input, Encoders.INT()).repartition(1)
+        List<String> ds = SPARK.spark().createDataset(input, Encoders.INT()).repartition(1)
             .mapPartitions(Partitions.map(policy, opts, (Integer n) -> n % 3 == 0 ? null : "v" + n), Encoders.STRING())
             .collectAsList();
         assertThat(ds).hasSize(30).containsOnlyOnceElementsOf(expected.stream().filter(x -> x != null).toList());
@@ -220,7 +202,7 @@ class PartitionRunnerRegressionTest {
         ResiliencePolicyConfig policy = ResiliencePolicy.builder("b5").config();
         KeyFunction<String> nullForOdd = id -> Integer.parseInt(id.substring(2)) % 2 == 1 ? null : id;
         PartitionOptions strict = PartitionOptions.builder().runId("b5-run").build();
-        assertThatThrownBy(() -> jsc.parallelize(ids(4), 1).foreachPartition(Partitions.<String>using(policy, strict)
+        assertThatThrownBy(() -> SPARK.jsc().parallelize(ids(4), 1).foreachPartition(Partitions.<String>using(policy, strict)
             .keyBy(nullForOdd).foreachRdd(id -> id)))
             .hasMessageContaining("record at offset 1 of partition 0")
             .hasMessageContaining("business key is null");
@@ -228,7 +210,7 @@ class PartitionRunnerRegressionTest {
         PartitionOptions batches = PartitionOptions.builder().runId("b5-run").batchSize(2).continueOnError(true)
             .deadLetterPath(tmp.resolve("dlq").toString()).build();
         List<String> nullKeys = List.of("r-1", "r-3", "r-5", "r-7");   // two batches whose keys are all null
-        spark.createDataset(nullKeys, Encoders.STRING()).coalesce(1).foreachPartition(Partitions.<String>using(policy, batches)
+        SPARK.spark().createDataset(nullKeys, Encoders.STRING()).coalesce(1).foreachPartition(Partitions.<String>using(policy, batches)
             .keyBy(id -> null).foreachBatch(ResourceFactory.none(), (c, batch) -> List.of()));
         List<DeadLetter> dead = DeadLetterFiles.read(tmp.resolve("dlq"));
         assertThat(dead).as("every record of both batches, named").hasSize(4)
