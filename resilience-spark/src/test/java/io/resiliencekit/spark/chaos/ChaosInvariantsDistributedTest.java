@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A smaller run of issue 10's chaos scenario ({@link ChaosScenario}): 3,000 records on
+ * A smaller run of issue 10's chaos scenario ({@link ChaosScenario}): 1,500 records on
  * {@code local-cluster} (two executor JVMs), R = 400/s and B = 40 through the plugin, 2% 503s with
  * {@code Retry-After}, 1% resets, 1% accepted-then-reset, one executor JVM killed at 30% of the
  * records, the API answering 503 to everything for 1.5 s at 60%. Settings: the documented defaults
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class ChaosInvariantsDistributedTest {
 
-    static final ChaosScenario.Settings SETTINGS = ChaosScenario.Settings.issue10().withRecords(3_000, 4).withOutage(1.5);
+    static final ChaosScenario.Settings SETTINGS = ChaosScenario.Settings.issue10().withRecords(1_500, 4).withOutage(1.5);
     /** Arrivals bunch a little on the loopback on the way from the limiter to the server (as in QuickStartTest). */
     static final double ARRIVAL_SLACK = 1.02;
 
