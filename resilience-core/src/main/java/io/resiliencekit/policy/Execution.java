@@ -330,8 +330,8 @@ final class Execution<T> {
         if (hint != null) {
             delay = capped(hint).toNanos(); // the server knows best, within our cap
         }
-        if (e.retry.maxDuration().isPresent()
-            && e.ticker.nanoTime() + delay - callStartNanos > e.retry.maxDuration().get().toNanos()) {
+        if (e.maxDurationNanos != Long.MAX_VALUE
+            && e.ticker.nanoTime() + delay - callStartNanos > e.maxDurationNanos) {
             throw giveUp(c.kind(), "deadline");
         }
         previousDelay = delay;
