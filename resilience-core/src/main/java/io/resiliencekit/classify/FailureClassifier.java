@@ -33,9 +33,13 @@ import java.util.function.Predicate;
  * <p>User rules run first, in the order added; the first that has an opinion wins. Then the
  * defaults:
  * <ul>
- *   <li>{@link HttpStatusException}: 429 is throttled; 503 with a {@code Retry-After} is throttled;
- *       408, 425, 500, 502, 503, 504 and other 5xx are transient; 400, 401, 403, 404, 405, 409,
- *       410, 422 and other 4xx are permanent;</li>
+ *   <li>{@link HttpStatusException}: 429 is throttled; 408, 425, 500, 502, 503, 504 and other 5xx
+ *       are transient (a 503's {@code Retry-After} still sets the delay before the retry, within
+ *       {@code retry.retryAfterCap}); 400, 401, 403, 404, 405, 409, 410, 422 and other 4xx are
+ *       permanent. A 503 is not throttling by default because services answer it when they are
+ *       down or restarting as often as when they shed load, and throttling pauses the JVM's rate
+ *       limiter for every call; an API that means "slow down" by 503 + {@code Retry-After} says so
+ *       with a rule (below);</li>
  *   <li>timeouts, connection refused or reset, unknown host, early EOF: transient;</li>
  *   <li>SQL: transient and recoverable exceptions, SQLState classes 08 (connection), 40
  *       (serialization, deadlock) and 57P0x (server shutting down) are transient; constraint
@@ -51,7 +55,9 @@ import java.util.function.Predicate;
  * <pre>{@code
  * FailureClassifier classifier = FailureClassifier.builder()
  *     .permanentOn(InvalidOrderException.class)
- *     .rule(e -> e instanceof ApiException a && a.code() == 429 ? Classification.throttled(a.retryAfter()) : null)
+ *     // this API sheds load with 503 + Retry-After: treat that as throttling (pause the limiter too)
+ *     .rule((e, now) -> e instanceof HttpStatusException h && h.status() == 503 && h.retryAfter() != null
+ *         ? Classification.throttled(RetryAfter.parse(h.retryAfter(), now).orElse(null)) : null)
  *     .failureIfResult(r -> r instanceof Response resp && resp.status() >= 500)
  *     .build();
  * }</pre>
@@ -133,9 +139,6 @@ public final class FailureClassifier implements Serializable {
     public static Classification classifyHttp(int status, String retryAfterHeader, long nowEpochMillis) {
         Duration hint = RetryAfter.parse(retryAfterHeader, nowEpochMillis).orElse(null);
         if (status == 429) {
-            return Classification.throttled(hint);
-        }
-        if (status == 503 && hint != null) {
             return Classification.throttled(hint);
         }
         if (TRANSIENT_STATUS.contains(status) || status >= 500) {

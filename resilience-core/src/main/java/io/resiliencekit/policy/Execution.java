@@ -8,6 +8,7 @@ import io.resiliencekit.classify.Classification;
 import io.resiliencekit.config.Secrets;
 import io.resiliencekit.event.EventType;
 import io.resiliencekit.logging.MdcScope;
+import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.spi.IdempotencyGuard;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -360,8 +361,10 @@ final class Execution<T> {
         return delay;
     }
 
+    /** A server hint, capped by retryAfterCap wherever it acts (the retry delay and the limiter's pause). */
     private Duration capped(Duration hint) {
-        Duration cap = e.retry == null ? hint : e.retry.retryAfterCap();
+        // without retry settings the default cap still applies: an uncapped hint would pause the JVM's limiter
+        Duration cap = e.retry == null ? RetryConfig.DEFAULT_RETRY_AFTER_CAP : e.retry.retryAfterCap();
         return hint.compareTo(cap) > 0 ? cap : hint;
     }
 

@@ -36,6 +36,8 @@ final class DriverSide implements DriverPlugin {
     private volatile DriverServices services;
     private volatile PluginOptions options;
     private volatile ClusterCoordinator local;
+    private volatile SparkContext context;
+    private volatile ExecutorLossListener executorLoss;
 
     @Override
     public Map<String, String> init(SparkContext sc, PluginContext ctx) {
@@ -47,6 +49,10 @@ final class DriverSide implements DriverPlugin {
         services = new DriverServices(ctx.metricRegistry());
         BuiltInServices.install(services, options);
         local = new DriverLocalCoordinator(services);
+        // a lost executor's idempotency holds are released as soon as Spark says it is gone
+        context = sc;
+        executorLoss = new ExecutorLossListener(services);
+        sc.addSparkListener(executorLoss);
         // Driver code (validation, health checks) reaches the services without RPC; in local mode the
         // executor side, which starts next in this JVM, binds its own cluster and keeps this driver side.
         ResilienceRuntime.shared().bindCluster(new SparkCluster(local, options, this));
@@ -81,9 +87,16 @@ final class DriverSide implements DriverPlugin {
 
     @Override
     public void shutdown() {
+        SparkContext sc = context;
+        if (sc != null && executorLoss != null) {
+            sc.removeSparkListener(executorLoss);
+        }
         ResilienceRuntime.shared().cluster()
                 .filter(c -> c instanceof SparkCluster && ((SparkCluster) c).driver().orElse(null) == this)
-                .ifPresent(ResilienceRuntime.shared()::unbindCluster);
+                .ifPresent(c -> {
+                    ResilienceRuntime.shared().unbindCluster(c);
+                    ResilienceCluster.markShutDown();
+                });
         BuiltInServices.shutdown(services);
     }
 

@@ -16,7 +16,7 @@ final class EventLog {
         times[size++] = sinceStartNanos;
     }
 
-    private synchronized long[] sortedSnapshot() {
+    synchronized long[] sortedSnapshot() {
         long[] copy = Arrays.copyOf(times, size);
         Arrays.sort(copy); // threads append slightly out of order
         return copy;

@@ -62,9 +62,11 @@ import java.util.regex.Pattern;
  *
  * <h2>Order of checks for {@code POST /records}</h2>
  * down (503 mode) &rarr; required headers (401) &rarr; rate limit (429) &rarr; injected fault: fail-first per server, then
- * fail-first per key, then random 503 / reset / slow &rarr; poison (400) &rarr; idempotency (replay
- * the stored response, or 422 if the same key comes with another body) &rarr; effect applied (200).
- * A {@link Fault#SLOW} request is processed normally and its response is delayed afterwards.
+ * fail-first per key, then random 503 / reset / slow / accepted-then-reset &rarr; poison (400) &rarr;
+ * idempotency (replay the stored response, or 422 if the same key comes with another body) &rarr;
+ * effect applied (200). A {@link Fault#SLOW} request is processed normally and its response is
+ * delayed afterwards; an {@link Fault#ACCEPTED_THEN_RESET} one is processed normally and its
+ * connection is then closed without an answer.
  *
  * <h2>Reproducibility</h2>
  * Random faults are not drawn from a shared sequence but from a hash of (seed, key, attempt number
@@ -108,6 +110,7 @@ public final class FlakyApiServer implements AutoCloseable {
     private final double pUnavailable;
     private final double pReset;
     private final double pSlow;
+    private final double pAcceptedThenReset;
     private final Duration randomSlowDelay;
     private final Duration slowDelay;
     private final Duration unavailableRetryAfter;
@@ -125,6 +128,8 @@ public final class FlakyApiServer implements AutoCloseable {
     private volatile boolean unavailable;
     private int port;
     private long startNanos;
+    private long downSinceNanos = -1;                       // guarded by lifecycle; -1 while up
+    private final List<long[]> downIntervals = new ArrayList<>(); // guarded by lifecycle; nanos since start
     private TokenBucket bucket;
 
     private final AtomicLong received = new AtomicLong();
@@ -149,6 +154,7 @@ public final class FlakyApiServer implements AutoCloseable {
         this.pUnavailable = b.pUnavailable;
         this.pReset = b.pReset;
         this.pSlow = b.pSlow;
+        this.pAcceptedThenReset = b.pAcceptedThenReset;
         this.randomSlowDelay = b.randomSlowDelay;
         this.slowDelay = b.slowDelay;
         this.unavailableRetryAfter = b.unavailableRetryAfter;
@@ -219,6 +225,9 @@ public final class FlakyApiServer implements AutoCloseable {
         Objects.requireNonNull(mode, "mode");
         synchronized (lifecycle) {
             requireStarted();
+            if (downSinceNanos < 0) {
+                downSinceNanos = System.nanoTime() - startNanos;
+            }
             if (mode == DownMode.SERVICE_UNAVAILABLE) {
                 unavailable = true;
             } else if (server != null) {
@@ -232,11 +241,79 @@ public final class FlakyApiServer implements AutoCloseable {
     public void up() {
         synchronized (lifecycle) {
             requireStarted();
+            if (downSinceNanos >= 0) {
+                downIntervals.add(new long[] {downSinceNanos, System.nanoTime() - startNanos});
+                downSinceNanos = -1;
+            }
             unavailable = false;
             if (server == null) {
                 bind(port);
             }
         }
+    }
+
+    /** Takes the service down in the default mode now and brings it back up after {@code duration}. */
+    public void downFor(Duration duration) {
+        Objects.requireNonNull(duration, "duration");
+        down();
+        java.util.concurrent.CompletableFuture.delayedExecutor(duration.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)
+            .execute(() -> {
+                synchronized (lifecycle) {
+                    if (!closed) {
+                        up();
+                    }
+                }
+            });
+    }
+
+    /** How long the service has been down so far, over every {@link #down()} ... {@link #up()}. */
+    public Duration downTime() {
+        synchronized (lifecycle) {
+            long total = 0;
+            for (long[] d : downIntervals) {
+                total += d[1] - d[0];
+            }
+            if (downSinceNanos >= 0 && started) {
+                total += System.nanoTime() - startNanos - downSinceNanos;
+            }
+            return Duration.ofNanos(total);
+        }
+    }
+
+    /** When the first down time began, since {@link #start()}; empty if the service was never down. */
+    public java.util.Optional<Duration> firstDownAt() {
+        synchronized (lifecycle) {
+            long first = !downIntervals.isEmpty() ? downIntervals.get(0)[0] : downSinceNanos;
+            return first < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(first));
+        }
+    }
+
+    /** Requests received while the service was up (outside every down time). */
+    public long receivedWhileUp() {
+        List<long[]> down;
+        synchronized (lifecycle) {
+            down = new ArrayList<>(downIntervals);
+            if (downSinceNanos >= 0) {
+                down.add(new long[] {downSinceNanos, Long.MAX_VALUE});
+            }
+        }
+        long n = 0;
+        for (long t : receivedLog.sortedSnapshot()) {
+            boolean whileDown = false;
+            for (long[] d : down) {
+                whileDown |= t >= d[0] && t < d[1];
+            }
+            if (!whileDown) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** From the first {@code /records} request received to the last (zero before the second). */
+    public Duration activeTime() {
+        long[] t = receivedLog.sortedSnapshot();
+        return t.length < 2 ? Duration.ZERO : Duration.ofNanos(t[t.length - 1] - t[0]);
     }
 
     /** True unless {@link #down()} is in effect. */
@@ -378,6 +455,17 @@ public final class FlakyApiServer implements AutoCloseable {
         return receivedLog.maxInWindow(window);
     }
 
+    /**
+     * Time since {@link #start()}, on the clock arrival times and down times use: to mark an event of
+     * your own (an executor killed) on the same clock as {@link #receivedPerSecond()}.
+     */
+    public Duration sinceStart() {
+        synchronized (lifecycle) {
+            requireStarted();
+            return Duration.ofNanos(System.nanoTime() - startNanos);
+        }
+    }
+
     /** Like {@link #maxInWindow(Duration)}, over accepted effects only. */
     public long maxAcceptedInWindow(Duration window) {
         return acceptedLog.maxInWindow(window);
@@ -460,6 +548,8 @@ public final class FlakyApiServer implements AutoCloseable {
             } else if (pSlow > 0 && draw(drawKey, attempt, 3) < pSlow) {
                 injected = Fault.SLOW;
                 delay = randomSlowDelay;
+            } else if (pAcceptedThenReset > 0 && draw(drawKey, attempt, 4) < pAcceptedThenReset) {
+                injected = Fault.ACCEPTED_THEN_RESET;
             }
             if (injected == Fault.UNAVAILABLE) {
                 reject(ex, Fault.UNAVAILABLE, 503, "{\"error\":\"unavailable\"}", retryAfterHeader());
@@ -506,6 +596,13 @@ public final class FlakyApiServer implements AutoCloseable {
                     ex.close(); // server closing
                     return;
                 }
+            }
+            if (injected == Fault.ACCEPTED_THEN_RESET) {
+                // the effect is applied (or replayed); the answer is lost with the connection
+                faults.get(Fault.ACCEPTED_THEN_RESET).increment();
+                respondedOrReset = true;
+                ex.close();
+                return;
             }
             if (replay) {
                 ex.getResponseHeaders().set(REPLAYED_HEADER, "true");
@@ -637,6 +734,7 @@ public final class FlakyApiServer implements AutoCloseable {
         private double pUnavailable;
         private double pReset;
         private double pSlow;
+        private double pAcceptedThenReset;
         private Duration randomSlowDelay = Duration.ofSeconds(2);
         private Duration slowDelay = Duration.ofSeconds(2);
         private Duration unavailableRetryAfter;
@@ -703,6 +801,15 @@ public final class FlakyApiServer implements AutoCloseable {
         /** Each request's connection is reset with probability {@code p}. */
         public Builder randomResets(double p) {
             this.pReset = probability("randomResets", p);
+            return this;
+        }
+
+        /**
+         * With probability {@code p} a request takes effect (or is replayed for its key) and then its
+         * connection is reset before any answer: {@link Fault#ACCEPTED_THEN_RESET}.
+         */
+        public Builder randomAcceptedThenReset(double p) {
+            this.pAcceptedThenReset = probability("randomAcceptedThenReset", p);
             return this;
         }
 

@@ -218,7 +218,10 @@ class OptionMapsPropertyTest {
             integer(p + "batchSize", 1, 100_000), bool(p + "continueOnError"),
             pattern(p + "deadLetterPath", a("/tmp/dlq", "file:///tmp/dlq", "relative/dlq"), "s3://bucket/dlq",
                 "nosuchfs://x/dlq", "/tmp/dl\u0000q"),
-            bool(p + "metricsLog"), duration(p + "breakerMaxWait", Duration.ZERO, Duration.ofDays(1)));
+            bool(p + "metricsLog"), duration(p + "outageMaxWait", Duration.ZERO, Duration.ofDays(1)),
+            // auto (any case) or a number: compared ignoring case, as an enumeration's value
+            new Key(p + "concurrency", Kind.ENUM, r -> oneOf(r, "auto", "AUTO", "1", "16", "256"),
+                r -> oneOf(r, "0", "257", "-1", "many")));
     }
 
     static List<Key> pluginKeys() {

@@ -58,12 +58,21 @@ public final class RecordKeys {
             : keys.forBytes(runId, recordScope, serialized(record)));
     }
 
-    /** The call context of a batch: its key and fingerprint cover every record of it, in order. */
-    public <T> CallContext batch(List<T> batch, KeyFunction<T> keyFn, ContentFunction<T> contentFn) throws Exception {
+    /**
+     * The call context of a batch whose first record is at {@code firstOffset} of the partition: its
+     * key and fingerprint cover every record of it, in order.
+     */
+    public <T> CallContext batch(List<T> batch, long firstOffset, KeyFunction<T> keyFn, ContentFunction<T> contentFn)
+            throws Exception {
         Object[] identities = new Object[batch.size()];
         for (int i = 0; i < identities.length; i++) {
             T r = batch.get(i);
             identities[i] = keyFn != null ? keyFn.key(r) : content(r, contentFn);
+            if (identities[i] == null && keyFn != null) {
+                // core rejects a null business key; in a batch it would silently become part of the key (B5)
+                throw new IllegalArgumentException("business key is null for the record at offset "
+                    + (firstOffset + i) + ": the key function must return the record's business key");
+            }
         }
         return CallContext.ofKey(keys.forContent(runId, batchScope, identities));
     }

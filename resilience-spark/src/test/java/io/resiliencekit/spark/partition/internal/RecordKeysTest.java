@@ -52,10 +52,10 @@ class RecordKeysTest {
 
     @Test
     void aBatchIsKeyedByEveryRecordInOrder() throws Exception {
-        CallContext ab = keys.batch(List.of("a", "b"), null, null);
+        CallContext ab = keys.batch(List.of("a", "b"), 0, null, null);
         assertThat(ab.idempotencyKey()).startsWith("rk:run-7:p3:b:");
-        assertThat(keys.batch(List.of("b", "a"), null, null).idempotencyKey()).isNotEqualTo(ab.idempotencyKey());
-        assertThat(keys.batch(List.of("a", "b"), null, null).idempotencyKey()).isEqualTo(ab.idempotencyKey());
+        assertThat(keys.batch(List.of("b", "a"), 0, null, null).idempotencyKey()).isNotEqualTo(ab.idempotencyKey());
+        assertThat(keys.batch(List.of("a", "b"), 0, null, null).idempotencyKey()).isEqualTo(ab.idempotencyKey());
     }
 
     @Test
