@@ -26,8 +26,11 @@ import java.util.regex.Pattern;
  *     "rateLimit.jdbc.password", "s3cret")), "rateLimit.");
  * }</pre>
  *
- * <p>Option keys (after the prefix): {@code name}, {@code rate} (permits per second), {@code burst}
- * (permits; default: one second of rate), {@code mode} ({@code local} | {@code leased}),
+ * <p>Option keys (after the prefix): {@code name}, {@code rate} (permits per second, or {@code auto}:
+ * the authority finds the rate from the service's throttle answers), {@code maxRate} (with
+ * {@code rate=auto}: the highest rate it may reach; default none), {@code burst} (permits; default:
+ * one second of rate), {@code throttleScope} ({@code bucket}: a throttle answer slows every client
+ * of the global bucket, the default; {@code jvm}: only this JVM), {@code mode} ({@code local} | {@code leased}),
  * {@code authority} ({@code inprocess} | {@code jdbc}), {@code leasePeriod} (default 1s),
  * {@code expectedClients} (safe-rate divisor until the authority has answered; default 1),
  * {@code jdbc.url}, {@code jdbc.user}, {@code jdbc.password} (secret), {@code jdbc.table}
@@ -35,9 +38,10 @@ import java.util.regex.Pattern;
  */
 public final class TokenBucketConfig implements Serializable {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public static final String DEFAULT_TABLE = "resiliencekit_token_bucket";
+    /** The highest rate; also where {@code rate=auto} without {@code maxRate} may go (internal.BucketLedger.UNBOUNDED_RATE). */
     public static final double MAX_RATE = 1e12;
     public static final long MAX_BURST = 1_000_000_000_000_000L;
     /** Identifier pattern for the JDBC table: {@code table} or {@code schema.table}, letters, digits, underscores. */
@@ -57,6 +61,14 @@ public final class TokenBucketConfig implements Serializable {
         LEASED
     }
 
+    /** Who slows down when the service answers "slow down". */
+    public enum ThrottleScope {
+        /** Every client of the global bucket: the answer goes to the authority (the default). */
+        BUCKET,
+        /** This JVM only (an API whose limit is per caller: per key, per IP). */
+        JVM
+    }
+
     /** Which authority a leased bucket asks. */
     public enum AuthorityKind {
         /** The runtime's in-process authority (one JVM; tests). The default for {@code mode=leased}. */
@@ -70,6 +82,8 @@ public final class TokenBucketConfig implements Serializable {
     private final String name;
     private final double rate;
     private final long burst;
+    private final boolean adaptive;
+    private final ThrottleScope throttleScope;
     private final Mode mode;
     private final AuthorityKind authority;
     private final Duration leasePeriod;
@@ -81,9 +95,18 @@ public final class TokenBucketConfig implements Serializable {
 
     TokenBucketConfig(String name, double rate, long burst, Mode mode, AuthorityKind authority, Duration leasePeriod,
                       int expectedClients, String jdbcUrl, String jdbcUser, String jdbcPassword, String jdbcTable) {
+        this(name, rate, burst, false, ThrottleScope.BUCKET, mode, authority, leasePeriod, expectedClients, jdbcUrl,
+            jdbcUser, jdbcPassword, jdbcTable);
+    }
+
+    TokenBucketConfig(String name, double rate, long burst, boolean adaptive, ThrottleScope throttleScope, Mode mode,
+                      AuthorityKind authority, Duration leasePeriod, int expectedClients, String jdbcUrl, String jdbcUser,
+                      String jdbcPassword, String jdbcTable) {
         this.name = name;
         this.rate = rate;
         this.burst = burst;
+        this.adaptive = adaptive;
+        this.throttleScope = throttleScope;
         this.mode = mode;
         this.authority = authority;
         this.leasePeriod = leasePeriod;
@@ -107,13 +130,20 @@ public final class TokenBucketConfig implements Serializable {
         String p = prefix == null ? "" : prefix;
         String name = o.matching(p + "name", "rate-limit", NAME, "1-200 letters, digits, '_', '.', ':' or '-'");
         double rate = 0;
+        boolean adaptive = o.string(p + "rate").map(v -> v.trim().equalsIgnoreCase("auto")).orElse(false);
         if (o.string(p + "rate").isEmpty()) {
-            o.problem(p + "rate", "is required (permits per second)");
+            o.problem(p + "rate", "is required (permits per second, or auto)");
+        } else if (adaptive) {
+            rate = o.has(p + "maxRate") ? o.doubleValue(p + "maxRate", MAX_RATE, Double.MIN_VALUE, MAX_RATE) : MAX_RATE;
         } else {
             rate = o.doubleValue(p + "rate", 0, Double.MIN_VALUE, MAX_RATE);
+            if (o.has(p + "maxRate")) {
+                o.problem(p + "maxRate", "is only for rate=auto (a fixed rate is its own maximum)");
+            }
         }
-        long defaultBurst = rate > 0 ? Math.max(1, (long) Math.ceil(rate)) : 1;
-        long burst = o.longValue(p + "burst", defaultBurst, 1, MAX_BURST);
+        long defaultBurst = adaptive ? 0 : rate > 0 ? Math.max(1, (long) Math.ceil(rate)) : 1;
+        long burst = o.longValue(p + "burst", defaultBurst, adaptive ? 0 : 1, MAX_BURST);
+        ThrottleScope throttleScope = o.enumValue(p + "throttleScope", ThrottleScope.BUCKET, ThrottleScope.class);
         int before = o.problems().size();
         Mode mode = o.enumValue(p + "mode", Mode.AUTO, Mode.class);
         boolean modeKnown = o.problems().size() == before;
@@ -127,11 +157,19 @@ public final class TokenBucketConfig implements Serializable {
         if (modeKnown && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null) {
             o.problem(p + "jdbc.url", "is required when " + p + "authority is jdbc");
         }
-        if (rate > 0 && burst / rate > 1e8) {
+        if (adaptive && modeKnown && mode == Mode.LOCAL) {
+            o.problem(p + "mode", "local cannot be used with rate=auto: the rate is found at a token authority (use"
+                + " auto or leased; without a cluster, the runtime's in-process authority finds it for this JVM)");
+        }
+        if (adaptive && throttleScope == ThrottleScope.JVM) {
+            o.problem(p + "throttleScope", "jvm cannot be used with rate=auto: the authority finds the rate from the"
+                + " throttle answers every client reports");
+        }
+        if (!adaptive && rate > 0 && burst / rate > 1e8) {
             o.problem(p + "burst", "must refill within 1e8 seconds at the given rate, was " + burst + " at " + rate + "/s");
         }
-        return new TokenBucketConfig(name, rate > 0 ? rate : 1, burst, mode, authority, lease, clients, url, user,
-            password, table);
+        return new TokenBucketConfig(name, rate > 0 ? rate : 1, burst, adaptive, throttleScope, mode, authority, lease,
+            clients, url, user, password, table);
     }
 
     /** Parses and validates; throws one {@link ConfigException} naming every problem. */
@@ -148,8 +186,16 @@ public final class TokenBucketConfig implements Serializable {
         String p = prefix == null ? "" : prefix;
         Map<String, String> m = new LinkedHashMap<>();
         m.put(p + "name", name);
-        m.put(p + "rate", Double.toString(rate));
+        if (adaptive) {
+            m.put(p + "rate", "auto");
+            if (rate < MAX_RATE) {
+                m.put(p + "maxRate", Double.toString(rate));
+            }
+        } else {
+            m.put(p + "rate", Double.toString(rate));
+        }
         m.put(p + "burst", Long.toString(burst));
+        m.put(p + "throttleScope", throttleScope.name().toLowerCase(Locale.ROOT));
         m.put(p + "mode", mode.name().toLowerCase(Locale.ROOT));
         m.put(p + "authority", authority.name().toLowerCase(Locale.ROOT));
         m.put(p + "leasePeriod", leasePeriod.toNanos() + "ns");
@@ -176,9 +222,9 @@ public final class TokenBucketConfig implements Serializable {
         if (!(rate > 0 && rate <= MAX_RATE)) {
             out.add("rate: must be above 0 and at most " + MAX_RATE + " permits per second, was " + rate);
         }
-        if (burst < 1 || burst > MAX_BURST) {
+        if (burst < (adaptive ? 0 : 1) || burst > MAX_BURST) {
             out.add("burst: must be between 1 and " + MAX_BURST + ", was " + burst);
-        } else if (rate > 0 && burst / rate > 1e8) {
+        } else if (!adaptive && rate > 0 && burst / rate > 1e8) {
             out.add("burst: must refill within 1e8 seconds at the given rate, was " + burst + " at " + rate + "/s");
         }
         if (leasePeriod == null || leasePeriod.compareTo(Duration.ofMillis(20)) < 0
@@ -194,6 +240,16 @@ public final class TokenBucketConfig implements Serializable {
         if (mode != Mode.LOCAL && authority == AuthorityKind.JDBC && jdbcUrl == null) {
             out.add("jdbc.url: is required when authority is jdbc");
         }
+        if (adaptive && mode == Mode.LOCAL) {
+            out.add("mode: local cannot be used with rate=auto: the rate is found at a token authority");
+        }
+        if (adaptive && throttleScope == ThrottleScope.JVM) {
+            out.add("throttleScope: jvm cannot be used with rate=auto: the authority finds the rate from every client's"
+                + " throttle answers");
+        }
+        if (throttleScope == null) {
+            out.add("throttleScope: must be bucket or jvm");
+        }
         return out;
     }
 
@@ -208,14 +264,23 @@ public final class TokenBucketConfig implements Serializable {
         return name;
     }
 
-    /** R: permits per second. */
+    /** R: permits per second; with {@link #adaptive()}, the highest rate it may reach ({@link #MAX_RATE}: none). */
     public double rate() {
         return rate;
     }
 
-    /** B: the most permits that can be taken at once after an idle period. */
+    /** B: the most permits that can be taken at once after an idle period; 0 with {@code rate=auto}: one second of its rate. */
     public long burst() {
         return burst;
+    }
+
+    /** {@code rate=auto}: the authority finds the rate from throttle answers, up to {@link #rate()}. */
+    public boolean adaptive() {
+        return adaptive;
+    }
+
+    public ThrottleScope throttleScope() {
+        return throttleScope;
     }
 
     public Mode mode() {
@@ -260,7 +325,8 @@ public final class TokenBucketConfig implements Serializable {
             return false;
         }
         TokenBucketConfig c = (TokenBucketConfig) o;
-        return Double.compare(rate, c.rate) == 0 && burst == c.burst && expectedClients == c.expectedClients
+        return Double.compare(rate, c.rate) == 0 && burst == c.burst && adaptive == c.adaptive
+            && throttleScope == c.throttleScope && expectedClients == c.expectedClients
             && name.equals(c.name) && mode == c.mode && authority == c.authority && leasePeriod.equals(c.leasePeriod)
             && Objects.equals(jdbcUrl, c.jdbcUrl) && Objects.equals(jdbcUser, c.jdbcUser)
             && Objects.equals(jdbcPassword, c.jdbcPassword) && Objects.equals(jdbcTable, c.jdbcTable);
@@ -268,7 +334,8 @@ public final class TokenBucketConfig implements Serializable {
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, rate, burst, mode, authority, leasePeriod, expectedClients, jdbcUrl, jdbcUser, jdbcTable);
+        return Objects.hash(name, rate, burst, adaptive, throttleScope, mode, authority, leasePeriod, expectedClients, jdbcUrl,
+            jdbcUser, jdbcTable);
     }
 
     /** The URL without its parameters, which may carry credentials. */
@@ -285,7 +352,8 @@ public final class TokenBucketConfig implements Serializable {
 
     @Override
     public String toString() {
-        return "TokenBucketConfig{name=" + name + ", rate=" + rate + "/s, burst=" + burst + ", mode=" + mode
+        return "TokenBucketConfig{name=" + name + ", rate=" + (adaptive ? "auto" + (rate < MAX_RATE ? " up to " + rate : "")
+            : rate) + "/s, burst=" + burst + (throttleScope == ThrottleScope.JVM ? ", throttleScope=jvm" : "") + ", mode=" + mode
             + (mode != Mode.LOCAL ? ", authority=" + authority + ", leasePeriod=" + leasePeriod
                 + ", expectedClients=" + expectedClients : "")
             + (jdbcUrl == null ? "" : ", jdbc.url=" + safeUrl(jdbcUrl) + ", jdbc.user=" + jdbcUser + ", jdbc.password="
