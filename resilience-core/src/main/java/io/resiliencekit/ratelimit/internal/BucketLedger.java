@@ -206,6 +206,9 @@ public final class BucketLedger {
         forgetSilent(now);
 
         Client c = clients.computeIfAbsent(r.clientId(), Client::new);
+        if (c.state == ACTIVE) {
+            control.onSpent(Math.max(0, c.outstanding - r.heldTokens())); // what it admitted since it last asked
+        }
         detach(c, now, lease);
         c.lastSeen = now;
         // The client can only have spent since its last request, so its report is the tighter bound.
@@ -293,9 +296,8 @@ public final class BucketLedger {
     }
 
     private void onThrottle(ThrottleSignal t, long now, long lease) {
-        if (control.onThrottle(now, lease)) {
-            level *= RateControl.BETA; // tokens banked at the old rate would overshoot again at once
-        }
+        // tokens banked at the old rate would overshoot again at once
+        level *= control.onThrottle(now, lease, t.count());
         if (!adaptive && t.hintNanos() > 0) {
             // the service said when to come back: nobody is granted anything until then, and the bucket
             // resumes from empty, as a local bucket does
@@ -636,15 +638,7 @@ public final class BucketLedger {
         l.pausedUntil = Long.parseLong(h[9]);
         l.binShift = Integer.parseInt(h[10]);
         l.lastLease = Long.parseLong(h[11]);
-        RateControl rc = RateControl.decode(h, 12);
-        l.control.ceiling = rc.ceiling;
-        l.control.floor = rc.floor;
-        l.control.current = rc.current;
-        l.control.wMax = rc.wMax;
-        l.control.epochStart = rc.epochStart;
-        l.control.lastCut = rc.lastCut;
-        l.control.lastUpdate = rc.lastUpdate;
-        l.control.slowStart = rc.slowStart;
+        l.control.copyFrom(RateControl.decode(h, 12));
         for (int i = 1; i < lines.length; i++) {
             String[] f = lines[i].split(" ");
             if (f[0].equals("b")) {

@@ -9,6 +9,14 @@ package io.resiliencekit.ratelimit.internal;
  * second) and stops only at the optional ceiling. The rate grows only while clients want more than
  * it (demand at or above 90% of it), so an idle job does not probe its way to a rate it never tried.
  *
+ * <p>Within an episode, further throttle answers refine the cut: the authority knows how many
+ * tokens clients spent since the cut (from what they report held) and how many of their calls were
+ * throttled, a fraction f. The service's limit is then at least what it accepted, {@code (spent -
+ * throttled) / time}, and about {@code rate * (1 - f)}; the rate is cut to 90% of the larger (and
+ * the climb aims back at it). The larger, because right after a cut the clients send less than
+ * the service accepts and the first figure alone would undershoot. A fourfold overshoot is undone
+ * within about one lease, where cuts by {@link #BETA} alone would take four episodes.
+ *
  * <p>Scale-free: the climb is {@code W(t) = wMax * (1 + (1 - BETA) * ((t - K) / K)^3)}, so a
  * service limited to 100/s and one limited to 100,000/s see the same shape. Not thread-safe (the
  * ledger's lock).
@@ -34,6 +42,10 @@ final class RateControl {
     long lastCut = NONE;
     long lastUpdate = NONE;
     boolean slowStart;
+    // the episode since the last cut: tokens spent, calls throttled, since when
+    long spent;
+    long throttled;
+    long windowStart = NONE;
 
     /** A fixed rate: R, backing off from it on throttle signals and climbing back to it. */
     void fixed(double rate) {
@@ -88,16 +100,41 @@ final class RateControl {
         return current;
     }
 
+    /** Tokens clients report spent since their previous request. */
+    void onSpent(long tokens) {
+        spent += tokens;
+    }
+
     /**
-     * A throttle episode: cut the rate, at most once per {@code episodeNanos} (the answers to one
-     * overshoot arrive within about a lease period, and must not cut the rate once each).
+     * {@code count} throttle answers: a new episode cuts the rate by {@link #BETA} (at most once per
+     * {@code episodeNanos}: the answers to one overshoot arrive within about a lease period and must
+     * not cut it once each); within an episode, the rate is cut to 90% of what the service accepted.
      *
-     * @return true if the rate was cut
+     * @return the factor the rate was cut by (1: not cut)
      */
-    boolean onThrottle(long now, long episodeNanos) {
+    double onThrottle(long now, long episodeNanos, int count) {
         if (lastCut != NONE && now - lastCut < episodeNanos) {
-            return false;
+            throttled += count;
+            long elapsed = now - windowStart;
+            if (elapsed < episodeNanos / 4 || spent < 8 || throttled * 20 < spent) {
+                return 1; // too little seen yet, or too few throttled to say more than the first cut did
+            }
+            double accepted = Math.max(0, spent - throttled) * 1e9 / elapsed;
+            double f = Math.min(1, throttled / (double) spent);
+            double limit = Math.max(accepted, current * (1 - f));
+            double target = Math.max(floor, 0.9 * limit);
+            if (target >= current) {
+                return 1;
+            }
+            double factor = target / current;
+            current = target;
+            wMax = limit;
+            epochStart = now;
+            return factor;
         }
+        spent = 0;
+        throttled = count;
+        windowStart = now;
         double before = current;
         // CUBIC's fast convergence: pushed back below the last plateau, the service's limit has dropped,
         // so aim the next plateau lower still
@@ -106,12 +143,12 @@ final class RateControl {
         epochStart = now;
         lastCut = now;
         slowStart = false;
-        return true;
+        return current / before;
     }
 
     String encode() {
         return ceiling + " " + floor + " " + current + " " + wMax + " " + epochStart + " " + lastCut + " " + lastUpdate
-            + " " + slowStart;
+            + " " + slowStart + " " + spent + " " + throttled + " " + windowStart;
     }
 
     static RateControl decode(String[] f, int at) {
@@ -124,8 +161,26 @@ final class RateControl {
         c.lastCut = Long.parseLong(f[at + 5]);
         c.lastUpdate = Long.parseLong(f[at + 6]);
         c.slowStart = Boolean.parseBoolean(f[at + 7]);
+        c.spent = Long.parseLong(f[at + 8]);
+        c.throttled = Long.parseLong(f[at + 9]);
+        c.windowStart = Long.parseLong(f[at + 10]);
         return c;
     }
 
-    static final int ENCODED_FIELDS = 8;
+    /** Copies {@code o}'s state into this one. */
+    void copyFrom(RateControl o) {
+        ceiling = o.ceiling;
+        floor = o.floor;
+        current = o.current;
+        wMax = o.wMax;
+        epochStart = o.epochStart;
+        lastCut = o.lastCut;
+        lastUpdate = o.lastUpdate;
+        slowStart = o.slowStart;
+        spent = o.spent;
+        throttled = o.throttled;
+        windowStart = o.windowStart;
+    }
+
+    static final int ENCODED_FIELDS = 11;
 }
