@@ -131,7 +131,10 @@ class ArchitectureTest {
 
     /** Our types whose instances are immutable values, fine as static constants (checked by review). */
     static final java.util.Set<String> IMMUTABLE_VALUES = java.util.Set.of("CallContext", "Classification", "ClaimResult",
-        "SourcePosition", "FailureClassifier", "JavaSerialization", "ResilienceRuntime", "ServiceKey");
+        "SourcePosition", "FailureClassifier", "JavaSerialization", "ResilienceRuntime", "ServiceKey",
+        // option schemas: declared in their config class's static initializer, frozen when the schema is built
+        // (OptionSchemaTest pins that nothing can change them after)
+        "OptionSchema", "Option", "Family", "Section", "Declarer", "OptionType");
 
     /**
      * Static fields must be final and hold no container of shared state (maps, collections, atomics,

@@ -1,13 +1,12 @@
 package io.resiliencekit.breaker;
 
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 import io.resiliencekit.spi.BreakerBoardFactory;
-
 import io.resiliencekit.spi.Scope;
-
 import io.resiliencekit.config.Options;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -127,61 +126,105 @@ public final class CircuitBreakerConfig implements Serializable {
         return new CircuitBreakerBuilder("breaker");
     }
 
+    private static final OptionSchema.Declarer<CircuitBreakerConfig> D = OptionSchema.declarer(CircuitBreakerConfig.class);
+    private static final Duration MIN_POSITIVE = Duration.ofNanos(1);
+
+    static final OptionSchema.Option<CircuitBreakerConfig, String> NAME = D.option(K_NAME, OptionType.text(),
+        null, CircuitBreakerConfig::name, "Names the breaker in logs, metrics and the cluster's breaker board.")
+        .defaultDoc("the policy's name");
+    static final OptionSchema.Option<CircuitBreakerConfig, WindowType> WINDOW_TYPE = D.option(K_WINDOW_TYPE,
+        OptionType.enumeration(WindowType.class), WindowType.COUNT, CircuitBreakerConfig::windowType,
+        "count: the last windowSize calls; time: the calls of the last windowDuration.");
+    static final OptionSchema.Option<CircuitBreakerConfig, Integer> WINDOW_SIZE = D.option(K_WINDOW_SIZE,
+        OptionType.integer(1, MAX_WINDOW_SIZE), DEFAULT_WINDOW_SIZE, CircuitBreakerConfig::windowSize,
+        "Calls a count window keeps.");
+    static final OptionSchema.Option<CircuitBreakerConfig, Duration> WINDOW_DURATION = D.option(K_WINDOW_DURATION,
+        OptionType.duration(MIN_WINDOW_DURATION, MAX_DURATION), DEFAULT_WINDOW_DURATION, CircuitBreakerConfig::windowDuration,
+        "Time a time window covers (20 buckets).");
+    static final OptionSchema.Option<CircuitBreakerConfig, Double> FAILURE_RATE = D.option(K_FAILURE_RATE,
+        OptionType.decimalAbove(0.0, 1.0), DEFAULT_FAILURE_RATE_THRESHOLD, CircuitBreakerConfig::failureRateThreshold,
+        "Opens when at least this fraction of the window's calls failed.");
+    static final OptionSchema.Option<CircuitBreakerConfig, Integer> MINIMUM_CALLS = D.option(K_MINIMUM_CALLS,
+        OptionType.integer(1, MAX_WINDOW_SIZE), DEFAULT_MINIMUM_CALLS, CircuitBreakerConfig::minimumCalls,
+        "Calls the window needs before the rates are looked at (at most windowSize count).");
+    static final OptionSchema.Option<CircuitBreakerConfig, Duration> SLOW_DURATION = D.option(K_SLOW_DURATION,
+        OptionType.duration(MIN_POSITIVE, MAX_DURATION), null, c -> c.slowCallDurationThreshold,
+        "Calls taking at least this long are slow; not set: slow calls are not detected.");
+    static final OptionSchema.Option<CircuitBreakerConfig, Double> SLOW_RATE = D.option(K_SLOW_RATE,
+        OptionType.decimalAbove(0.0, 1.0), 1.0, CircuitBreakerConfig::slowCallRateThreshold,
+        "Opens when at least this fraction of the window's calls were slow.");
+    static final OptionSchema.Option<CircuitBreakerConfig, Integer> HALF_OPEN_CALLS = D.option(K_HALF_OPEN_CALLS,
+        OptionType.integer(1, MAX_HALF_OPEN_CALLS), DEFAULT_HALF_OPEN_CALLS, CircuitBreakerConfig::permittedCallsInHalfOpen,
+        "Trial calls let through when half-open.");
+    static final OptionSchema.Option<CircuitBreakerConfig, Duration> OPEN_DURATION = D.option(K_OPEN_DURATION,
+        OptionType.duration(MIN_POSITIVE, MAX_DURATION), DEFAULT_OPEN_DURATION, CircuitBreakerConfig::openDuration,
+        "How long the breaker stays open the first time.");
+    static final OptionSchema.Option<CircuitBreakerConfig, Double> OPEN_MULTIPLIER = D.option(K_OPEN_MULTIPLIER,
+        OptionType.decimal(1.0, MAX_MULTIPLIER), 1.0, CircuitBreakerConfig::openDurationMultiplier,
+        "Each consecutive re-open stays open this many times longer; 1 means no growth.");
+    static final OptionSchema.Option<CircuitBreakerConfig, Duration> MAX_OPEN_DURATION = D.option(K_MAX_OPEN_DURATION,
+        OptionType.duration(MIN_POSITIVE, MAX_DURATION), null, CircuitBreakerConfig::maxOpenDuration,
+        "Cap of the grown open duration; at least openDuration.").defaultDoc("max(openDuration, 10m)");
+
+    static final OptionSchema<CircuitBreakerConfig> SCHEMA = OptionSchema.<CircuitBreakerConfig>builder("Circuit breaker (`breaker.*`)")
+        .description("When the failure rate (or slow-call rate) of recent calls crosses its threshold, the breaker "
+            + "opens and calls fail fast without reaching the dependency; after the open duration a few trial "
+            + "calls decide whether it closes again.")
+        .addAll(D)
+        .build(CircuitBreakerConfig::fromValues);
+
+    private static CircuitBreakerConfig fromValues(OptionSchema.Values v) {
+        String p = v.prefix();
+        String defaultName = p.endsWith(".") ? p.substring(0, p.length() - 1) : p;
+        CircuitBreakerBuilder b = new CircuitBreakerBuilder(v.isSet(NAME) ? v.get(NAME)
+            : defaultName.isEmpty() ? "breaker" : defaultName);
+        b.windowType(v.get(WINDOW_TYPE));
+        b.windowSize(v.get(WINDOW_SIZE));
+        b.windowDuration(v.get(WINDOW_DURATION));
+        b.failureRateThreshold(v.get(FAILURE_RATE));
+        b.minimumCalls(v.get(MINIMUM_CALLS));
+        b.slowCallDurationThreshold(v.get(SLOW_DURATION));
+        b.slowCallRateThreshold(v.get(SLOW_RATE));
+        b.permittedCallsInHalfOpen(v.get(HALF_OPEN_CALLS));
+        b.openDuration(v.get(OPEN_DURATION));
+        b.openDurationMultiplier(v.get(OPEN_MULTIPLIER));
+        b.maxOpenDuration(v.get(MAX_OPEN_DURATION));
+        // Cross-field rules the types cannot see (maxOpenDuration below openDuration).
+        b.validate((key, msg) -> v.problem(p + key, msg));
+        if (b.maxOpenDuration != null && b.maxOpenDuration.compareTo(b.openDuration) < 0) {
+            b.maxOpenDuration(null);
+        }
+        return b.buildUnchecked();
+    }
+
+    /** The options of a breaker section: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<CircuitBreakerConfig> optionSchema() {
+        return SCHEMA;
+    }
+
     /**
-     * Reads a config from options under {@code prefix} (e.g. {@code "breaker."}): {@code name},
-     * {@code windowType} (count|time), {@code windowSize}, {@code windowDuration},
-     * {@code failureRateThreshold}, {@code minimumCalls}, {@code slowCallDuration},
-     * {@code slowCallRateThreshold}, {@code halfOpenCalls}, {@code openDuration},
-     * {@code openDurationMultiplier}, {@code maxOpenDuration}. The name defaults to the prefix
-     * without its trailing dot. Every problem is recorded in {@code o} (nothing is thrown); unknown
-     * keys under a non-empty prefix are problems too. Call {@link Options#throwIfInvalid()} after.
+     * Reads a config from options under {@code prefix} (e.g. {@code "breaker."}); see
+     * {@code docs/options.md} for the keys. The name defaults to the prefix without its trailing
+     * dot. Every problem is recorded in {@code o} (nothing is thrown); unknown keys under a
+     * non-empty prefix are problems too. Call {@link Options#throwIfInvalid()} after.
      *
      * @return the config, or {@code null} if any problem was found
      */
     public static CircuitBreakerConfig fromOptions(Options o, String prefix) {
         String p = prefix == null ? "" : prefix;
         int before = o.problems().size();
-        String defaultName = p.endsWith(".") ? p.substring(0, p.length() - 1) : p;
-        CircuitBreakerBuilder b = new CircuitBreakerBuilder(
-            o.string(p + K_NAME, defaultName.isEmpty() ? "breaker" : defaultName));
-        b.windowType(o.enumValue(p + K_WINDOW_TYPE, WindowType.COUNT, WindowType.class));
-        b.windowSize(o.intValue(p + K_WINDOW_SIZE, DEFAULT_WINDOW_SIZE, 1, MAX_WINDOW_SIZE));
-        b.windowDuration(o.duration(p + K_WINDOW_DURATION, DEFAULT_WINDOW_DURATION, MIN_WINDOW_DURATION, MAX_DURATION));
-        b.failureRateThreshold(o.doubleValue(p + K_FAILURE_RATE, DEFAULT_FAILURE_RATE_THRESHOLD, 0.0, 1.0));
-        b.minimumCalls(o.intValue(p + K_MINIMUM_CALLS, DEFAULT_MINIMUM_CALLS, 1, MAX_WINDOW_SIZE));
-        b.slowCallDurationThreshold(o.duration(p + K_SLOW_DURATION, null, Duration.ofNanos(1), MAX_DURATION));
-        b.slowCallRateThreshold(o.doubleValue(p + K_SLOW_RATE, 1.0, 0.0, 1.0));
-        b.permittedCallsInHalfOpen(o.intValue(p + K_HALF_OPEN_CALLS, DEFAULT_HALF_OPEN_CALLS, 1, MAX_HALF_OPEN_CALLS));
-        b.openDuration(o.duration(p + K_OPEN_DURATION, DEFAULT_OPEN_DURATION, Duration.ofNanos(1), MAX_DURATION));
-        b.openDurationMultiplier(o.doubleValue(p + K_OPEN_MULTIPLIER, 1.0, 1.0, MAX_MULTIPLIER));
-        b.maxOpenDuration(o.duration(p + K_MAX_OPEN_DURATION, null, Duration.ofNanos(1), MAX_DURATION));
-        if (!p.isEmpty()) {
-            o.rejectUnknown(p);
-        }
-        // Cross-field and range rules the typed getters cannot see (e.g. threshold 0, max < open).
-        b.validate((key, msg) -> o.problem(p + key, msg));
-        return o.problems().size() > before ? null : b.buildUnchecked();
+        CircuitBreakerConfig c = SCHEMA.read(o, p, !p.isEmpty());
+        return o.problems().size() > before ? null : c;
+    }
+
+    /** Parses options under {@code prefix}; throws one {@link io.resiliencekit.config.ConfigException} naming every problem. */
+    public static CircuitBreakerConfig fromOptions(Map<String, String> options, String prefix) {
+        return SCHEMA.parse(options, prefix);
     }
 
     /** The options that {@link #fromOptions(Options, String)} turns back into an equal config. */
     public Map<String, String> toOptions(String prefix) {
-        String p = prefix == null ? "" : prefix;
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(p + K_NAME, name);
-        m.put(p + K_WINDOW_TYPE, windowType.name().toLowerCase(java.util.Locale.ROOT));
-        m.put(p + K_WINDOW_SIZE, Integer.toString(windowSize));
-        m.put(p + K_WINDOW_DURATION, windowDuration.toString());
-        m.put(p + K_FAILURE_RATE, Double.toString(failureRateThreshold));
-        m.put(p + K_MINIMUM_CALLS, Integer.toString(minimumCalls));
-        if (slowCallDurationThreshold != null) {
-            m.put(p + K_SLOW_DURATION, slowCallDurationThreshold.toString());
-        }
-        m.put(p + K_SLOW_RATE, Double.toString(slowCallRateThreshold));
-        m.put(p + K_HALF_OPEN_CALLS, Integer.toString(permittedCallsInHalfOpen));
-        m.put(p + K_OPEN_DURATION, openDuration.toString());
-        m.put(p + K_OPEN_MULTIPLIER, Double.toString(openDurationMultiplier));
-        m.put(p + K_MAX_OPEN_DURATION, maxOpenDuration.toString());
-        return m;
+        return SCHEMA.toOptions(this, prefix);
     }
 
     /** A builder pre-filled with this config's values. */
@@ -309,6 +352,6 @@ public final class CircuitBreakerConfig implements Serializable {
 
     @Override
     public String toString() {
-        return "CircuitBreakerConfig" + toOptions("");
+        return "CircuitBreakerConfig" + SCHEMA.describe(this);
     }
 }

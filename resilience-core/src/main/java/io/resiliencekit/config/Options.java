@@ -1,5 +1,6 @@
 package io.resiliencekit.config;
 
+import io.resiliencekit.config.internal.Text;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -15,7 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads typed values from a string map of options (Spark options, properties files) and collects
- * every problem instead of stopping at the first.
+ * every problem instead of stopping at the first. Config classes read their options through an
+ * {@link OptionSchema}, which uses this class; it is public for ad-hoc options of your own.
  *
  * <pre>{@code
  * Options o = Options.of(Map.of("retry.maxAttempts", "5", "retry.baseDelay", "200ms"));
@@ -25,20 +27,34 @@ import java.util.regex.Pattern;
  * o.throwIfInvalid();          // one ConfigException naming every problem
  * }</pre>
  *
+ * <p>Keys are case-insensitive, because Spark hands DataSource options over lower-cased
+ * ({@code CaseInsensitiveStringMap}): {@code ratelimit.rate} is {@code rateLimit.rate}. When two
+ * keys differ only in case, the exactly spelt one is read and the other is reported. A null key is
+ * a problem; a null or blank value means "not set".
+ *
  * <p>Durations accept {@code 250ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d}, {@code 10us},
- * {@code 100ns} and ISO-8601 ({@code PT2S}). Values of secret options (see {@link Secrets}) never
- * appear in problems.
+ * {@code 100ns} and ISO-8601 ({@code PT2S}). Values of secret options never appear in problems,
+ * and long values are cut.
  */
 public final class Options {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)");
 
-    private final Map<String, String> values;
+    private final Map<String, String> values = new TreeMap<>();
+    private final Map<String, List<String>> byLowerKey = new TreeMap<>();
     private final Set<String> read = new LinkedHashSet<>();
+    private final Set<String> known = new LinkedHashSet<>();
     private final List<String> problems = new ArrayList<>();
 
-    private Options(Map<String, String> values) {
-        this.values = new TreeMap<>(values);
+    private Options(Map<String, String> given) {
+        for (Map.Entry<String, String> e : given.entrySet()) {
+            if (e.getKey() == null) {
+                addProblem("(null key): an option name is null (remove that entry)");
+                continue;
+            }
+            values.put(e.getKey(), e.getValue());
+            byLowerKey.computeIfAbsent(lower(e.getKey()), k -> new ArrayList<>()).add(e.getKey());
+        }
     }
 
     public static Options of(Map<String, String> values) {
@@ -50,10 +66,16 @@ public final class Options {
         return Collections.unmodifiableMap(values);
     }
 
-    /** True if any option starts with {@code prefix}, other than those listed in {@code except}. */
+    /** True if any option (case-insensitively) starts with {@code prefix}, other than those listed in {@code except}. */
     public boolean hasAnyUnder(String prefix, String... except) {
-        for (String key : values.keySet()) {
-            if (key.startsWith(prefix) && !List.of(except).contains(key)) {
+        String p = lower(prefix);
+        Set<String> skip = new LinkedHashSet<>();
+        for (String e : except) {
+            skip.add(lower(e));
+        }
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            String k = lower(e.getKey());
+            if (k.startsWith(p) && !skip.contains(k) && !isBlank(e.getValue())) {
                 return true;
             }
         }
@@ -61,15 +83,11 @@ public final class Options {
     }
 
     public boolean has(String key) {
-        read.add(key);
-        String v = values.get(key);
-        return v != null && !v.isBlank();
+        return raw(key) != null;
     }
 
     public Optional<String> string(String key) {
-        read.add(key);
-        String v = values.get(key);
-        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+        return Optional.ofNullable(raw(key));
     }
 
     public String string(String key, String defaultValue) {
@@ -78,96 +96,37 @@ public final class Options {
 
     /** A required value; records a problem and returns {@code null} when it is missing. */
     public String required(String key) {
-        Optional<String> v = string(key);
-        if (v.isEmpty()) {
+        String v = raw(key);
+        if (v == null) {
             problem(key, "is required");
-            return null;
-        }
-        return v.get();
-    }
-
-    /** A value that must match {@code pattern} in full, described to the user as {@code what}. */
-    public String matching(String key, String defaultValue, Pattern pattern, String what) {
-        String v = string(key, defaultValue);
-        if (v != null && !pattern.matcher(v).matches()) {
-            problem(key, "must be " + what + ", was " + quote(key, v));
-            return defaultValue;
         }
         return v;
     }
 
+    /** A value that must match {@code pattern} in full, described to the user as {@code what}. */
+    public String matching(String key, String defaultValue, Pattern pattern, String what) {
+        return typed(key, OptionType.matching(pattern, what), defaultValue);
+    }
+
     public int intValue(String key, int defaultValue, int min, int max) {
-        return (int) longValue(key, defaultValue, min, max);
+        return typed(key, OptionType.integer(min, max), defaultValue);
     }
 
     public long longValue(String key, long defaultValue, long min, long max) {
-        Optional<String> raw = string(key);
-        if (raw.isEmpty()) {
-            return defaultValue;
-        }
-        try {
-            long v = Long.parseLong(raw.get());
-            if (v < min || v > max) {
-                problem(key, "must be between " + min + " and " + max + ", was " + quote(key, raw.get()));
-                return defaultValue;
-            }
-            return v;
-        } catch (NumberFormatException e) {
-            problem(key, "must be a whole number, was " + quote(key, raw.get()));
-            return defaultValue;
-        }
+        return typed(key, OptionType.longInteger(min, max), defaultValue);
     }
 
     public double doubleValue(String key, double defaultValue, double min, double max) {
-        Optional<String> raw = string(key);
-        if (raw.isEmpty()) {
-            return defaultValue;
-        }
-        try {
-            double v = Double.parseDouble(raw.get());
-            if (!(v >= min && v <= max)) {
-                problem(key, "must be between " + min + " and " + max + ", was " + quote(key, raw.get()));
-                return defaultValue;
-            }
-            return v;
-        } catch (NumberFormatException e) {
-            problem(key, "must be a number, was " + quote(key, raw.get()));
-            return defaultValue;
-        }
+        return typed(key, OptionType.decimal(min, max), defaultValue);
     }
 
     public boolean booleanValue(String key, boolean defaultValue) {
-        Optional<String> raw = string(key);
-        if (raw.isEmpty()) {
-            return defaultValue;
-        }
-        switch (raw.get().toLowerCase(Locale.ROOT)) {
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                problem(key, "must be true or false, was " + quote(key, raw.get()));
-                return defaultValue;
-        }
+        return typed(key, OptionType.bool(), defaultValue);
     }
 
     /** A duration between {@code min} and {@code max} inclusive. */
     public Duration duration(String key, Duration defaultValue, Duration min, Duration max) {
-        Optional<String> raw = string(key);
-        if (raw.isEmpty()) {
-            return defaultValue;
-        }
-        Duration d = parseDuration(raw.get());
-        if (d == null) {
-            problem(key, "must be a duration such as 250ms, 2s, 5m or PT2S, was " + quote(key, raw.get()));
-            return defaultValue;
-        }
-        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-            problem(key, "must be between " + min + " and " + max + ", was " + quote(key, raw.get()));
-            return defaultValue;
-        }
-        return d;
+        return typed(key, OptionType.duration(min, max), defaultValue);
     }
 
     public Duration duration(String key, Duration defaultValue) {
@@ -175,27 +134,26 @@ public final class Options {
     }
 
     public <E extends Enum<E>> E enumValue(String key, E defaultValue, Class<E> type) {
-        Optional<String> raw = string(key);
-        if (raw.isEmpty()) {
+        return typed(key, OptionType.enumeration(type), defaultValue);
+    }
+
+    // Ad-hoc reads guess secrecy from the name; schema options say it explicitly.
+    private <T> T typed(String key, OptionType<T> type, T defaultValue) {
+        String raw = raw(key);
+        if (raw == null) {
             return defaultValue;
         }
-        String norm = raw.get().trim().replace('-', '_').toUpperCase(Locale.ROOT);
-        for (E e : type.getEnumConstants()) {
-            if (e.name().equals(norm)) {
-                return e;
-            }
+        try {
+            return type.parse(raw);
+        } catch (OptionType.InvalidValue e) {
+            problem(key, e.describe(Secrets.isSecret(key) ? Secrets.MASK : Text.quote(type.shown(raw))));
+            return defaultValue;
         }
-        List<String> names = new ArrayList<>();
-        for (E e : type.getEnumConstants()) {
-            names.add(e.name().toLowerCase(Locale.ROOT));
-        }
-        problem(key, "must be one of " + names + ", was " + quote(key, raw.get()));
-        return defaultValue;
     }
 
     /** Records a problem about {@code key}. Never put a secret value in {@code message}. */
     public void problem(String key, String message) {
-        addProblem(key + ": " + message);
+        addProblem(Text.key(key) + ": " + message);
     }
 
     // Sections may be checked by their own parser and again by the composed one: report each once.
@@ -205,12 +163,66 @@ public final class Options {
         }
     }
 
-    /** Marks as problems all options starting with {@code prefix} that nothing has read. */
+    /**
+     * The trimmed value of {@code key}, or null if it is not set (absent, null or blank). Matches
+     * case-insensitively; marks the key it used as read and {@code key} as known (for "did you mean").
+     */
+    String raw(String key) {
+        known.add(key);
+        String actual = resolve(key);
+        if (actual == null) {
+            return null;
+        }
+        read.add(actual);
+        String v = values.get(actual);
+        return isBlank(v) ? null : v.strip();   // strip, not trim: trim would also drop NUL and other controls
+    }
+
+    /** Declares a key this reader's caller understands, so that suggestions can point to it. */
+    void declare(String key) {
+        known.add(key);
+    }
+
+    /** The keys actually given, in order. */
+    Set<String> keys() {
+        return values.keySet();
+    }
+
+    /** Marks a given key as read (a key family matched it). */
+    void markRead(String actualKey) {
+        read.add(actualKey);
+    }
+
+    /** The trimmed value of a key exactly as given, or null if it is not set; marks nothing. */
+    String valueOf(String actualKey) {
+        String v = values.get(actualKey);
+        return isBlank(v) ? null : v.strip();   // strip, not trim: trim would also drop NUL and other controls
+    }
+
+    private String resolve(String key) {
+        if (values.containsKey(key)) {
+            return key;
+        }
+        List<String> candidates = byLowerKey.get(lower(key));
+        if (candidates == null) {
+            return null;
+        }
+        if (candidates.size() > 1) {
+            read.addAll(candidates);
+            addProblem(Text.key(key) + ": is given more than once, as " + Text.key(String.join(" and ", candidates))
+                + " (option names are case-insensitive)");
+            return null;
+        }
+        return candidates.get(0);
+    }
+
+    /** Marks as problems all options starting (case-insensitively) with {@code prefix} that nothing has read. */
     public void rejectUnknown(String prefix) {
+        String p = lower(prefix == null ? "" : prefix);
         for (String key : values.keySet()) {
-            if (key.startsWith(prefix) && !read.contains(key)) {
+            if (lower(key).startsWith(p) && !read.contains(key)) {
                 String hint = closest(key);
-                addProblem(key + ": unknown option" + (hint == null ? "" : " (did you mean " + hint + "?)"));
+                addProblem(Text.key(key) + ": unknown option" + (hint == null ? "" : " (did you mean " + hint + "?)"));
             }
         }
     }
@@ -229,10 +241,13 @@ public final class Options {
     /** Parses {@code 250ms}, {@code 2s}, {@code 1.5s}, {@code PT2S}...; returns null if it cannot. */
     public static Duration parseDuration(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
-        if (t.startsWith("pt") || t.startsWith("p")) {
+        if (t.length() > 40) {
+            return null;   // no duration is this long; and a 100 KB value would make the pattern backtrack for long
+        }
+        if (t.startsWith("p")) {
             try {
                 return Duration.parse(t.toUpperCase(Locale.ROOT));
-            } catch (DateTimeParseException e) {
+            } catch (DateTimeParseException | ArithmeticException e) {
                 return null;
             }
         }
@@ -252,45 +267,51 @@ public final class Options {
             default: nanosPerUnit = 86400e9; break;
         }
         double nanos = amount * nanosPerUnit;
-        if (nanos > Long.MAX_VALUE) {
+        if (!(nanos <= Long.MAX_VALUE)) {
             return null;
         }
         return Duration.ofNanos(Math.round(nanos));
     }
 
-    private String quote(String key, String value) {
-        return Secrets.isSecret(key) ? Secrets.MASK : "'" + value + "'";
-    }
-
+    /** The closest known key: a small edit away, or the only one with the same last segment. */
     private String closest(String unknown) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
-        for (String known : read) {
-            int d = distance(unknown.toLowerCase(Locale.ROOT), known.toLowerCase(Locale.ROOT));
+        for (String k : known) {
+            if (Math.abs(unknown.length() - k.length()) > 3) {
+                continue;   // too far anyway, and a 100 KB key must not cost a 100 KB-square distance
+            }
+            int d = Text.distance(unknown, k);
             if (d < bestDistance) {
                 bestDistance = d;
-                best = known;
+                best = k;
             }
         }
-        return bestDistance <= 3 ? best : null;
+        if (bestDistance <= 3) {
+            return best;
+        }
+        String last = lastSegment(unknown);
+        String only = null;
+        for (String k : known) {
+            if (lastSegment(k).equals(last)) {
+                if (only != null) {
+                    return null;
+                }
+                only = k;
+            }
+        }
+        return only;
     }
 
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] tmp = prev;
-            prev = cur;
-            cur = tmp;
-        }
-        return prev[b.length()];
+    private static String lastSegment(String key) {
+        return lower(key.substring(key.lastIndexOf('.') + 1));
+    }
+
+    private static String lower(String s) {
+        return s.toLowerCase(Locale.ROOT);
+    }
+
+    private static boolean isBlank(String v) {
+        return v == null || v.isBlank();
     }
 }

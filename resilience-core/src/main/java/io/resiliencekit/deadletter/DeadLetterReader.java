@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 
@@ -143,6 +144,21 @@ public final class DeadLetterReader {
                 }
             }
         }, fileOrDirectory.toString());
+    }
+
+    /** Supplies the JSON lines of dead letters, each with where it was read (for corrupt-entry reports). */
+    @FunctionalInterface
+    public interface LineSource {
+        void forEach(BiConsumer<String, String> locationAndJson) throws IOException;
+    }
+
+    /**
+     * Reads letters from any source of JSON lines, such as files on another file system (the Spark
+     * module reads Hadoop file systems this way).
+     */
+    public static DeadLetterReader lines(String description, LineSource source) {
+        Objects.requireNonNull(source, "source");
+        return new DeadLetterReader(sink -> source.forEach(sink::accept), Objects.requireNonNull(description, "description"));
     }
 
     /** Reads the table a {@link JdbcDeadLetterSink} writes, in insertion order. */

@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  */
 public final class JsonLinesDeadLetterSink implements DeadLetterSink {
 
-    static final String SUFFIX = ".jsonl";
+    /** Extension of published dead-letter files; readers skip others, and hidden (dot) files. */
+    public static final String SUFFIX = ".jsonl";
     static final String TMP_SUFFIX = ".tmp";
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._\\-]{1,100}");
 

@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Removes secrets from a dead letter before any sink stores it. Sinks apply their redactor to
@@ -26,9 +24,11 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p>{@link #defaults()} masks payload fields whose names {@link Secrets#isSecret look secret}
- * ({@code password}, {@code token}, {@code apiKey}, {@code authorization}...) and
- * {@code name=value} / {@code name: value} pairs with such names and {@code Bearer} tokens in the
- * message and stack trace.
+ * ({@code password}, {@code token}, {@code apiKey}, {@code authorization}...), and scrubs the
+ * message, the stack trace and payload strings with {@link Secrets#scrub}, the scrubber behind
+ * every other channel: {@code name=value} / {@code name: value} pairs with such names,
+ * {@code Bearer}, {@code Basic} and {@code Token} credentials, and passwords in
+ * {@code scheme://user:password@host}.
  */
 @FunctionalInterface
 public interface Redactor extends Serializable {
@@ -87,11 +87,6 @@ public interface Redactor extends Serializable {
     /** The standard redactor; see {@link Redactor}. */
     final class Standard implements Redactor {
         private static final long serialVersionUID = 1L;
-        private static final Pattern PAIR = Pattern.compile(
-            "(?i)([A-Za-z0-9_.\\-]*(?:password|passwd|pwd|secret|token|api[_\\-]?key|authorization|credential|cookie)"
-                + "[A-Za-z0-9_.\\-]*)(\"?\\s*[=:]\\s*)(\"[^\"]*\"|'[^']*'|[^\\s,;&\"'}]+)");
-        private static final Pattern BEARER = Pattern.compile("(?i)\\b(Bearer|Basic)\\s+[A-Za-z0-9._~+/=\\-]+");
-
         private final Set<String> fields;
         private final List<String> values;
         private final boolean scrubPairs;
@@ -143,12 +138,8 @@ public interface Redactor extends Serializable {
             for (String secret : values) {
                 out = out.replace(secret, Secrets.MASK);
             }
-            if (pairs && scrubPairs) {
-                out = BEARER.matcher(out).replaceAll("$1 " + Secrets.MASK);
-                Matcher m = PAIR.matcher(out);
-                out = m.replaceAll(r -> Matcher.quoteReplacement(r.group(1) + r.group(2) + Secrets.MASK));
-            }
-            return out;
+            // the one scrubber of every channel: what a log line or an exception hides, a dead letter hides too
+            return pairs && scrubPairs ? Secrets.scrub(out) : out;
         }
     }
 }

@@ -81,9 +81,7 @@ public final class HttpJsonClientBuilder {
         }
         checkTimeout("connectTimeout", connectTimeout, HttpJsonClientConfig.MAX_CONNECT_TIMEOUT, problems);
         checkTimeout("requestTimeout", requestTimeout, HttpJsonClientConfig.MAX_REQUEST_TIMEOUT, problems);
-        List<String> hp = new ArrayList<>();
-        HttpJsonClientConfig.validateHeaders(headers, hp);
-        hp.forEach(x -> problems.add("headers: " + x));
+        HttpJsonClientConfig.validateHeaders(headers, (name, problem) -> problems.add("headers: " + problem));
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }

@@ -1,11 +1,13 @@
 package io.resiliencekit.http;
 
 import io.resiliencekit.config.ConfigException;
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 import io.resiliencekit.config.Options;
 import io.resiliencekit.config.Secrets;
+import io.resiliencekit.config.internal.Text;
 import java.io.Serializable;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,7 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
@@ -67,17 +69,47 @@ public final class HttpJsonClientConfig implements Serializable {
         return new HttpJsonClientBuilder();
     }
 
+    private static final OptionSchema.Declarer<HttpJsonClientConfig> D = OptionSchema.declarer(HttpJsonClientConfig.class);
+    static final OptionSchema.Option<HttpJsonClientConfig, URI> BASE_URI = D.option("baseUri",
+        OptionType.httpBaseUri(), null, HttpJsonClientConfig::baseUri,
+        "The API root; request paths are appended to it. Shown with its user info masked.").required("");
+    static final OptionSchema.Option<HttpJsonClientConfig, Duration> CONNECT_TIMEOUT = D.option("connectTimeout",
+        OptionType.duration(Duration.ofMillis(1), MAX_CONNECT_TIMEOUT), DEFAULT_CONNECT_TIMEOUT,
+        HttpJsonClientConfig::connectTimeout, "Time to establish a TCP connection (always set).");
+    static final OptionSchema.Option<HttpJsonClientConfig, Duration> REQUEST_TIMEOUT = D.option("requestTimeout",
+        OptionType.duration(Duration.ofMillis(1), MAX_REQUEST_TIMEOUT), DEFAULT_REQUEST_TIMEOUT,
+        HttpJsonClientConfig::requestTimeout, "Time from sending a request to receiving the response headers (always set).");
+    // Checked in build with the builder's rules, so both report the same messages.
+    static final OptionSchema.Family<HttpJsonClientConfig, String> HEADER = D.family("header.<name>",
+        Pattern.compile(".+"), OptionType.custom("string", "no line breaks", t -> t, v -> v), HttpJsonClientConfig::headers,
+        "A header sent with every request (not Host, Content-Length, Connection, Expect, Upgrade or Idempotency-Key).")
+        .secretWhen(Secrets::isSecret, "when named like a secret");
+
+    static final OptionSchema<HttpJsonClientConfig> SCHEMA = OptionSchema.<HttpJsonClientConfig>builder("HTTP client")
+        .description("`HttpJsonClientConfig.fromOptions(options, prefix)`, e.g. with prefix `http.`: the JDK "
+            + "`HttpClient` with timeouts always set and fixed headers; non-2xx answers become `HttpStatusException`.")
+        .addAll(D)
+        .build(HttpJsonClientConfig::fromValues);
+
+    private static HttpJsonClientConfig fromValues(OptionSchema.Values v) {
+        Map<String, String> headers = v.family(HEADER);
+        validateHeaders(headers, (name, problem) -> v.problem(v.prefix() + "header." + name, problem));
+        URI uri = v.get(BASE_URI);
+        return uri == null ? null : new HttpJsonClientConfig(uri, v.get(CONNECT_TIMEOUT), v.get(REQUEST_TIMEOUT), headers);
+    }
+
+    /** The options of an HTTP client section: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<HttpJsonClientConfig> optionSchema() {
+        return SCHEMA;
+    }
+
     /**
      * Parses {@code <prefix>baseUri} (required), {@code <prefix>connectTimeout},
      * {@code <prefix>requestTimeout} and {@code <prefix>header.<Name>}; unknown keys under the prefix
      * are problems. Throws one {@link ConfigException} listing every problem.
      */
     public static HttpJsonClientConfig fromOptions(Map<String, String> options, String prefix) {
-        Options o = Options.of(options);
-        HttpJsonClientConfig c = fromOptions(o, prefix);
-        o.rejectUnknown(prefix);
-        o.throwIfInvalid();
-        return c;
+        return SCHEMA.parse(options, Objects.requireNonNull(prefix, "prefix"));
     }
 
     /**
@@ -87,39 +119,13 @@ public final class HttpJsonClientConfig implements Serializable {
     public static HttpJsonClientConfig fromOptions(Options o, String prefix) {
         Objects.requireNonNull(prefix, "prefix");
         int before = o.problems().size();
-        String base = o.required(prefix + "baseUri");
-        Duration connect = o.duration(prefix + "connectTimeout", DEFAULT_CONNECT_TIMEOUT, Duration.ofMillis(1), MAX_CONNECT_TIMEOUT);
-        Duration request = o.duration(prefix + "requestTimeout", DEFAULT_REQUEST_TIMEOUT, Duration.ofMillis(1), MAX_REQUEST_TIMEOUT);
-        Map<String, String> headers = new LinkedHashMap<>();
-        String headerPrefix = prefix + "header.";
-        for (String key : o.asMap().keySet()) {
-            if (key.startsWith(headerPrefix)) {
-                o.string(key).ifPresent(v -> headers.put(key.substring(headerPrefix.length()), v));
-            }
-        }
-        URI uri = null;
-        if (base != null) {
-            List<String> problems = new ArrayList<>();
-            uri = parseBaseUri(base, problems);
-            problems.forEach(p -> o.problem(prefix + "baseUri", p));
-        }
-        List<String> headerProblems = new ArrayList<>();
-        validateHeaders(headers, headerProblems);
-        headerProblems.forEach(p -> o.problem(headerPrefix + "*", p));
-        if (o.problems().size() > before) {
-            return null;
-        }
-        return new HttpJsonClientConfig(uri, connect, request, headers);
+        HttpJsonClientConfig c = SCHEMA.read(o, prefix, false);
+        return o.problems().size() > before ? null : c;
     }
 
     /** The options that {@link #fromOptions(Map, String)} turns back into this config. Holds secrets: do not log. */
     public Map<String, String> toOptions(String prefix) {
-        Map<String, String> out = new TreeMap<>();
-        out.put(prefix + "baseUri", baseUri.toString());
-        out.put(prefix + "connectTimeout", connectTimeout.toMillis() + "ms");
-        out.put(prefix + "requestTimeout", requestTimeout.toMillis() + "ms");
-        headers.forEach((k, v) -> out.put(prefix + "header." + k, v));
-        return out;
+        return SCHEMA.toOptions(this, prefix);
     }
 
     public URI baseUri() {
@@ -139,52 +145,31 @@ public final class HttpJsonClientConfig implements Serializable {
         return headers;
     }
 
+    /** The builder's check of a base URI: the option type's rules and messages. */
     static URI parseBaseUri(String text, List<String> problems) {
-        URI uri;
         try {
-            uri = new URI(text.trim());
-        } catch (URISyntaxException e) {
-            problems.add("must be an absolute http(s) URI such as https://api.example.com/v1, was "
-                + (text.contains("@") ? "a malformed URI" : "'" + text + "'"));
+            return BASE_URI.type().parse(text.trim());
+        } catch (OptionType.InvalidValue e) {
+            problems.add(e.getMessage() + ", was " + Text.quote(Secrets.redactUrl(text)));
             return null;
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
-            problems.add("must be an absolute http(s) URI with a host, such as https://api.example.com/v1, was '"
-                + safeUri(uri) + "'");
-        }
-        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            problems.add("must not have a query or fragment (put them in the request path), was '" + safeUri(uri) + "'");
-        }
-        return uri;
     }
 
-    static void validateHeaders(Map<String, String> headers, List<String> problems) {
+    static void validateHeaders(Map<String, String> headers, BiConsumer<String, String> problems) {
         for (Map.Entry<String, String> e : headers.entrySet()) {
             String name = e.getKey();
             if (name == null || !TOKEN.matcher(name).matches()) {
-                problems.add("header name '" + name + "' is not a valid HTTP token");
+                problems.accept(name, "header name " + Text.quote(name) + " is not a valid HTTP token");
                 continue;
             }
             if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
-                problems.add("header '" + name + "' cannot be set as a fixed header (the client or each call sets it)");
+                problems.accept(name, "header '" + name + "' cannot be set as a fixed header (the client or each call sets it)");
             }
             String v = e.getValue();
             if (v == null || v.indexOf('\r') >= 0 || v.indexOf('\n') >= 0) {
-                problems.add("header '" + name + "' must have a value without line breaks");
+                problems.accept(name, "header '" + name + "' must have a value without line breaks");
             }
         }
-    }
-
-    /** The URI without user info (which may hold a password). */
-    static String safeUri(URI uri) {
-        if (uri == null) {
-            return "null";
-        }
-        if (uri.getRawUserInfo() == null) {
-            return uri.toString();
-        }
-        return uri.toString().replace(uri.getRawUserInfo() + "@", Secrets.MASK + "@");
     }
 
     @Override
@@ -202,11 +187,9 @@ public final class HttpJsonClientConfig implements Serializable {
         return Objects.hash(baseUri, connectTimeout, requestTimeout, headers);
     }
 
+    /** Safe to log: user info masked, values of secret-named headers masked. */
     @Override
     public String toString() {
-        Map<String, String> shown = new LinkedHashMap<>();
-        headers.forEach((k, v) -> shown.put(k, Secrets.display(k, v)));
-        return "HttpJsonClientConfig{baseUri=" + safeUri(baseUri) + ", connectTimeout=" + connectTimeout
-            + ", requestTimeout=" + requestTimeout + ", headers=" + shown + '}';
+        return "HttpJsonClientConfig" + SCHEMA.describe(this);
     }
 }

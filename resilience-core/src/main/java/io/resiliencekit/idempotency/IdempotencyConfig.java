@@ -1,22 +1,19 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
+import io.resiliencekit.config.Options;
+import io.resiliencekit.config.Secrets;
+import io.resiliencekit.config.internal.Text;
 import io.resiliencekit.spi.BindingContext;
 import io.resiliencekit.spi.IdempotencyStore;
 import io.resiliencekit.spi.IdempotencyStoreFactory;
-
 import io.resiliencekit.spi.IdempotencyGuard;
 import io.resiliencekit.spi.IdempotencyGuardFactory;
-
-import io.resiliencekit.spi.IdempotencyStore;
-
-import io.resiliencekit.config.Options;
-import io.resiliencekit.config.Secrets;
 import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.time.Ticker;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -61,6 +58,12 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
 
     static final Pattern TABLE = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,62}\\.)?[A-Za-z_][A-Za-z0-9_]{0,62}");
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9._\\-]{1,64}");
+    static final String DEFAULT_TABLE = "resiliencekit_idempotency";
+    static final int DEFAULT_POOL_SIZE = 4;
+    static final Duration DEFAULT_HOLD = Duration.ofMinutes(5);
+    static final Duration DEFAULT_TTL = Duration.ofHours(24);
+    static final Duration DEFAULT_POLL_INITIAL = Duration.ofMillis(50);
+    static final Duration DEFAULT_POLL_MAX = Duration.ofSeconds(2);
 
     private final StoreKind storeKind;
     private final String storeName;
@@ -111,32 +114,12 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
 
     /** Options that {@link #fromOptions} parses back into an equal config (codec and custom stores excepted). */
     public Map<String, String> toOptions(String prefix) {
-        Map<String, String> m = new LinkedHashMap<>();
-        String p = prefix == null ? "" : prefix;
-        m.put(p + IdempotencyOptions.STORE, storeKind.name().toLowerCase(Locale.ROOT));
-        m.put(p + IdempotencyOptions.NAME, storeName);
-        if (storeKind == StoreKind.JDBC) {
-            m.put(p + IdempotencyOptions.URL, jdbcUrl);
-            if (jdbcUser != null) {
-                m.put(p + IdempotencyOptions.USER, jdbcUser);
-            }
-            if (jdbcPassword != null) {
-                m.put(p + IdempotencyOptions.PASSWORD, jdbcPassword);
-            }
-            m.put(p + IdempotencyOptions.TABLE, table);
-            m.put(p + IdempotencyOptions.POOL_SIZE, Integer.toString(poolSize));
-        }
-        if (storeKind == StoreKind.MEMORY || storeKind == StoreKind.AUTO) {
-            m.put(p + IdempotencyOptions.MAX_ENTRIES, Long.toString(maxEntries));
-        }
-        m.put(p + IdempotencyOptions.HOLD, hold.toMillis() + "ms");
-        m.put(p + IdempotencyOptions.TTL, ttl.toMillis() + "ms");
-        m.put(p + IdempotencyOptions.IN_PROGRESS, inProgress.name().toLowerCase(Locale.ROOT));
-        m.put(p + IdempotencyOptions.MAX_WAIT, maxWait.toMillis() + "ms");
-        m.put(p + IdempotencyOptions.POLL_INITIAL, pollInitial.toMillis() + "ms");
-        m.put(p + IdempotencyOptions.POLL_MAX, pollMax.toMillis() + "ms");
-        m.put(p + IdempotencyOptions.CACHE_FAILURES, Boolean.toString(cacheFailures));
-        return m;
+        return IdempotencyOptions.SCHEMA.toOptions(this, prefix);
+    }
+
+    /** The options of an idempotency section: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<IdempotencyConfig> optionSchema() {
+        return IdempotencyOptions.SCHEMA;
     }
 
     /** The guard of this spec in {@code context}'s runtime; its store is shared there by {@link #storeId()}. */
@@ -278,7 +261,8 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
 
     @Override
     public String toString() {
-        return "IdempotencyConfig" + Secrets.masked(toOptions(""));
+        return "IdempotencyConfig" + IdempotencyOptions.SCHEMA.describe(this)
+            + (storeKind == StoreKind.CUSTOM ? " + custom store '" + storeName + "'" : "");
     }
 
     /** Builds an {@link IdempotencyConfig}; defaults: store {@code auto}, hold 5 min, TTL 24 h, wait. */
@@ -288,15 +272,15 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
         private String jdbcUrl;
         private String jdbcUser;
         private String jdbcPassword;
-        private String table = "resiliencekit_idempotency";
-        private int poolSize = 4;
+        private String table = DEFAULT_TABLE;
+        private int poolSize = DEFAULT_POOL_SIZE;
         private long maxEntries = 1_000_000;
-        private Duration hold = Duration.ofMinutes(5);
-        private Duration ttl = Duration.ofHours(24);
+        private Duration hold = DEFAULT_HOLD;
+        private Duration ttl = DEFAULT_TTL;
         private InProgressMode inProgress = InProgressMode.WAIT;
         private Duration maxWait;
-        private Duration pollInitial = Duration.ofMillis(50);
-        private Duration pollMax = Duration.ofSeconds(2);
+        private Duration pollInitial = DEFAULT_POLL_INITIAL;
+        private Duration pollMax = DEFAULT_POLL_MAX;
         private boolean cacheFailures;
         private OutcomeCodec outcomeCodec = OutcomeCodec.javaSerialization();
         private IdempotencyStoreFactory storeFactory;
@@ -316,8 +300,15 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
 
         /** A JDBC store (PostgreSQL, or H2 such as {@code jdbc:h2:file:/data/idem} on one machine). */
         public Builder jdbc(String url, String user, String password) {
-            if (url == null || !url.startsWith("jdbc:")) {
-                throw new IllegalArgumentException("JDBC url must start with 'jdbc:', was " + (url == null ? "null" : "'" + url + "'"));
+            if (url == null) {
+                throw new IllegalArgumentException("JDBC url is required");
+            }
+            try {
+                OptionType.jdbcUrl().parse(url.trim());
+            } catch (OptionType.InvalidValue e) {
+                // the URL may hold a password: shown with its credentials masked, like everywhere else
+                throw new IllegalArgumentException("JDBC url " + e.getMessage() + ", was "
+                    + Text.quote(Secrets.redactUrl(url)));
             }
             this.storeKind = StoreKind.JDBC;
             this.jdbcUrl = url;

@@ -112,23 +112,35 @@ public final class IdempotencyKeys implements Serializable {
 
     public static String validateRunId(String runId) {
         Objects.requireNonNull(runId, "runId");
-        if (runId.isBlank()) {
-            throw new IllegalArgumentException("run id must not be blank: use the batch id or the scheduler's logical date");
-        }
-        if (runId.length() > 128 || !PART.matcher(runId).matches()) {
-            throw new IllegalArgumentException("run id '" + abbreviate(runId) + "' must be at most 128 characters of "
-                + "A-Z a-z 0-9 . _ - : / @ + = ~");
-        }
-        if (runId.toLowerCase(Locale.ROOT).contains("attempt")) {
-            throw new IllegalArgumentException("run id '" + runId + "' looks like a task attempt id; an idempotency key "
-                + "must be the same in every attempt, so use the logical run (batch id, logical date)");
-        }
-        if (LONG_DIGITS.matcher(runId).matches() || FRACTIONAL_TIME.matcher(runId).matches()) {
-            throw new IllegalArgumentException("run id '" + runId + "' looks derived from the wall clock (epoch millis, "
-                + "nanoTime or a timestamp with fractions of a second); a re-run would get new keys. Use the batch id "
-                + "or the scheduler's logical date (e.g. 2026-01-31 or 2026-01-31T10:00)");
+        String problem = runIdProblem(runId);
+        if (problem != null) {
+            throw new IllegalArgumentException(runId.isBlank() ? "run id " + problem
+                : "run id '" + abbreviate(runId) + "' " + problem);
         }
         return runId;
+    }
+
+    /**
+     * Why {@code runId} is not a usable logical run id, without quoting it (for option messages that
+     * show the value their own way), or null if it is fine.
+     */
+    public static String runIdProblem(String runId) {
+        if (runId == null || runId.isBlank()) {
+            return "must not be blank: use the batch id or the scheduler's logical date";
+        }
+        if (runId.length() > 128 || !PART.matcher(runId).matches()) {
+            return "must be at most 128 characters of A-Z a-z 0-9 . _ - : / @ + = ~";
+        }
+        if (runId.toLowerCase(Locale.ROOT).contains("attempt")) {
+            return "looks like a task attempt id; an idempotency key must be the same in every attempt, so use the "
+                + "logical run (batch id, logical date)";
+        }
+        if (LONG_DIGITS.matcher(runId).matches() || FRACTIONAL_TIME.matcher(runId).matches()) {
+            return "looks derived from the wall clock (epoch millis, nanoTime or a timestamp with fractions of a "
+                + "second); a re-run would get new keys. Use the batch id or the scheduler's logical date (e.g. "
+                + "2026-01-31 or 2026-01-31T10:00)";
+        }
+        return null;
     }
 
     /** Checks that {@code key} is a usable idempotency key and returns it. */

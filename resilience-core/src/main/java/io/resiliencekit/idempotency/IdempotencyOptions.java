@@ -1,30 +1,21 @@
 package io.resiliencekit.idempotency;
 
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 import io.resiliencekit.config.Options;
+import io.resiliencekit.config.internal.Text;
+import io.resiliencekit.idempotency.IdempotencyConfig.StoreKind;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
- * Option names of an {@link IdempotencyConfig} and their parser. With prefix {@code idempotency.}:
- *
- * <pre>
- * idempotency.store          auto | memory | cluster | jdbc          (default auto: the cluster's ledger when bound to one, else memory)
- * idempotency.name           per-JVM store name for memory stores    (default "default")
- * idempotency.maxEntries     bound of a memory store                 (default 1000000)
- * idempotency.url            JDBC url, required for jdbc
- * idempotency.user           JDBC user
- * idempotency.password       JDBC password (secret: never shown)
- * idempotency.table          SQL table, created on demand            (default resiliencekit_idempotency)
- * idempotency.poolSize       JDBC connections per JVM                (default 4)
- * idempotency.hold           claim hold, longer than the action      (default 5m)
- * idempotency.ttl            how long completed keys are remembered  (default 24h)
- * idempotency.inProgress     wait | fail                             (default wait)
- * idempotency.maxWait        longest wait on an in-progress key      (default 2 x hold)
- * idempotency.pollInitial    first poll interval while waiting       (default 50ms)
- * idempotency.pollMax        longest poll interval                   (default 2s)
- * idempotency.cacheFailures  remember failures for duplicates        (default false)
- * </pre>
+ * Option names of an {@link IdempotencyConfig} and their schema. With prefix {@code idempotency.}:
+ * {@code store} (auto | memory | cluster | jdbc; auto: the cluster's ledger when the runtime is bound to
+ * one, else memory), {@code name} and {@code maxEntries} (auto, memory), {@code url},
+ * {@code user}, {@code password} (secret), {@code table} and {@code poolSize} (jdbc), {@code hold},
+ * {@code ttl}, {@code inProgress} (wait | fail), {@code maxWait}, {@code pollInitial},
+ * {@code pollMax}, {@code cacheFailures}. Types, ranges and defaults: {@code docs/options.md},
+ * generated from {@link IdempotencyConfig#optionSchema()}. A key that only applies to the other
+ * store kind is a problem, not silently ignored.
  *
  * <pre>{@code
  * IdempotencyConfig c = IdempotencyOptions.fromOptions(Options.of(sparkOptions), "idempotency.");
@@ -48,73 +39,119 @@ public final class IdempotencyOptions {
     public static final String POLL_MAX = "pollMax";
     public static final String CACHE_FAILURES = "cacheFailures";
 
-    private static final Pattern JDBC_URL = Pattern.compile("jdbc:[a-zA-Z0-9]+:.+");
+    /** Longest claim hold accepted in options. */
+    static final Duration MAX_HOLD = Duration.ofDays(7);
+
+    private static final OptionSchema.Declarer<IdempotencyConfig> D = OptionSchema.declarer(IdempotencyConfig.class);
+    private static final String JDBC_ONLY = STORE + " is jdbc";
+
+    static final OptionSchema.Option<IdempotencyConfig, StoreKind> STORE_OPTION = D.option(STORE,
+        OptionType.enumeration(StoreKind.class, StoreKind.CUSTOM), StoreKind.AUTO, IdempotencyConfig::storeKind,
+        "Where keys are kept: auto (the cluster's ledger when the runtime is bound to one, else memory), memory (one "
+            + "store per runtime and name), cluster (the application's ledger) or jdbc (a table every JVM shares).");
+    static final OptionSchema.Option<IdempotencyConfig, String> NAME_OPTION = D.option(NAME,
+        OptionType.matching(IdempotencyConfig.NAME, "1-64 characters of letters, digits, '.', '_' or '-'"), "default",
+        c -> inMemory(c.storeKind()) ? c.storeName() : null, "Name a memory store is shared by within a runtime.")
+        .onlyWhen(STORE_OPTION, IdempotencyOptions::inMemory, STORE + " is auto or memory");
+    static final OptionSchema.Option<IdempotencyConfig, Long> MAX_ENTRIES_OPTION = D.option(MAX_ENTRIES,
+        OptionType.longInteger(1, Long.MAX_VALUE), 1_000_000L,
+        c -> inMemory(c.storeKind()) ? c.maxEntries() : null, "Keys a memory store keeps at most.")
+        .onlyWhen(STORE_OPTION, IdempotencyOptions::inMemory, STORE + " is auto or memory");
+    static final OptionSchema.Option<IdempotencyConfig, String> URL_OPTION = D.option(URL,
+        OptionType.jdbcUrl(), null, c -> c.storeKind() == StoreKind.JDBC ? c.jdbcUrl() : null,
+        "JDBC URL of the store (PostgreSQL, or H2 such as jdbc:h2:file:/data/idem on one machine); required for jdbc.")
+        .onlyWhen(STORE_OPTION, k -> k == StoreKind.JDBC, JDBC_ONLY);
+    static final OptionSchema.Option<IdempotencyConfig, String> USER_OPTION = D.option(USER,
+        OptionType.text(), null, c -> c.storeKind() == StoreKind.JDBC ? c.jdbcUser() : null, "Database user.")
+        .onlyWhen(STORE_OPTION, k -> k == StoreKind.JDBC, JDBC_ONLY);
+    static final OptionSchema.Option<IdempotencyConfig, String> PASSWORD_OPTION = D.option(PASSWORD,
+        OptionType.text(), null, c -> c.storeKind() == StoreKind.JDBC ? c.jdbcPassword() : null, "Database password.")
+        .secret().onlyWhen(STORE_OPTION, k -> k == StoreKind.JDBC, JDBC_ONLY);
+    static final OptionSchema.Option<IdempotencyConfig, String> TABLE_OPTION = D.option(TABLE,
+        OptionType.matching(IdempotencyConfig.TABLE, "an SQL identifier (letters, digits, '_', optionally schema.table)"),
+        IdempotencyConfig.DEFAULT_TABLE, c -> c.storeKind() == StoreKind.JDBC ? c.table() : null,
+        "Table of the jdbc store; created on demand.")
+        .onlyWhen(STORE_OPTION, k -> k == StoreKind.JDBC, JDBC_ONLY);
+    static final OptionSchema.Option<IdempotencyConfig, Integer> POOL_SIZE_OPTION = D.option(POOL_SIZE,
+        OptionType.integer(1, 256), IdempotencyConfig.DEFAULT_POOL_SIZE,
+        c -> c.storeKind() == StoreKind.JDBC ? c.poolSize() : null, "JDBC connections kept per JVM.")
+        .onlyWhen(STORE_OPTION, k -> k == StoreKind.JDBC, JDBC_ONLY);
+    static final OptionSchema.Option<IdempotencyConfig, Duration> HOLD_OPTION = D.option(HOLD,
+        OptionType.duration(Duration.ofMillis(1), MAX_HOLD), IdempotencyConfig.DEFAULT_HOLD, IdempotencyConfig::hold,
+        "How long a claim blocks other callers; longer than the action with all its retries.");
+    static final OptionSchema.Option<IdempotencyConfig, Duration> TTL_OPTION = D.option(TTL,
+        OptionType.duration(Duration.ofSeconds(1), Duration.ofDays(3650)), IdempotencyConfig.DEFAULT_TTL,
+        IdempotencyConfig::ttl, "How long completed keys are remembered; longer than the longest gap before a re-run.");
+    static final OptionSchema.Option<IdempotencyConfig, InProgressMode> IN_PROGRESS_OPTION = D.option(IN_PROGRESS,
+        OptionType.enumeration(InProgressMode.class), InProgressMode.WAIT, IdempotencyConfig::inProgress,
+        "What a caller does when another holds the key: wait for its outcome, or fail at once.");
+    static final OptionSchema.Option<IdempotencyConfig, Duration> MAX_WAIT_OPTION = D.option(MAX_WAIT,
+        OptionType.duration(Duration.ofMillis(1), MAX_HOLD.multipliedBy(2)), null, IdempotencyConfig::maxWait,
+        "Longest wait on a key in progress elsewhere.").defaultDoc("2 x hold");
+    static final OptionSchema.Option<IdempotencyConfig, Duration> POLL_INITIAL_OPTION = D.option(POLL_INITIAL,
+        OptionType.duration(Duration.ofMillis(1), Duration.ofMinutes(10)), IdempotencyConfig.DEFAULT_POLL_INITIAL,
+        IdempotencyConfig::pollInitial, "First poll interval while waiting; doubles up to pollMax.");
+    static final OptionSchema.Option<IdempotencyConfig, Duration> POLL_MAX_OPTION = D.option(POLL_MAX,
+        OptionType.duration(Duration.ofMillis(1), Duration.ofMinutes(10)), IdempotencyConfig.DEFAULT_POLL_MAX,
+        IdempotencyConfig::pollMax, "Longest poll interval while waiting; at least pollInitial.")
+        .defaultDoc("2s, or pollInitial if longer");
+    static final OptionSchema.Option<IdempotencyConfig, Boolean> CACHE_FAILURES_OPTION = D.option(CACHE_FAILURES,
+        OptionType.bool(), false, IdempotencyConfig::cacheFailures,
+        "Remember failures too, so duplicates get the same exception instead of running again.");
+
+    static final OptionSchema<IdempotencyConfig> SCHEMA = OptionSchema.<IdempotencyConfig>builder("Idempotency (`idempotency.*`)")
+        .description("Every call with an idempotency key claims it in a store first: a new key runs, a completed one "
+            + "returns the stored outcome without running, one in progress elsewhere waits or fails, and the same key "
+            + "with another payload is an error. In a policy, setting any of these keys adds the guard.")
+        .addAll(D)
+        .build(IdempotencyOptions::fromValues);
 
     private IdempotencyOptions() {
     }
 
+    // auto falls back to a memory store when no cluster is bound, so the memory settings apply to it
+    private static boolean inMemory(StoreKind k) {
+        return k == StoreKind.AUTO || k == StoreKind.MEMORY;
+    }
+
+    private static IdempotencyConfig fromValues(OptionSchema.Values v) {
+        IdempotencyConfig.Builder b = IdempotencyConfig.builder();
+        Duration pollInitial = v.get(POLL_INITIAL_OPTION);
+        Duration pollMax = v.isSet(POLL_MAX_OPTION) || pollInitial.compareTo(v.get(POLL_MAX_OPTION)) <= 0
+            ? v.get(POLL_MAX_OPTION) : pollInitial;
+        if (pollMax.compareTo(pollInitial) < 0) {
+            v.problem(POLL_MAX_OPTION, "must not be below " + v.key(POLL_INITIAL_OPTION) + " (" + Text.duration(pollInitial) + ")");
+            pollMax = pollInitial;
+        }
+        b.storeName(v.get(NAME_OPTION)).maxEntries(v.get(MAX_ENTRIES_OPTION)).table(v.get(TABLE_OPTION))
+            .poolSize(v.get(POOL_SIZE_OPTION)).hold(v.get(HOLD_OPTION)).ttl(v.get(TTL_OPTION))
+            .inProgress(v.get(IN_PROGRESS_OPTION)).poll(pollInitial, pollMax).cacheFailures(v.get(CACHE_FAILURES_OPTION));
+        if (v.get(MAX_WAIT_OPTION) != null) {
+            b.maxWait(v.get(MAX_WAIT_OPTION));
+        }
+        StoreKind kind = v.get(STORE_OPTION);
+        if (kind == StoreKind.MEMORY) {
+            b.memory(v.get(NAME_OPTION));
+        } else if (kind == StoreKind.CLUSTER) {
+            b.cluster();
+        } else if (kind == StoreKind.JDBC) {
+            if (v.get(URL_OPTION) != null) {
+                b.jdbc(v.get(URL_OPTION), v.get(USER_OPTION), v.get(PASSWORD_OPTION));
+            } else if (v.isValid(URL_OPTION)) {
+                v.problem(URL_OPTION, "is required when " + v.key(STORE_OPTION) + " is jdbc");
+            }
+        }
+        return b.build();
+    }
+
     /**
      * Parses every option under {@code prefix} (unknown ones are problems too) and throws one
-     * {@link io.resiliencekit.config.ConfigException} listing all problems.
+     * {@link io.resiliencekit.config.ConfigException} listing all problems in {@code o}.
      */
     public static IdempotencyConfig fromOptions(Options o, String prefix) {
         String p = prefix == null ? "" : prefix;
-        IdempotencyConfig.Builder b = IdempotencyConfig.builder();
-        String kind = o.string(p + STORE, "auto").toLowerCase(Locale.ROOT);
-        String name = o.matching(p + NAME, "default", IdempotencyConfig.NAME,
-            "1-64 characters of letters, digits, '.', '_' or '-'");
-        long maxEntries = o.longValue(p + MAX_ENTRIES, 1_000_000L, 1L, Long.MAX_VALUE);
-        String table = o.matching(p + TABLE, "resiliencekit_idempotency", IdempotencyConfig.TABLE,
-            "an SQL identifier (letters, digits, '_', optionally schema.table)");
-        int poolSize = o.intValue(p + POOL_SIZE, 4, 1, 256);
-        Duration hold = o.duration(p + HOLD, Duration.ofMinutes(5), Duration.ofMillis(1), Duration.ofDays(7));
-        Duration ttl = o.duration(p + TTL, Duration.ofHours(24), Duration.ofSeconds(1), Duration.ofDays(3650));
-        InProgressMode mode = o.enumValue(p + IN_PROGRESS, InProgressMode.WAIT, InProgressMode.class);
-        Duration maxWait = o.has(p + MAX_WAIT)
-            ? o.duration(p + MAX_WAIT, null, Duration.ofMillis(1), Duration.ofDays(7)) : null;
-        Duration pollInitial = o.duration(p + POLL_INITIAL, Duration.ofMillis(50), Duration.ofMillis(1), Duration.ofMinutes(10));
-        Duration pollMax = o.duration(p + POLL_MAX, Duration.ofSeconds(2), Duration.ofMillis(1), Duration.ofMinutes(10));
-        if (pollMax.compareTo(pollInitial) < 0) {
-            o.problem(p + POLL_MAX, "must not be below " + p + POLL_INITIAL + " (" + pollInitial.toMillis() + "ms)");
-            pollMax = pollInitial;
-        }
-        boolean cacheFailures = o.booleanValue(p + CACHE_FAILURES, false);
-        String url = o.string(p + URL).orElse(null);
-        String user = o.string(p + USER).orElse(null);
-        String password = o.string(p + PASSWORD).orElse(null);
-        switch (kind) {
-            case "auto":
-            case "memory":
-            case "cluster":
-                break;
-            case "jdbc":
-                if (url == null) {
-                    o.problem(p + URL, "is required when " + p + STORE + " is jdbc");
-                } else if (!JDBC_URL.matcher(url).matches()) {
-                    o.problem(p + URL, "must be a JDBC url such as jdbc:postgresql://host/db or jdbc:h2:file:/path, was '"
-                        + url + "'");
-                }
-                break;
-            default:
-                o.problem(p + STORE, "must be one of [auto, memory, cluster, jdbc], was '" + kind + "'");
-        }
-        if (!p.isEmpty()) {
-            o.rejectUnknown(p);
-        }
+        IdempotencyConfig c = SCHEMA.read(o, p, !p.isEmpty());
         o.throwIfInvalid();
-
-        b.storeName(name).maxEntries(maxEntries).table(table).poolSize(poolSize).hold(hold).ttl(ttl).inProgress(mode)
-            .poll(pollInitial, pollMax).cacheFailures(cacheFailures);
-        if (maxWait != null) {
-            b.maxWait(maxWait);
-        }
-        if (kind.equals("jdbc")) {
-            b.jdbc(url, user, password);
-        } else if (kind.equals("memory")) {
-            b.memory(name);
-        } else if (kind.equals("cluster")) {
-            b.cluster();
-        }
-        return b.build();
+        return c;
     }
 }

@@ -5,6 +5,7 @@ import io.resiliencekit.spi.IdempotencyStore;
 import io.resiliencekit.spi.IdempotencyStoreException;
 
 import io.resiliencekit.idempotency.internal.ConnectionPool;
+import io.resiliencekit.config.Secrets;
 import io.resiliencekit.internal.DriverManagerDataSource;
 import io.resiliencekit.idempotency.internal.SqlDialect;
 import io.resiliencekit.time.Ticker;
@@ -69,7 +70,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
             }
         } catch (SQLException e) {
             broken = true;
-            throw new IdempotencyStoreException("cannot open idempotency table '" + table + "': " + e.getMessage(), e);
+            throw new IdempotencyStoreException("cannot open idempotency table '" + table + "': "
+                + Secrets.scrub(e.getMessage()), Secrets.scrubbed(e));
         } finally {
             pool.giveBack(c, broken);
         }
@@ -274,7 +276,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     private IdempotencyStoreException failure(String what, String key, SQLException e) {
         return new IdempotencyStoreException(what + (key == null ? "" : " of key '" + key + "'") + " in idempotency table '"
-            + table + "' failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")", e);
+            + table + "' failed: " + Secrets.scrub(e.getMessage()) + " (SQLState " + e.getSQLState() + ")", Secrets.scrubbed(e));
     }
 
     private static void setNullableString(PreparedStatement ps, int i, String v) throws SQLException {

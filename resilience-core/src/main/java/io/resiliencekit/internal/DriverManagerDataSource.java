@@ -1,10 +1,13 @@
 package io.resiliencekit.internal;
 
+import io.resiliencekit.config.Secrets;
+import io.resiliencekit.config.internal.ScrubbedException;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.util.List;
 import java.util.Properties;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -31,12 +34,29 @@ public final class DriverManagerDataSource implements DataSource {
         if (password != null) {
             p.setProperty("password", password);
         }
-        return DriverManager.getConnection(url, p);
+        try {
+            return DriverManager.getConnection(url, p);
+        } catch (SQLException e) {
+            throw scrubbed(e, password);
+        }
     }
 
     @Override
     public Connection getConnection(String username, String pw) throws SQLException {
-        return DriverManager.getConnection(url, username, pw);
+        try {
+            return DriverManager.getConnection(url, username, pw);
+        } catch (SQLException e) {
+            throw scrubbed(e, pw);
+        }
+    }
+
+    // DriverManager and drivers quote the URL ("No suitable driver found for jdbc:..."), which may
+    // carry credentials; every store, authority and sink on a URL gets its errors through here.
+    private SQLException scrubbed(SQLException e, String pw) {
+        List<String> known = pw == null ? List.of() : List.of(pw);
+        String shown = Secrets.redactUrl(url);
+        Throwable t = ScrubbedException.scrubChain(e, m -> Secrets.scrub(m.replace(url, shown), known));
+        return t instanceof SQLException ? (SQLException) t : new SQLException(t.getMessage(), e.getSQLState(), t);
     }
 
     @Override
@@ -78,6 +98,6 @@ public final class DriverManagerDataSource implements DataSource {
 
     @Override
     public String toString() {
-        return "DriverManagerDataSource{" + io.resiliencekit.config.Secrets.scrub(url) + ", user=" + user + "}"; // never the password
+        return "DriverManagerDataSource{" + Secrets.redactUrl(url) + ", user=" + user + "}"; // never the password
     }
 }

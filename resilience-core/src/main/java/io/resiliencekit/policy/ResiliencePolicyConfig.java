@@ -3,19 +3,19 @@ package io.resiliencekit.policy;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.classify.FailureClassifier;
 import io.resiliencekit.config.ConfigException;
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 import io.resiliencekit.config.Options;
-import io.resiliencekit.config.Secrets;
 import io.resiliencekit.idempotency.IdempotencyConfig;
+import io.resiliencekit.ratelimit.TokenBucketConfig;
 import io.resiliencekit.spi.IdempotencyGuardFactory;
-import io.resiliencekit.idempotency.IdempotencyOptions;
 import io.resiliencekit.spi.RateLimiterFactory;
-import io.resiliencekit.ratelimit.RateLimiters;
 import io.resiliencekit.ratelimit.TokenBucketBuilder;
 import io.resiliencekit.ratelimit.TokenBucketFactory;
 import io.resiliencekit.retry.RetryConfig;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -35,13 +35,11 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <h2>Options</h2>
- * {@link #fromOptions(Map)} reads {@code name} (required: letters, digits, {@code . _ -}, at most 64)
- * and the sections {@code retry.*} (see {@link RetryConfig}), {@code breaker.*} (a breaker is used
- * when {@code breaker.enabled=true} or any {@code breaker.} key is set), {@code rateLimit.maxWait}
- * (how long a call may wait for a permit; 5m), {@code metrics.latencySampling} (1 in N calls is
- * timed; 64; 0 = off), {@code rateLimit.*} (see {@link io.resiliencekit.ratelimit.TokenBucketConfig}; a limiter
- * is used when any key besides {@code rateLimit.maxWait} is set) and {@code idempotency.*} (see {@link IdempotencyOptions}; a guard is used when
- * any such key is set). Unknown keys are errors.
+ * {@link #fromOptions(Map)} reads {@code name} (required) and the sections {@code retry.*},
+ * {@code breaker.*}, {@code rateLimit.*} and {@code idempotency.*}, plus {@code rateLimit.maxWait}
+ * and {@code metrics.latencySampling}. Every key of every section is known, so any other key is an
+ * error with a "did you mean" suggestion; keys are case-insensitive, as Spark passes them. All
+ * keys, types, ranges and defaults: {@code docs/options.md}, generated from {@link #optionSchema()}.
  */
 public final class ResiliencePolicyConfig implements Serializable {
 
@@ -73,89 +71,105 @@ public final class ResiliencePolicyConfig implements Serializable {
         this.latencySampling = b.latencySampling;
     }
 
-    /**
-     * Parses a whole policy from string options, reporting every problem at once.
-     *
-     * @throws io.resiliencekit.config.ConfigException naming every bad or unknown option
-     */
-    public static ResiliencePolicyConfig fromOptions(Map<String, String> options) {
-        Options o = Options.of(options);
-        ResiliencePolicyConfig c = fromOptions(o);
-        o.throwIfInvalid();
-        return c;
-    }
+    private static final OptionSchema.Declarer<ResiliencePolicyConfig> D = OptionSchema.declarer(ResiliencePolicyConfig.class);
 
-    /** Reads every section from {@code o}, recording problems (unknown keys included) without throwing. */
-    public static ResiliencePolicyConfig fromOptions(Options o) {
-        String name = o.matching("name", null, NAME, "1 to 64 letters, digits, '.', '_' or '-'");
-        if (name == null) {
-            o.required("name");
-            name = "invalid";
-        }
+    static final OptionSchema.Option<ResiliencePolicyConfig, String> NAME_OPTION = D.option("name",
+        OptionType.matching(NAME, "1 to 64 letters, digits, '.', '_' or '-'"), null, ResiliencePolicyConfig::name,
+        "Names the policy's runtime (one per name per JVM), its logs and metrics; breakers and limiters are named "
+            + "after it unless named themselves.").required("");
+    static final OptionSchema.Option<ResiliencePolicyConfig, Integer> LATENCY_SAMPLING = D.option("metrics.latencySampling",
+        OptionType.integer(0, 1 << 20), DEFAULT_LATENCY_SAMPLING, ResiliencePolicyConfig::latencySampling,
+        "1 in N calls is timed for the latency histogram; 1: every call, 0: none.");
+    static final OptionSchema.Option<ResiliencePolicyConfig, Duration> RATE_LIMIT_MAX_WAIT = D.option("rateLimit.maxWait",
+        OptionType.duration(Duration.ZERO, Duration.ofDays(1)), DEFAULT_RATE_LIMIT_WAIT,
+        ResiliencePolicyConfig::rateLimitMaxWait, "How long a call may wait for a rate-limit permit before it fails.");
+    static final OptionSchema.Option<ResiliencePolicyConfig, Boolean> BREAKER_ENABLED = D.option("breaker.enabled",
+        OptionType.bool(), null, c -> c.circuitBreaker != null,
+        "true adds a breaker with the defaults; false: no breaker, and any other breaker.* key is a problem.")
+        .defaultDoc("true if any breaker.* key is set");
+    static final OptionSchema.Section<ResiliencePolicyConfig, RetryConfig> RETRY =
+        D.section("retry.", RetryConfig.optionSchema(), c -> c.retry);
+    static final OptionSchema.Section<ResiliencePolicyConfig, CircuitBreakerConfig> BREAKER =
+        D.section("breaker.", CircuitBreakerConfig.optionSchema(), c -> c.circuitBreaker);
+    static final OptionSchema.Section<ResiliencePolicyConfig, TokenBucketConfig> RATE_LIMIT =
+        D.section("rateLimit.", TokenBucketConfig.optionSchema(),
+            c -> c.rateLimiter instanceof TokenBucketFactory ? ((TokenBucketFactory) c.rateLimiter).config() : null);
+    static final OptionSchema.Section<ResiliencePolicyConfig, IdempotencyConfig> IDEMPOTENCY =
+        D.section("idempotency.", IdempotencyConfig.optionSchema(),
+            c -> c.idempotency instanceof IdempotencyConfig ? (IdempotencyConfig) c.idempotency : null);
+
+    static final OptionSchema<ResiliencePolicyConfig> SCHEMA = OptionSchema.<ResiliencePolicyConfig>builder(
+            "Policy (`ResiliencePolicyConfig.fromOptions`)")
+        .description("A whole policy from one map. Every key of every section is known: a key that is not listed here "
+            + "is an error (with a \"did you mean\"). Retry is always on (`retry.maxAttempts=1` turns it off); a "
+            + "breaker, a rate limiter and an idempotency guard are added when any of their keys is set.")
+        .addAll(D)
+        .build(ResiliencePolicyConfig::fromValues);
+
+    private static ResiliencePolicyConfig fromValues(OptionSchema.Values v) {
+        String name = v.isSet(NAME_OPTION) ? v.get(NAME_OPTION) : "invalid";
         ResiliencePolicyBuilder b = ResiliencePolicy.builder(name);
-        b.retry(RetryConfig.fromOptions(o, "retry."));
-        if (o.booleanValue("breaker.enabled", o.hasAnyUnder("breaker.", "breaker.enabled"))) {
-            boolean named = o.has("breaker.name");
-            CircuitBreakerConfig breaker = CircuitBreakerConfig.fromOptions(o, "breaker.");
+        b.retry(v.section(RETRY));
+        List<String> breakerKeys = v.givenKeys(BREAKER);
+        boolean disabled = v.isSet(BREAKER_ENABLED) && !v.get(BREAKER_ENABLED);
+        if (disabled) {
+            breakerKeys.forEach(k -> v.problem(k, "has no effect while " + v.key(BREAKER_ENABLED) + " is false"));
+        } else if (v.isSet(BREAKER_ENABLED) || !breakerKeys.isEmpty()) {
+            CircuitBreakerConfig breaker = v.section(BREAKER);
             // a breaker is named after its policy unless told otherwise
-            b.circuitBreaker(breaker == null || named ? breaker : breaker.toBuilder().name(name).build());
+            b.circuitBreaker(breakerKeys.contains(BREAKER.prefix() + "name") ? breaker : breaker.toBuilder().name(name).build());
         }
-        b.rateLimitMaxWait(o.duration("rateLimit.maxWait", DEFAULT_RATE_LIMIT_WAIT, Duration.ZERO, Duration.ofDays(1)));
-        b.latencySampling(o.intValue("metrics.latencySampling", DEFAULT_LATENCY_SAMPLING, 0, 1 << 20));
-        boolean anyRateKey = o.hasAnyUnder("rateLimit.", "rateLimit.maxWait");
-        for (String prefix : anyRateKey ? new String[] {"retry.", "breaker.", "metrics."}
-                                        : new String[] {"retry.", "breaker.", "rateLimit.", "metrics."}) {
-            o.rejectUnknown(prefix);
-        }
-        for (String key : o.asMap().keySet()) {
-            if (key.indexOf('.') < 0 && !key.equals("name")) {
-                o.problem(key, "unknown option");
-            }
-        }
-        // These two section parsers throw once they have recorded their problems in o; catching lets
-        // the other section be checked too, and the caller throws one exception with everything.
-        if (anyRateKey) {
-            boolean named = o.has("rateLimit.name");
-            try {
-                TokenBucketFactory limiter = RateLimiters.fromOptions(o, "rateLimit.");
+        b.rateLimitMaxWait(v.get(RATE_LIMIT_MAX_WAIT));
+        b.latencySampling(v.get(LATENCY_SAMPLING));
+        List<String> rateKeys = v.givenKeys(RATE_LIMIT);
+        if (!rateKeys.isEmpty()) {
+            TokenBucketConfig limiter = v.section(RATE_LIMIT);
+            if (!rateKeys.contains(RATE_LIMIT.prefix() + "name")) {
                 // a limiter is named after its policy unless told otherwise: names are shared per JVM
-                b.rateLimiter(named ? limiter
-                    : new TokenBucketFactory(TokenBucketBuilder.from(limiter.config()).name(name).config()));
+                try {
+                    limiter = TokenBucketBuilder.from(limiter).name(name).config();
+                } catch (ConfigException recorded) {
+                    // its problems are recorded already; the config is not used
+                }
+            }
+            try {
+                b.rateLimiter(new TokenBucketFactory(limiter));
             } catch (ConfigException recorded) {
-                // problems are in o
+                // an invalid limiter: its problems are recorded already
             }
         }
-        if (o.hasAnyUnder("idempotency.")) {
-            try {
-                b.idempotency(IdempotencyOptions.fromOptions(o, "idempotency."));
-            } catch (ConfigException recorded) {
-                // problems are in o
-            }
+        if (!v.givenKeys(IDEMPOTENCY).isEmpty()) {
+            b.idempotency(v.section(IDEMPOTENCY));
         }
         return b.config();
     }
 
+    /** Every option of a policy, sections included: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<ResiliencePolicyConfig> optionSchema() {
+        return SCHEMA;
+    }
+
+    /**
+     * Parses a whole policy from string options, reporting every problem at once: bad values,
+     * missing ones, and every key that is not an option of a policy (keys are case-insensitive).
+     *
+     * @throws io.resiliencekit.config.ConfigException naming every bad or unknown option
+     */
+    public static ResiliencePolicyConfig fromOptions(Map<String, String> options) {
+        return SCHEMA.parse(options, "");
+    }
+
+    /** Reads every section from {@code o}, recording problems (unknown keys included) without throwing. */
+    public static ResiliencePolicyConfig fromOptions(Options o) {
+        return SCHEMA.read(o, "", true);
+    }
+
     /** String options that {@link #fromOptions(Map)} turns back into an equivalent config (code-only parts excepted). */
     public Map<String, String> toOptions() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("name", name);
-        if (retry != null) {
-            m.putAll(retry.toOptions("retry."));
-        } else {
+        Map<String, String> m = SCHEMA.toOptions(this, "");
+        if (retry == null) {
             m.put("retry.maxAttempts", "1");
         }
-        if (circuitBreaker != null) {
-            m.put("breaker.enabled", "true");
-            m.putAll(circuitBreaker.toOptions("breaker."));
-        }
-        if (rateLimiter instanceof TokenBucketFactory) {
-            m.putAll(((TokenBucketFactory) rateLimiter).config().toOptions("rateLimit."));
-        }
-        if (idempotency instanceof IdempotencyConfig) {
-            m.putAll(((IdempotencyConfig) idempotency).toOptions("idempotency."));
-        }
-        m.put("rateLimit.maxWait", rateLimitMaxWait.toString());
-        m.put("metrics.latencySampling", Integer.toString(latencySampling));
         return m;
     }
 
@@ -209,11 +223,12 @@ public final class ResiliencePolicyConfig implements Serializable {
         return Objects.hash(name, retry, circuitBreaker, rateLimitMaxWait, latencySampling);
     }
 
-    /** Safe to log: option values pass through {@link Secrets}, code-only parts are named, not shown. */
+    /** Safe to log: secret options masked, URLs without credentials, code-only parts named by their own toString. */
     @Override
     public String toString() {
-        return "ResiliencePolicyConfig" + Secrets.masked(toOptions())
-            + (rateLimiter == null ? "" : " + rateLimiter " + rateLimiter)
-            + (idempotency == null ? "" : " + idempotency " + idempotency);
+        return "ResiliencePolicyConfig" + SCHEMA.describe(this)
+            + (retry == null ? " + no retry" : "")
+            + (rateLimiter == null || rateLimiter instanceof TokenBucketFactory ? "" : " + rateLimiter " + rateLimiter)
+            + (idempotency == null || idempotency instanceof IdempotencyConfig ? "" : " + idempotency " + idempotency);
     }
 }

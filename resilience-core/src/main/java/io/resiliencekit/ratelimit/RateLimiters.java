@@ -14,7 +14,7 @@ import java.util.Map;
  *
  * <p>Keys under the prefix: {@code name, rate, burst, mode (local|leased), authority (inprocess|jdbc),
  * leasePeriod, expectedClients, jdbc.url, jdbc.user, jdbc.password (secret), jdbc.table}; see
- * {@link TokenBucketConfig}.
+ * {@code docs/options.md}, generated from {@link TokenBucketConfig#optionSchema()}.
  */
 public final class RateLimiters {
 
@@ -26,8 +26,7 @@ public final class RateLimiters {
      * {@link io.resiliencekit.config.ConfigException} listing every problem found in {@code o} so far.
      */
     public static TokenBucketFactory fromOptions(Options o, String prefix) {
-        TokenBucketConfig c = TokenBucketConfig.fromOptions(o, prefix);
-        o.rejectUnknown(prefix == null ? "" : prefix);
+        TokenBucketConfig c = TokenBucketConfig.SCHEMA.read(o, prefix, true);
         o.throwIfInvalid();
         return new TokenBucketFactory(c);
     }

@@ -1,14 +1,14 @@
 package io.resiliencekit.ratelimit;
 
 import io.resiliencekit.config.ConfigException;
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 import io.resiliencekit.config.Options;
-import io.resiliencekit.config.Secrets;
+import io.resiliencekit.config.internal.Text;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -121,96 +121,136 @@ public final class TokenBucketConfig implements Serializable {
         return new TokenBucketBuilder(name);
     }
 
+    private static final OptionSchema.Declarer<TokenBucketConfig> D = OptionSchema.declarer(TokenBucketConfig.class);
+    private static final String LEASED_ONLY = "mode is not local";
+
+    static final OptionSchema.Option<TokenBucketConfig, String> NAME_OPTION = D.option("name",
+        OptionType.matching(NAME, "1-200 letters, digits, '_', '.', ':' or '-'"), "rate-limit", TokenBucketConfig::name,
+        "Limiters with the same name share one bucket per JVM (and, when leased, one global bucket).")
+        .defaultDoc("the policy's name");
+    /** The value of {@code rate=auto} in the schema (a rate no fixed limiter can have). */
+    private static final double AUTO = Double.POSITIVE_INFINITY;
+    private static final OptionType<Double> RATE_OR_AUTO = rateOrAuto();
+    static final OptionSchema.Option<TokenBucketConfig, Double> RATE = D.option("rate",
+        RATE_OR_AUTO, null, c -> c.adaptive ? AUTO : c.rate,
+        "R: permits per second (across every JVM when leased), or auto: the authority finds the rate from the "
+            + "service's throttle answers (429, 503, Retry-After, RateLimit headers), probing upward and backing off.")
+        .required("permits per second, or auto");
+    static final OptionSchema.Option<TokenBucketConfig, Double> MAX_RATE_OPTION = D.option("maxRate",
+        OptionType.decimalAbove(0, MAX_RATE), null, c -> c.adaptive && c.rate < MAX_RATE ? c.rate : null,
+        "With rate=auto: the highest rate it may reach (a fixed rate is its own maximum).")
+        .onlyWhen(RATE, r -> r == AUTO, "rate is auto");
+    static final OptionSchema.Option<TokenBucketConfig, Long> BURST = D.option("burst",
+        OptionType.longInteger(0, MAX_BURST), null, TokenBucketConfig::burst,
+        "B: the most permits taken at once after an idle period; must refill within 1e8 s. 0 only with rate=auto "
+            + "(one second of the rate it has found).")
+        .defaultDoc("one second of rate");
+    static final OptionSchema.Option<TokenBucketConfig, ThrottleScope> THROTTLE_SCOPE = D.option("throttleScope",
+        OptionType.enumeration(ThrottleScope.class), ThrottleScope.BUCKET, TokenBucketConfig::throttleScope,
+        "Who slows down on a throttle answer: bucket (every client of the global bucket, through the authority) or jvm "
+            + "(this JVM only: an API whose limit is per caller). jvm cannot be used with rate=auto.");
+    static final OptionSchema.Option<TokenBucketConfig, Mode> MODE = D.option("mode",
+        OptionType.enumeration(Mode.class), Mode.AUTO, TokenBucketConfig::mode,
+        "auto: leased from the jdbc authority when authority=jdbc, else from the cluster's when the runtime is bound to "
+            + "one (the Spark plugin), else local; local: a bucket of this runtime; leased: leases from the authority, "
+            + "so the rate holds across JVMs.");
+    static final OptionSchema.Option<TokenBucketConfig, AuthorityKind> AUTHORITY = D.option("authority",
+        OptionType.enumeration(AuthorityKind.class), AuthorityKind.INPROCESS, c -> c.mode != Mode.LOCAL ? c.authority : null,
+        "Who owns the global bucket: inprocess (this runtime; tests), cluster (the Spark driver's, through the plugin) "
+            + "or jdbc (a table shared by several jobs).")
+        .onlyWhen(MODE, m -> m != Mode.LOCAL, LEASED_ONLY);
+    static final OptionSchema.Option<TokenBucketConfig, Duration> LEASE_PERIOD = D.option("leasePeriod",
+        OptionType.duration(Duration.ofMillis(20), Duration.ofMinutes(10)), Duration.ofSeconds(1),
+        c -> c.mode != Mode.LOCAL ? c.leasePeriod : null, "How long a lease of tokens lasts.")
+        .onlyWhen(MODE, m -> m != Mode.LOCAL, LEASED_ONLY);
+    static final OptionSchema.Option<TokenBucketConfig, Integer> EXPECTED_CLIENTS = D.option("expectedClients",
+        OptionType.integer(1, 100_000), 1, c -> c.mode != Mode.LOCAL ? c.expectedClients : null,
+        "Divides the rate into a safe rate while the authority has not answered yet.")
+        .onlyWhen(MODE, m -> m != Mode.LOCAL, LEASED_ONLY);
+    static final OptionSchema.Option<TokenBucketConfig, String> JDBC_URL = D.option("jdbc.url",
+        OptionType.jdbcUrl(), null, c -> c.jdbc() ? c.jdbcUrl : null,
+        "Database of the jdbc authority (one row per bucket); shown with credentials masked.")
+        .onlyWhen(AUTHORITY, a -> a == AuthorityKind.JDBC, "authority is jdbc");
+    static final OptionSchema.Option<TokenBucketConfig, String> JDBC_USER = D.option("jdbc.user",
+        OptionType.text(), null, c -> c.jdbc() ? c.jdbcUser : null, "Database user of the jdbc authority.")
+        .onlyWhen(AUTHORITY, a -> a == AuthorityKind.JDBC, "authority is jdbc");
+    static final OptionSchema.Option<TokenBucketConfig, String> JDBC_PASSWORD = D.option("jdbc.password",
+        OptionType.text(), null, c -> c.jdbc() ? c.jdbcPassword : null, "Database password of the jdbc authority.")
+        .secret().onlyWhen(AUTHORITY, a -> a == AuthorityKind.JDBC, "authority is jdbc");
+    static final OptionSchema.Option<TokenBucketConfig, String> JDBC_TABLE = D.option("jdbc.table",
+        OptionType.matching(TABLE_NAME, "a table name such as quota or app.quota"), DEFAULT_TABLE,
+        c -> c.jdbc() ? c.jdbcTable : null, "Table of the jdbc authority; created on demand.")
+        .onlyWhen(AUTHORITY, a -> a == AuthorityKind.JDBC, "authority is jdbc");
+
+    static final OptionSchema<TokenBucketConfig> SCHEMA = OptionSchema.<TokenBucketConfig>builder("Rate limiter (`rateLimit.*`)")
+        .description("A token bucket of rate R and burst B in front of every attempt. Local buckets limit one JVM; "
+            + "leased ones spend leases of a global bucket, so admitted calls in any window w stay within R*w+B "
+            + "however many JVMs there are. In a policy, setting any of these keys adds a limiter.")
+        .addAll(D)
+        .build(TokenBucketConfig::fromValues);
+
+    private static OptionType<Double> rateOrAuto() {
+        OptionType<Double> number = OptionType.decimalAbove(0, MAX_RATE);
+        return OptionType.custom("number or auto", "(0, " + Text.number(MAX_RATE) + "] or auto",
+            t -> t.equalsIgnoreCase("auto") ? AUTO : number.parse(t), r -> r == AUTO ? "auto" : number.format(r));
+    }
+
+    private static TokenBucketConfig fromValues(OptionSchema.Values v) {
+        boolean adaptive = v.isSet(RATE) && v.get(RATE) == AUTO;
+        double rate = adaptive ? (v.isSet(MAX_RATE_OPTION) ? v.get(MAX_RATE_OPTION) : MAX_RATE) : v.isSet(RATE) ? v.get(RATE) : 0;
+        long burst = v.isSet(BURST) ? v.get(BURST) : adaptive ? 0
+            : rate > 0 ? Math.max(1, (long) Math.ceil(Math.min(rate, MAX_BURST))) : 1;
+        ThrottleScope throttleScope = v.get(THROTTLE_SCOPE);
+        Mode mode = v.get(MODE);
+        AuthorityKind authority = v.get(AUTHORITY);
+        String url = v.get(JDBC_URL);
+        if (v.isValid(MODE) && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null && v.isValid(JDBC_URL)) {
+            v.problem(JDBC_URL, "is required when " + v.key(AUTHORITY) + " is jdbc");
+        }
+        if (!adaptive && v.isSet(BURST) && burst < 1) {
+            v.problem(BURST, "must be at least 1 (0 is only for rate=auto), was 0");
+        }
+        if (!adaptive && rate > 0 && burst / rate > 1e8) {
+            v.problem(BURST, "must refill within 1e8 seconds at the given rate, was " + burst + " at " + Text.number(rate) + "/s");
+        }
+        if (adaptive && v.isValid(MODE) && mode == Mode.LOCAL) {
+            v.problem(MODE, "local cannot be used with rate=auto: the rate is found at a token authority (use"
+                + " auto or leased; without a cluster, the runtime's in-process authority finds it for this JVM)");
+        }
+        if (adaptive && throttleScope == ThrottleScope.JVM) {
+            v.problem(THROTTLE_SCOPE, "jvm cannot be used with rate=auto: the authority finds the rate from the"
+                + " throttle answers every client reports");
+        }
+        return new TokenBucketConfig(v.get(NAME_OPTION), rate > 0 ? rate : 1, burst, adaptive, throttleScope, mode, authority,
+            v.get(LEASE_PERIOD), v.get(EXPECTED_CLIENTS), url, v.get(JDBC_USER), v.get(JDBC_PASSWORD), v.get(JDBC_TABLE));
+    }
+
+    private boolean jdbc() {
+        return mode != Mode.LOCAL && authority == AuthorityKind.JDBC;
+    }
+
+    /** The options of a rate-limiter section: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<TokenBucketConfig> optionSchema() {
+        return SCHEMA;
+    }
+
     /**
      * Reads the options under {@code prefix} and records every problem in {@code o} without
      * throwing, so a caller can validate several policies and report all problems at once; call
      * {@link Options#throwIfInvalid()} before using the result. Invalid values fall back to defaults.
      */
     public static TokenBucketConfig fromOptions(Options o, String prefix) {
-        String p = prefix == null ? "" : prefix;
-        String name = o.matching(p + "name", "rate-limit", NAME, "1-200 letters, digits, '_', '.', ':' or '-'");
-        double rate = 0;
-        boolean adaptive = o.string(p + "rate").map(v -> v.trim().equalsIgnoreCase("auto")).orElse(false);
-        if (o.string(p + "rate").isEmpty()) {
-            o.problem(p + "rate", "is required (permits per second, or auto)");
-        } else if (adaptive) {
-            rate = o.has(p + "maxRate") ? o.doubleValue(p + "maxRate", MAX_RATE, Double.MIN_VALUE, MAX_RATE) : MAX_RATE;
-        } else {
-            rate = o.doubleValue(p + "rate", 0, Double.MIN_VALUE, MAX_RATE);
-            if (o.has(p + "maxRate")) {
-                o.problem(p + "maxRate", "is only for rate=auto (a fixed rate is its own maximum)");
-            }
-        }
-        long defaultBurst = adaptive ? 0 : rate > 0 ? Math.max(1, (long) Math.ceil(rate)) : 1;
-        long burst = o.longValue(p + "burst", defaultBurst, adaptive ? 0 : 1, MAX_BURST);
-        ThrottleScope throttleScope = o.enumValue(p + "throttleScope", ThrottleScope.BUCKET, ThrottleScope.class);
-        int before = o.problems().size();
-        Mode mode = o.enumValue(p + "mode", Mode.AUTO, Mode.class);
-        boolean modeKnown = o.problems().size() == before;
-        AuthorityKind authority = o.enumValue(p + "authority", AuthorityKind.INPROCESS, AuthorityKind.class);
-        Duration lease = o.duration(p + "leasePeriod", Duration.ofSeconds(1), Duration.ofMillis(20), Duration.ofMinutes(10));
-        int clients = o.intValue(p + "expectedClients", 1, 1, 100_000);
-        String url = o.string(p + "jdbc.url").orElse(null);
-        String user = o.string(p + "jdbc.user").orElse(null);
-        String password = o.string(p + "jdbc.password").orElse(null);
-        String table = o.matching(p + "jdbc.table", DEFAULT_TABLE, TABLE_NAME, "a table name such as quota or app.quota");
-        if (modeKnown && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null) {
-            o.problem(p + "jdbc.url", "is required when " + p + "authority is jdbc");
-        }
-        if (adaptive && modeKnown && mode == Mode.LOCAL) {
-            o.problem(p + "mode", "local cannot be used with rate=auto: the rate is found at a token authority (use"
-                + " auto or leased; without a cluster, the runtime's in-process authority finds it for this JVM)");
-        }
-        if (adaptive && throttleScope == ThrottleScope.JVM) {
-            o.problem(p + "throttleScope", "jvm cannot be used with rate=auto: the authority finds the rate from the"
-                + " throttle answers every client reports");
-        }
-        if (!adaptive && rate > 0 && burst / rate > 1e8) {
-            o.problem(p + "burst", "must refill within 1e8 seconds at the given rate, was " + burst + " at " + rate + "/s");
-        }
-        return new TokenBucketConfig(name, rate > 0 ? rate : 1, burst, adaptive, throttleScope, mode, authority, lease,
-            clients, url, user, password, table);
+        return SCHEMA.read(o, prefix, false);
     }
 
-    /** Parses and validates; throws one {@link ConfigException} naming every problem. */
+    /** Parses and validates; throws one {@link ConfigException} naming every problem (unknown keys under the prefix too). */
     public static TokenBucketConfig parse(Map<String, String> options, String prefix) {
-        Options o = Options.of(options);
-        TokenBucketConfig c = fromOptions(o, prefix);
-        o.rejectUnknown(prefix == null ? "" : prefix);
-        o.throwIfInvalid();
-        return c;
+        return SCHEMA.parse(options, prefix);
     }
 
     /** The options that {@link #fromOptions} turns back into this config (the password included: do not log it). */
     public Map<String, String> toOptions(String prefix) {
-        String p = prefix == null ? "" : prefix;
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(p + "name", name);
-        if (adaptive) {
-            m.put(p + "rate", "auto");
-            if (rate < MAX_RATE) {
-                m.put(p + "maxRate", Double.toString(rate));
-            }
-        } else {
-            m.put(p + "rate", Double.toString(rate));
-        }
-        m.put(p + "burst", Long.toString(burst));
-        m.put(p + "throttleScope", throttleScope.name().toLowerCase(Locale.ROOT));
-        m.put(p + "mode", mode.name().toLowerCase(Locale.ROOT));
-        m.put(p + "authority", authority.name().toLowerCase(Locale.ROOT));
-        m.put(p + "leasePeriod", leasePeriod.toNanos() + "ns");
-        m.put(p + "expectedClients", Integer.toString(expectedClients));
-        if (jdbcUrl != null) {
-            m.put(p + "jdbc.url", jdbcUrl);
-        }
-        if (jdbcUser != null) {
-            m.put(p + "jdbc.user", jdbcUser);
-        }
-        if (jdbcPassword != null) {
-            m.put(p + "jdbc.password", jdbcPassword);
-        }
-        m.put(p + "jdbc.table", jdbcTable);
-        return m;
+        return SCHEMA.toOptions(this, prefix);
     }
 
     /** Every problem with this combination of values; empty if valid. */
@@ -338,26 +378,9 @@ public final class TokenBucketConfig implements Serializable {
             jdbcUser, jdbcTable);
     }
 
-    /** The URL without its parameters, which may carry credentials. */
-    static String safeUrl(String url) {
-        int cut = url.length();
-        for (char c : new char[] {'?', ';', '&'}) {
-            int i = url.indexOf(c);
-            if (i >= 0) {
-                cut = Math.min(cut, i);
-            }
-        }
-        return cut == url.length() ? url : url.substring(0, cut) + "?" + Secrets.MASK;
-    }
-
+    /** Safe to log: the password is masked and the JDBC URL shown without credentials. */
     @Override
     public String toString() {
-        return "TokenBucketConfig{name=" + name + ", rate=" + (adaptive ? "auto" + (rate < MAX_RATE ? " up to " + rate : "")
-            : rate) + "/s, burst=" + burst + (throttleScope == ThrottleScope.JVM ? ", throttleScope=jvm" : "") + ", mode=" + mode
-            + (mode != Mode.LOCAL ? ", authority=" + authority + ", leasePeriod=" + leasePeriod
-                + ", expectedClients=" + expectedClients : "")
-            + (jdbcUrl == null ? "" : ", jdbc.url=" + safeUrl(jdbcUrl) + ", jdbc.user=" + jdbcUser + ", jdbc.password="
-                + (jdbcPassword == null ? "null" : Secrets.MASK) + ", jdbc.table=" + jdbcTable)
-            + '}';
+        return "TokenBucketConfig" + SCHEMA.describe(this);
     }
 }

@@ -5,10 +5,12 @@ import io.resiliencekit.spi.RetryBudgetFactory;
 import io.resiliencekit.spi.Scope;
 
 import io.resiliencekit.classify.FailureClassifier.SerializablePredicate;
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 import io.resiliencekit.config.Options;
+import io.resiliencekit.config.internal.Text;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -85,82 +87,92 @@ public final class RetryConfig implements Serializable {
         return builder().build();
     }
 
+    private static final OptionSchema.Declarer<RetryConfig> D = OptionSchema.declarer(RetryConfig.class);
+    static final OptionSchema.Option<RetryConfig, Integer> MAX_ATTEMPTS = D.option("maxAttempts",
+        OptionType.integer(1, 1000), DEFAULT_MAX_ATTEMPTS, RetryConfig::maxAttempts,
+        "Attempts in all, the first included; 1 means no retry.");
+    static final OptionSchema.Option<RetryConfig, Duration> MAX_DURATION = D.option("maxDuration",
+        OptionType.duration(Duration.ofMillis(1), Duration.ofDays(7)), null, c -> c.maxDuration,
+        "Gives up when the next retry would start later than this after the first attempt.");
+    static final OptionSchema.Option<RetryConfig, Duration> BASE_DELAY = D.option("baseDelay",
+        OptionType.duration(Duration.ZERO, Duration.ofHours(1)), DEFAULT_BASE, c -> c.backoff.base(),
+        "Delay before the first retry, before jitter.");
+    static final OptionSchema.Option<RetryConfig, Double> MULTIPLIER = D.option("multiplier",
+        OptionType.decimal(1.0, 100.0), DEFAULT_MULTIPLIER, c -> c.backoff.multiplier(),
+        "Each retry's delay is the previous one times this, up to maxDelay.");
+    static final OptionSchema.Option<RetryConfig, Duration> MAX_DELAY = D.option("maxDelay",
+        OptionType.duration(Duration.ZERO, Duration.ofDays(1)), DEFAULT_CAP, c -> c.backoff.cap(),
+        "Cap of the computed delay; at least baseDelay.").defaultDoc("10s, or baseDelay if longer");
+    static final OptionSchema.Option<RetryConfig, Jitter> JITTER = D.option("jitter",
+        OptionType.enumeration(Jitter.class), Jitter.FULL, c -> c.backoff.jitter(),
+        "How the delay is randomised (the AWS backoff study's modes).");
+    static final OptionSchema.Option<RetryConfig, Duration> RETRY_AFTER_CAP = D.option("retryAfterCap",
+        OptionType.duration(Duration.ZERO, Duration.ofDays(1)), null, c -> c.retryAfterCap,
+        "A server's Retry-After hint wins over the computed delay, up to this.").defaultDoc("= maxDelay");
+    static final OptionSchema.Option<RetryConfig, Long> SEED = D.option("seed",
+        OptionType.longInteger(Long.MIN_VALUE, Long.MAX_VALUE), null, c -> c.seed,
+        "Seeds the jitter so delay sequences are reproducible (tests).");
+    static final OptionSchema.Option<RetryConfig, Boolean> BUDGET_ENABLED = D.option("budget.enabled",
+        OptionType.bool(), true, c -> c.budgetEnabled,
+        "Retries are limited to a fraction of calls, so a dependency that is down is not hammered.");
+    static final OptionSchema.Option<RetryConfig, Double> BUDGET_RATIO = D.option("budget.ratio",
+        OptionType.decimal(0.0, 1000.0), DEFAULT_BUDGET_RATIO, c -> c.budgetRatio,
+        "Retries allowed per call made.");
+    static final OptionSchema.Option<RetryConfig, Integer> BUDGET_RESERVE = D.option("budget.reserve",
+        OptionType.integer(0, 1_000_000), DEFAULT_BUDGET_RESERVE, c -> c.budgetReserve,
+        "Retries always allowed on top of the ratio.");
+    static final OptionSchema.Option<RetryConfig, List<String>> ABORT_ON = D.option("abortOn",
+        OptionType.throwableClassNames(), null, c -> c.abortOn.isEmpty() ? null : c.abortOn,
+        "Failures of these classes (or subclasses) stop at once, whatever their classification.");
+
+    static final OptionSchema<RetryConfig> SCHEMA = OptionSchema.<RetryConfig>builder("Retry (`retry.*`)")
+        .description("How failed calls are retried: attempts, deadline, exponential backoff with jitter, "
+            + "`Retry-After` hints, the retry budget and abort conditions. What is retried at all is decided by "
+            + "the failure classifier (transient, throttled, permanent).")
+        .addAll(D)
+        .build(RetryConfig::fromValues);
+
+    private static RetryConfig fromValues(OptionSchema.Values v) {
+        RetryBuilder b = builder();
+        b.maxAttempts(v.get(MAX_ATTEMPTS));
+        b.maxDuration(v.get(MAX_DURATION));
+        Duration base = v.get(BASE_DELAY);
+        // a base delay above the default cap raises the cap, rather than being a problem about a key nobody set
+        Duration cap = v.isSet(MAX_DELAY) || base.compareTo(DEFAULT_CAP) <= 0 ? v.get(MAX_DELAY) : base;
+        if (cap.compareTo(base) < 0) {
+            v.problem(MAX_DELAY, "must be at least " + v.key(BASE_DELAY) + " (" + Text.duration(base) + "), was "
+                + Text.duration(cap));
+            cap = base;
+        }
+        b.backoff(base, v.get(MULTIPLIER), cap);
+        b.jitter(v.get(JITTER));
+        b.retryAfterCap(v.get(RETRY_AFTER_CAP));
+        b.seed(v.get(SEED));
+        b.budget(v.get(BUDGET_ENABLED), v.get(BUDGET_RATIO), v.get(BUDGET_RESERVE));
+        if (v.get(ABORT_ON) != null) {
+            v.get(ABORT_ON).forEach(b::abortOnClassName);
+        }
+        return b.buildUnchecked();
+    }
+
+    /** The options of a retry section: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<RetryConfig> optionSchema() {
+        return SCHEMA;
+    }
+
     /** Parses options under {@code retry.}; throws one {@link io.resiliencekit.config.ConfigException} with every problem. */
     public static RetryConfig fromOptions(Map<String, String> options) {
-        Options o = Options.of(options);
-        RetryConfig c = fromOptions(o, "retry.");
-        o.rejectUnknown("retry.");
-        o.throwIfInvalid();
-        return c;
+        return SCHEMA.parse(options, "retry.");
     }
 
     /** Reads options under {@code prefix}, recording problems in {@code o} instead of throwing. */
     public static RetryConfig fromOptions(Options o, String prefix) {
-        RetryBuilder b = builder();
-        b.maxAttempts(o.intValue(prefix + "maxAttempts", DEFAULT_MAX_ATTEMPTS, 1, 1000));
-        o.string(prefix + "maxDuration").ifPresent(v ->
-            b.maxDuration(o.duration(prefix + "maxDuration", null, Duration.ofMillis(1), Duration.ofDays(7))));
-        Duration base = o.duration(prefix + "baseDelay", DEFAULT_BASE, Duration.ZERO, Duration.ofHours(1));
-        double mult = o.doubleValue(prefix + "multiplier", DEFAULT_MULTIPLIER, 1.0, 100.0);
-        Duration cap = o.duration(prefix + "maxDelay", DEFAULT_CAP, Duration.ZERO, Duration.ofDays(1));
-        if (cap.compareTo(base) < 0) {
-            o.problem(prefix + "maxDelay", "must be at least " + prefix + "baseDelay (" + base + "), was " + cap);
-            cap = base;
-        }
-        b.backoff(base, mult, cap);
-        b.jitter(o.enumValue(prefix + "jitter", Jitter.FULL, Jitter.class));
-        if (o.has(prefix + "retryAfterCap")) {
-            b.retryAfterCap(o.duration(prefix + "retryAfterCap", cap, Duration.ZERO, Duration.ofDays(1)));
-        }
-        if (o.has(prefix + "seed")) {
-            b.seed(o.longValue(prefix + "seed", 0L, Long.MIN_VALUE, Long.MAX_VALUE));
-        }
-        b.budget(o.booleanValue(prefix + "budget.enabled", true),
-            o.doubleValue(prefix + "budget.ratio", DEFAULT_BUDGET_RATIO, 0.0, 1000.0),
-            o.intValue(prefix + "budget.reserve", DEFAULT_BUDGET_RESERVE, 0, 1_000_000));
-        o.string(prefix + "abortOn").ifPresent(list -> {
-            for (String name : list.split(",")) {
-                String n = name.trim();
-                if (n.isEmpty()) {
-                    continue;
-                }
-                try {
-                    Class<?> type = Class.forName(n, false, Thread.currentThread().getContextClassLoader());
-                    if (!Throwable.class.isAssignableFrom(type)) {
-                        o.problem(prefix + "abortOn", "'" + n + "' is not a Throwable");
-                    } else {
-                        b.abortOnClassName(n);
-                    }
-                } catch (ClassNotFoundException | LinkageError e) {
-                    o.problem(prefix + "abortOn", "class '" + n + "' not found");
-                }
-            }
-        });
-        return b.buildUnchecked();
+        return SCHEMA.read(o, prefix, false);
     }
 
     /** The options that {@link #fromOptions} turns back into an equal config (abort predicates excepted). */
     public Map<String, String> toOptions(String prefix) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(prefix + "maxAttempts", Integer.toString(maxAttempts));
-        if (maxDuration != null) {
-            m.put(prefix + "maxDuration", maxDuration.toString());
-        }
-        m.put(prefix + "baseDelay", backoff.base().toString());
-        m.put(prefix + "multiplier", Double.toString(backoff.multiplier()));
-        m.put(prefix + "maxDelay", backoff.cap().toString());
-        m.put(prefix + "jitter", backoff.jitter().name().toLowerCase(java.util.Locale.ROOT));
-        m.put(prefix + "retryAfterCap", retryAfterCap.toString());
-        if (seed != null) {
-            m.put(prefix + "seed", seed.toString());
-        }
-        m.put(prefix + "budget.enabled", Boolean.toString(budgetEnabled));
-        m.put(prefix + "budget.ratio", Double.toString(budgetRatio));
-        m.put(prefix + "budget.reserve", Integer.toString(budgetReserve));
-        if (!abortOn.isEmpty()) {
-            m.put(prefix + "abortOn", String.join(",", abortOn));
-        }
-        return m;
+        return SCHEMA.toOptions(this, prefix);
     }
 
     public int maxAttempts() {
@@ -250,9 +262,6 @@ public final class RetryConfig implements Serializable {
 
     @Override
     public String toString() {
-        return "RetryConfig{maxAttempts=" + maxAttempts + ", maxDuration=" + maxDuration + ", " + backoff
-            + ", retryAfterCap=" + retryAfterCap + ", seeded=" + (seed != null)
-            + ", budget=" + (budgetEnabled ? budgetRatio + "+" + budgetReserve : "off")
-            + ", abortOn=" + abortOn + ", abortIf=" + abortIf.size() + '}';
+        return "RetryConfig" + SCHEMA.describe(this) + (abortIf.isEmpty() ? "" : " + " + abortIf.size() + " abortIf predicates");
     }
 }

@@ -3,15 +3,16 @@ package io.resiliencekit.spark.cluster;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.resiliencekit.config.ConfigException;
-import io.resiliencekit.config.Options;
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 
 /**
  * Settings of {@link ResiliencePlugin}, read from the Spark configuration ({@code spark.resiliencekit.*})
@@ -42,7 +43,6 @@ public final class PluginOptions implements Serializable {
     public static final String BREAKER_TRIAL_TIMEOUT = PREFIX + "breaker.trialTimeout";
     public static final String LEDGER_MAX_KEYS = PREFIX + "ledger.maxKeys";
     public static final String LEDGER_TTL = PREFIX + "ledger.ttl";
-    private static final Pattern LIMITER = Pattern.compile(Pattern.quote(PREFIX + "limiter.") + "([A-Za-z0-9_-]+)\\.(rate|burst)");
 
     private final int rpcThreads;
     private final Duration breakerPollInterval;
@@ -63,69 +63,106 @@ public final class PluginOptions implements Serializable {
         this.limiters = Collections.unmodifiableMap(new TreeMap<>(limiters));
     }
 
+    private static final OptionSchema.Declarer<PluginOptions> D = OptionSchema.declarer(PluginOptions.class);
+    private static final Pattern LIMITER_NAME = Pattern.compile("[A-Za-z0-9_-]+");
+
+    static final OptionSchema.Option<PluginOptions, Integer> RPC_THREADS_OPTION = D.option("rpc.threads",
+        OptionType.integer(1, 64), 2, PluginOptions::rpcThreads, "Background threads per executor for asynchronous asks.");
+    static final OptionSchema.Option<PluginOptions, Duration> POLL_INTERVAL_OPTION = D.option("breaker.pollInterval",
+        OptionType.duration(Duration.ofMillis(10), Duration.ofSeconds(30)), Duration.ofMillis(200),
+        PluginOptions::breakerPollInterval, "How often executors refresh the breaker board.");
+    static final OptionSchema.Option<PluginOptions, Integer> HALF_OPEN_TRIALS_OPTION = D.option("breaker.halfOpenTrials",
+        OptionType.integer(0, 10_000), 0, PluginOptions::breakerHalfOpenTrials,
+        "Trial calls per half-open period, cluster-wide; 0: one JVM's permittedCallsInHalfOpen.");
+    static final OptionSchema.Option<PluginOptions, Duration> TRIAL_TIMEOUT_OPTION = D.option("breaker.trialTimeout",
+        OptionType.duration(Duration.ofMillis(100), Duration.ofHours(1)), Duration.ofSeconds(10),
+        PluginOptions::breakerTrialTimeout, "A half-open period whose trials never conclude (executor lost) hands trials out again after this.");
+    static final OptionSchema.Option<PluginOptions, Long> LEDGER_MAX_KEYS_OPTION = D.option("ledger.maxKeys",
+        OptionType.longInteger(1, 1_000_000_000L), 1_000_000L, PluginOptions::ledgerMaxKeys,
+        "Keys kept by the application's idempotency ledger on the driver.");
+    static final OptionSchema.Option<PluginOptions, Duration> LEDGER_TTL_OPTION = D.option("ledger.ttl",
+        OptionType.duration(Duration.ofSeconds(1), Duration.ofDays(365)), Duration.ofHours(24), PluginOptions::ledgerTtl,
+        "How long the ledger remembers a completed key.");
+    static final OptionSchema.Family<PluginOptions, Double> LIMITER_RATE = D.family("limiter.<name>.rate", LIMITER_NAME,
+        OptionType.decimal(1e-6, 1e9), PluginOptions::limiterRates, "Permits per second of a limiter hosted on the driver.");
+    static final OptionSchema.Family<PluginOptions, Long> LIMITER_BURST = D.family("limiter.<name>.burst", LIMITER_NAME,
+        OptionType.longInteger(1, Long.MAX_VALUE / 4), PluginOptions::limiterBursts,
+        "Its burst; needs the limiter's rate.").defaultDoc("one second of rate");
+
+    static final OptionSchema<PluginOptions> SCHEMA = OptionSchema.<PluginOptions>builder("Spark plugin (`spark.resiliencekit.*`)")
+        .description("Spark configuration of `spark.plugins=io.resiliencekit.spark.ResiliencePlugin`, validated on the "
+            + "driver with every problem at once before the application starts. Other Spark keys are left alone; a "
+            + "`spark.resiliencekit.*` key that is not listed here stops the application.")
+        .addAll(D)
+        .build(PluginOptions::fromValues);
+
+    private static PluginOptions fromValues(OptionSchema.Values v) {
+        Map<String, Double> rates = v.family(LIMITER_RATE);
+        Map<String, Long> bursts = v.family(LIMITER_BURST);
+        TreeSet<String> names = new TreeSet<>(v.familyNames(LIMITER_RATE));
+        names.addAll(v.familyNames(LIMITER_BURST));
+        Map<String, LimiterSpec> limiters = new LinkedHashMap<>();
+        for (String name : names) {
+            boolean rateGiven = v.familyNames(LIMITER_RATE).contains(name);
+            if (!rateGiven) {
+                // the burst is still checked (by the family), so a bad one is reported too
+                v.problem(PREFIX + "limiter." + name + ".rate", "is required when " + PREFIX + "limiter." + name
+                    + ".burst is set");
+                continue;
+            }
+            Double rate = rates.get(name);
+            if (rate == null) {
+                continue;   // invalid: reported
+            }
+            long burst = bursts.getOrDefault(name, Math.max(1, (long) Math.ceil(rate)));
+            limiters.put(name, new LimiterSpec(name, rate, burst));
+        }
+        return new PluginOptions(v.get(RPC_THREADS_OPTION), v.get(POLL_INTERVAL_OPTION), v.get(HALF_OPEN_TRIALS_OPTION),
+            v.get(TRIAL_TIMEOUT_OPTION), v.get(LEDGER_MAX_KEYS_OPTION), v.get(LEDGER_TTL_OPTION), limiters);
+    }
+
+    private Map<String, Double> limiterRates() {
+        Map<String, Double> m = new TreeMap<>();
+        limiters.values().forEach(l -> m.put(l.name(), l.ratePerSecond()));
+        return m;
+    }
+
+    private Map<String, Long> limiterBursts() {
+        Map<String, Long> m = new TreeMap<>();
+        limiters.values().forEach(l -> m.put(l.name(), l.burst()));
+        return m;
+    }
+
+    /** The plugin's options: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<PluginOptions> optionSchema() {
+        return SCHEMA;
+    }
+
     /** Defaults, as if no {@code spark.resiliencekit.*} option were set. */
     public static PluginOptions defaults() {
         return fromOptions(Map.of());
     }
 
     /**
-     * Parses the {@code spark.resiliencekit.*} entries of {@code conf} (other keys are ignored).
+     * Parses the {@code spark.resiliencekit.*} entries of {@code conf} (other keys are ignored; keys
+     * are matched case-insensitively).
      *
      * @throws ConfigException naming every bad or unknown option
      */
     public static PluginOptions fromOptions(Map<String, String> conf) {
-        Map<String, String> mine = new TreeMap<>();
+        Map<String, String> mine = new HashMap<>();
         conf.forEach((k, v) -> {
-            if (k.startsWith(PREFIX)) {
+            // a null key is kept, to be reported as such
+            if (k == null || k.regionMatches(true, 0, PREFIX, 0, PREFIX.length())) {
                 mine.put(k, v);
             }
         });
-        Options o = Options.of(mine);
-        int threads = o.intValue(RPC_THREADS, 2, 1, 64);
-        Duration poll = o.duration(BREAKER_POLL_INTERVAL, Duration.ofMillis(200), Duration.ofMillis(10), Duration.ofSeconds(30));
-        int trials = o.intValue(BREAKER_HALF_OPEN_TRIALS, 0, 0, 10_000);
-        Duration trialTimeout = o.duration(BREAKER_TRIAL_TIMEOUT, Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofHours(1));
-        long maxKeys = o.longValue(LEDGER_MAX_KEYS, 1_000_000, 1, 1_000_000_000L);
-        Duration ttl = o.duration(LEDGER_TTL, Duration.ofHours(24), Duration.ofSeconds(1), Duration.ofDays(365));
-        Map<String, LimiterSpec> limiters = new LinkedHashMap<>();
-        TreeSet<String> names = new TreeSet<>();
-        for (String key : mine.keySet()) {
-            Matcher m = LIMITER.matcher(key);
-            if (m.matches()) {
-                names.add(m.group(1));
-            }
-        }
-        for (String name : names) {
-            String rateKey = PREFIX + "limiter." + name + ".rate";
-            String burstKey = PREFIX + "limiter." + name + ".burst";
-            if (!o.has(rateKey)) {
-                o.problem(rateKey, "is required when " + burstKey + " is set");
-                o.has(burstKey);
-                continue;
-            }
-            double rate = o.doubleValue(rateKey, 1, 1e-6, 1e9);
-            long burst = o.longValue(burstKey, Math.max(1, (long) Math.ceil(rate)), 1, Long.MAX_VALUE / 4);
-            limiters.put(name, new LimiterSpec(name, rate, burst));
-        }
-        o.rejectUnknown(PREFIX);
-        o.throwIfInvalid();
-        return new PluginOptions(threads, poll, trials, trialTimeout, maxKeys, ttl, limiters);
+        return SCHEMA.parse(mine, PREFIX);
     }
 
     /** The options that reproduce this object through {@link #fromOptions(Map)}. */
     public Map<String, String> toOptions() {
-        Map<String, String> m = new TreeMap<>();
-        m.put(RPC_THREADS, Integer.toString(rpcThreads));
-        m.put(BREAKER_POLL_INTERVAL, breakerPollInterval.toMillis() + "ms");
-        m.put(BREAKER_HALF_OPEN_TRIALS, Integer.toString(breakerHalfOpenTrials));
-        m.put(BREAKER_TRIAL_TIMEOUT, breakerTrialTimeout.toMillis() + "ms");
-        m.put(LEDGER_MAX_KEYS, Long.toString(ledgerMaxKeys));
-        m.put(LEDGER_TTL, ledgerTtl.toMillis() + "ms");
-        for (LimiterSpec l : limiters.values()) {
-            m.put(PREFIX + "limiter." + l.name() + ".rate", Double.toString(l.ratePerSecond()));
-            m.put(PREFIX + "limiter." + l.name() + ".burst", Long.toString(l.burst()));
-        }
-        return m;
+        return new TreeMap<>(SCHEMA.toOptions(this, PREFIX));
     }
 
     public int rpcThreads() {
@@ -170,7 +207,7 @@ public final class PluginOptions implements Serializable {
 
     @Override
     public String toString() {
-        return "PluginOptions" + toOptions();
+        return "PluginOptions" + SCHEMA.describe(this);
     }
 
     /** A driver-hosted limiter defined in the Spark configuration. */

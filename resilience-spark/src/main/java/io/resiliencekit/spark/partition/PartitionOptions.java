@@ -1,11 +1,14 @@
 package io.resiliencekit.spark.partition;
 
 import io.resiliencekit.config.ConfigException;
+import io.resiliencekit.config.OptionSchema;
+import io.resiliencekit.config.OptionType;
 import io.resiliencekit.config.Options;
+import io.resiliencekit.idempotency.IdempotencyKeys;
+import io.resiliencekit.spark.partition.internal.HadoopFiles;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -15,20 +18,12 @@ import java.util.regex.Pattern;
  * {@link #builder()} or parsed from string options (all under {@code partition.}), and validated on
  * the driver with every problem reported at once.
  *
- * <table>
- *   <caption>Options</caption>
- *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>partition.runId</td><td>required when idempotencyKeys</td><td>logical run (batch id, trigger time); part of every idempotency key</td></tr>
- *   <tr><td>partition.jobId</td><td>job group, or empty</td><td>put in the MDC and metrics lines</td></tr>
- *   <tr><td>partition.idempotencyKeys</td><td>true</td><td>give each call a key and fingerprint</td></tr>
- *   <tr><td>partition.keyNamespace</td><td>rk</td><td>first part of each key</td></tr>
- *   <tr><td>partition.batchSize</td><td>1</td><td>records per policy call (batch forms)</td></tr>
- *   <tr><td>partition.continueOnError</td><td>false</td><td>dead-letter a failed record and go on</td></tr>
- *   <tr><td>partition.deadLetterPath</td><td>required when continueOnError</td><td>directory of JSON Lines dead letters, shared by executors</td></tr>
- *   <tr><td>partition.metricsLog</td><td>true</td><td>log one JSON metrics line per partition</td></tr>
- *   <tr><td>partition.breakerMaxWait</td><td>5m</td><td>how long a record waits, in total, for an open breaker
- *       before it counts as failed (0: at once). A dependency that is down is not the record's fault.</td></tr>
- * </table>
+ * <p>Options: {@code partition.runId} (required when {@code idempotencyKeys}), {@code jobId},
+ * {@code idempotencyKeys} (true), {@code keyNamespace} (rk), {@code batchSize} (1),
+ * {@code continueOnError} (false), {@code deadLetterPath} (required when {@code continueOnError}; a
+ * path or a Hadoop file system URI such as {@code s3a://bucket/dlq}), {@code metricsLog} (true),
+ * {@code breakerMaxWait} (5m). Types, ranges and docs: {@code docs/options.md}, generated from
+ * {@link #optionSchema()}.
  *
  * <pre>{@code
  * PartitionOptions opts = PartitionOptions.fromOptions(Map.of(
@@ -42,6 +37,7 @@ public final class PartitionOptions implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,199}");
     public static final String PREFIX = "partition.";
+    static final Duration DEFAULT_BREAKER_MAX_WAIT = Duration.ofMinutes(5);
 
     private final String runId;
     private final String jobId;
@@ -69,44 +65,100 @@ public final class PartitionOptions implements Serializable {
         return new Builder();
     }
 
-    /** Parses {@code partition.*} options; throws one {@link ConfigException} naming every problem. */
-    public static PartitionOptions fromOptions(Map<String, String> options) {
-        Options o = Options.of(options);
+    private static final OptionSchema.Declarer<PartitionOptions> D = OptionSchema.declarer(PartitionOptions.class);
+    private static final String ID_RULE = "1-200 letters, digits, '.', '_', ':' or '-'";
+    // namespace:runId:p<partition>:b:<sha-256 hex>, the longest key the helpers derive themselves
+    private static final int DERIVED_KEY_OVERHEAD = 1 + 2 + 10 + 3 + 64;
+
+    static final OptionSchema.Option<PartitionOptions, String> RUN_ID = D.option("runId", runIdType(), null,
+        PartitionOptions::runId, "The logical run (a batch id, a logical date): part of every idempotency key. "
+            + "Never wall-clock time or an attempt number; rejected if it looks like either.")
+        .defaultDoc("required when idempotencyKeys");
+    static final OptionSchema.Option<PartitionOptions, String> JOB_ID = D.option("jobId",
+        OptionType.matching(ID, ID_RULE), null, PartitionOptions::jobId, "Put in the MDC and the metrics lines.")
+        .defaultDoc("the job group, or empty");
+    static final OptionSchema.Option<PartitionOptions, Boolean> IDEMPOTENCY_KEYS = D.option("idempotencyKeys",
+        OptionType.bool(), true, PartitionOptions::idempotencyKeys, "Give each call a key and a fingerprint.");
+    static final OptionSchema.Option<PartitionOptions, String> KEY_NAMESPACE = D.option("keyNamespace",
+        OptionType.matching(ID, ID_RULE), "rk", PartitionOptions::keyNamespace, "First part of each key.");
+    static final OptionSchema.Option<PartitionOptions, Integer> BATCH_SIZE = D.option("batchSize",
+        OptionType.integer(1, 100_000), 1, PartitionOptions::batchSize, "Records per policy call (batch forms).");
+    static final OptionSchema.Option<PartitionOptions, Boolean> CONTINUE_ON_ERROR = D.option("continueOnError",
+        OptionType.bool(), false, PartitionOptions::continueOnError, "Dead-letter a failed record and go on.");
+    static final OptionSchema.Option<PartitionOptions, String> DEAD_LETTER_PATH = D.option("deadLetterPath",
+        HadoopFiles.directoryType(), null, PartitionOptions::deadLetterPath,
+        "Directory of JSON Lines dead letters shared by executors, on any Hadoop file system (a path without a "
+            + "scheme is on the default one); each task attempt's letters appear all at once or not at all.")
+        .defaultDoc("required when continueOnError");
+    static final OptionSchema.Option<PartitionOptions, Boolean> METRICS_LOG = D.option("metricsLog",
+        OptionType.bool(), true, PartitionOptions::metricsLog, "Log one JSON metrics line per partition.");
+    static final OptionSchema.Option<PartitionOptions, Duration> BREAKER_MAX_WAIT = D.option("breakerMaxWait",
+        OptionType.duration(Duration.ZERO, Duration.ofDays(1)), DEFAULT_BREAKER_MAX_WAIT, PartitionOptions::breakerMaxWait,
+        "How long a record waits in total for an open breaker before it counts as failed (0: at once).");
+
+    static final OptionSchema<PartitionOptions> SCHEMA = OptionSchema.<PartitionOptions>builder("Partition helpers (`partition.*`)")
+        .description("`PartitionOptions.fromOptions(map)`: how `Partitions` processes each partition. Validated on the "
+            + "driver, together with the policy, before any task starts.")
+        .addAll(D)
+        .build(PartitionOptions::fromValues);
+
+    private static OptionType<String> runIdType() {
+        return OptionType.custom("string", "a logical run id: " + ID_RULE + ", at most 128, not a timestamp or attempt", t -> {
+            if (!ID.matcher(t).matches()) {
+                throw new OptionType.InvalidValue("must be " + ID_RULE);
+            }
+            String problem = IdempotencyKeys.runIdProblem(t);
+            if (problem != null) {
+                throw new OptionType.InvalidValue(problem);
+            }
+            return t;
+        }, s -> s);
+    }
+
+    private static PartitionOptions fromValues(OptionSchema.Values v) {
         Builder b = builder();
-        b.runId = o.string(PREFIX + "runId", null);
-        b.jobId = o.string(PREFIX + "jobId", null);
-        b.idempotencyKeys = o.booleanValue(PREFIX + "idempotencyKeys", true);
-        b.keyNamespace = o.string(PREFIX + "keyNamespace", "rk");
-        b.batchSize = o.intValue(PREFIX + "batchSize", 1, 1, 100_000);
-        b.continueOnError = o.booleanValue(PREFIX + "continueOnError", false);
-        b.deadLetterPath = o.string(PREFIX + "deadLetterPath", null);
-        b.metricsLog = o.booleanValue(PREFIX + "metricsLog", true);
-        b.breakerMaxWait = o.duration(PREFIX + "breakerMaxWait", Duration.ofMinutes(5), Duration.ZERO, Duration.ofDays(1));
-        o.rejectUnknown(PREFIX);
-        List<String> problems = new ArrayList<>(o.problems());
-        problems.addAll(b.problems());
-        if (!problems.isEmpty()) {
-            throw new ConfigException(problems);
+        b.runId = v.get(RUN_ID);
+        b.jobId = v.get(JOB_ID);
+        b.idempotencyKeys = v.get(IDEMPOTENCY_KEYS);
+        b.keyNamespace = v.get(KEY_NAMESPACE);
+        b.batchSize = v.get(BATCH_SIZE);
+        b.continueOnError = v.get(CONTINUE_ON_ERROR);
+        b.deadLetterPath = v.get(DEAD_LETTER_PATH);
+        b.metricsLog = v.get(METRICS_LOG);
+        b.breakerMaxWait = v.get(BREAKER_MAX_WAIT);
+        if (b.idempotencyKeys && b.runId == null && v.isValid(RUN_ID)) {
+            v.problem(RUN_ID, "is required when " + v.key(IDEMPOTENCY_KEYS) + " is true "
+                + "(a logical run id such as a batch id; never wall-clock time or attempt numbers)");
+        }
+        if (b.idempotencyKeys && b.runId != null && v.isValid(KEY_NAMESPACE)) {
+            int longest = b.keyNamespace.length() + 1 + b.runId.length() + DERIVED_KEY_OVERHEAD;
+            if (longest > IdempotencyKeys.MAX_KEY_LENGTH) {
+                v.problem(RUN_ID, "with " + v.key(KEY_NAMESPACE) + " makes keys of up to " + longest + " characters, at most "
+                    + IdempotencyKeys.MAX_KEY_LENGTH + " allowed; shorten the run id or the namespace");
+            }
+        }
+        if (b.continueOnError && b.deadLetterPath == null && v.isValid(DEAD_LETTER_PATH)) {
+            v.problem(DEAD_LETTER_PATH, "is required when " + v.key(CONTINUE_ON_ERROR) + " is true");
         }
         return new PartitionOptions(b);
     }
 
-    /** Back to string options; {@code fromOptions(toOptions())} equals this. */
-    public Map<String, String> toOptions() {
-        Map<String, String> m = new LinkedHashMap<>();
-        if (runId != null) m.put(PREFIX + "runId", runId);
-        if (jobId != null) m.put(PREFIX + "jobId", jobId);
-        m.put(PREFIX + "idempotencyKeys", String.valueOf(idempotencyKeys));
-        m.put(PREFIX + "keyNamespace", keyNamespace);
-        m.put(PREFIX + "batchSize", String.valueOf(batchSize));
-        m.put(PREFIX + "continueOnError", String.valueOf(continueOnError));
-        if (deadLetterPath != null) m.put(PREFIX + "deadLetterPath", deadLetterPath);
-        m.put(PREFIX + "metricsLog", String.valueOf(metricsLog));
-        m.put(PREFIX + "breakerMaxWait", breakerMaxWait.toString());
-        return m;
+    /** The options of the partition helpers: keys, types, ranges, defaults and docs. */
+    public static OptionSchema<PartitionOptions> optionSchema() {
+        return SCHEMA;
     }
 
-    /** Every problem of these options (empty when valid). */
+    /** Parses {@code partition.*} options (other keys are left alone); throws one {@link ConfigException} naming every problem. */
+    public static PartitionOptions fromOptions(Map<String, String> options) {
+        return SCHEMA.parse(options, PREFIX);
+    }
+
+    /** Back to string options; {@code fromOptions(toOptions())} equals this. */
+    public Map<String, String> toOptions() {
+        return SCHEMA.toOptions(this, PREFIX);
+    }
+
+    /** Every problem of these options (empty when valid): the same checks, and messages, as {@link #fromOptions}. */
     public List<String> problems() {
         return toBuilder().problems();
     }
@@ -147,7 +199,7 @@ public final class PartitionOptions implements Serializable {
 
     @Override
     public String toString() {
-        return "PartitionOptions" + toOptions();
+        return "PartitionOptions" + SCHEMA.describe(this);
     }
 
     /** Builds {@link PartitionOptions}; {@link #build()} validates. */
@@ -160,7 +212,7 @@ public final class PartitionOptions implements Serializable {
         private boolean continueOnError;
         private String deadLetterPath;
         private boolean metricsLog = true;
-        private Duration breakerMaxWait = Duration.ofMinutes(5);
+        private Duration breakerMaxWait = DEFAULT_BREAKER_MAX_WAIT;
 
         public Builder runId(String runId) { this.runId = runId; return this; }
         public Builder jobId(String jobId) { this.jobId = jobId; return this; }
@@ -172,30 +224,24 @@ public final class PartitionOptions implements Serializable {
         public Builder metricsLog(boolean on) { this.metricsLog = on; return this; }
         public Builder breakerMaxWait(Duration d) { this.breakerMaxWait = d; return this; }
 
+        // A builder's values go through the option schema too: one set of rules and messages.
         List<String> problems() {
             List<String> p = new ArrayList<>();
-            if (idempotencyKeys && (runId == null || runId.isBlank())) {
-                p.add(PREFIX + "runId: is required when partition.idempotencyKeys is true "
-                    + "(a logical run id such as a batch id; never wall-clock time or attempt numbers)");
-            } else if (runId != null && !ID.matcher(runId).matches()) {
-                p.add(PREFIX + "runId: must be 1-200 letters, digits, '.', '_', ':' or '-', was '" + runId + "'");
-            }
-            if (jobId != null && !ID.matcher(jobId).matches()) {
-                p.add(PREFIX + "jobId: must be 1-200 letters, digits, '.', '_', ':' or '-', was '" + jobId + "'");
-            }
-            if (keyNamespace == null || !ID.matcher(keyNamespace).matches()) {
-                p.add(PREFIX + "keyNamespace: must be 1-200 letters, digits, '.', '_', ':' or '-', was '" + keyNamespace + "'");
-            }
-            if (batchSize < 1 || batchSize > 100_000) {
-                p.add(PREFIX + "batchSize: must be between 1 and 100000, was " + batchSize);
-            }
             if (breakerMaxWait == null || breakerMaxWait.isNegative()) {
                 p.add(PREFIX + "breakerMaxWait: must be zero or positive, was " + breakerMaxWait);
             }
-            if (continueOnError && (deadLetterPath == null || deadLetterPath.isBlank())) {
-                p.add(PREFIX + "deadLetterPath: is required when partition.continueOnError is true");
+            Builder checked = toBuilderCopy();
+            if (checked.breakerMaxWait == null || checked.breakerMaxWait.isNegative()) {
+                checked.breakerMaxWait = DEFAULT_BREAKER_MAX_WAIT;
             }
+            Options o = Options.of(SCHEMA.toOptions(new PartitionOptions(checked), PREFIX));
+            SCHEMA.read(o, PREFIX, false);
+            p.addAll(o.problems());
             return p;
+        }
+
+        private Builder toBuilderCopy() {
+            return new PartitionOptions(this).toBuilder();
         }
 
         public PartitionOptions build() {

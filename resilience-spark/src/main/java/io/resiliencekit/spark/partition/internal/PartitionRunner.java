@@ -20,14 +20,12 @@ import io.resiliencekit.spark.partition.ResourceFunction;
 import io.resiliencekit.classify.FailureClassifier;
 import io.resiliencekit.FailureKind;
 import io.resiliencekit.deadletter.DeadLetter;
-import io.resiliencekit.deadletter.JsonLinesDeadLetterSink;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.deadletter.SourcePosition;
 import io.resiliencekit.idempotency.IdempotencyKeys;
 import io.resiliencekit.logging.MdcScope;
 import io.resiliencekit.spark.ResilienceCluster;
 import java.io.Serializable;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -117,7 +115,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private IdempotencyKeys idKeys;
         private C resource;
         // This attempt's letters: one unpublished file, published on success, discarded otherwise.
-        private JsonLinesDeadLetterSink deadLetters;
+        private HadoopDeadLetterSink deadLetters;
         private long startNanos;
         private boolean started;
         private boolean finished;
@@ -365,11 +363,10 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
                 throw new PartitionFailedException(info, offset, key, e);
             }
             if (deadLetters == null) {
-                // one writer per task attempt (unique file names, so twins never clobber each other);
-                // no file is published before the attempt succeeds, whatever its size
-                deadLetters = JsonLinesDeadLetterSink.builder(Path.of(options.deadLetterPath())).prefix("part")
-                    .writerId(String.format("%05d-s%d-t%d", info.partition(), info.stageId(), info.taskAttemptId()))
-                    .redactor(redactor).maxRecordsPerFile(Integer.MAX_VALUE).build();
+                // one writer per task attempt (unique file names, so twins never clobber each other), on
+                // the Hadoop file system the path names; no file is published before the attempt succeeds
+                deadLetters = new HadoopDeadLetterSink(options.deadLetterPath(), "part",
+                    String.format("%05d-s%d-t%d", info.partition(), info.stageId(), info.taskAttemptId()), redactor);
             }
             deadLetters.write(deadLetter(record, offset, key, e));
             counters.deadLettered++;
