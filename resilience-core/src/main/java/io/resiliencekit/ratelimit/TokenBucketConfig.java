@@ -128,18 +128,16 @@ public final class TokenBucketConfig implements Serializable {
         OptionType.matching(NAME, "1-200 letters, digits, '_', '.', ':' or '-'"), "rate-limit", TokenBucketConfig::name,
         "Limiters with the same name share one bucket per JVM (and, when leased, one global bucket).")
         .defaultDoc("the policy's name");
-    /** The value of {@code rate=auto} in the schema (a rate no fixed limiter can have). */
-    private static final double AUTO = Double.POSITIVE_INFINITY;
-    private static final OptionType<Double> RATE_OR_AUTO = rateOrAuto();
+    private static final double AUTO = OptionType.AUTO;
     static final OptionSchema.Option<TokenBucketConfig, Double> RATE = D.option("rate",
-        RATE_OR_AUTO, null, c -> c.adaptive ? AUTO : c.rate,
+        OptionType.numberOrAuto(OptionType.decimalAbove(0, MAX_RATE)), null, c -> c.adaptive ? AUTO : c.rate,
         "R: permits per second (across every JVM when leased), or auto: the authority finds the rate from the "
             + "service's throttle answers (429, 503, Retry-After, RateLimit headers), probing upward and backing off.")
         .required("permits per second, or auto");
     static final OptionSchema.Option<TokenBucketConfig, Double> MAX_RATE_OPTION = D.option("maxRate",
         OptionType.decimalAbove(0, MAX_RATE), null, c -> c.adaptive && c.rate < MAX_RATE ? c.rate : null,
         "With rate=auto: the highest rate it may reach (a fixed rate is its own maximum).")
-        .onlyWhen(RATE, r -> r == AUTO, "rate is auto");
+        .onlyWhen(RATE, r -> r != null && r == AUTO, "rate is auto");
     static final OptionSchema.Option<TokenBucketConfig, Long> BURST = D.option("burst",
         OptionType.longInteger(0, MAX_BURST), null, TokenBucketConfig::burst,
         "B: the most permits taken at once after an idle period; must refill within 1e8 s. 0 only with rate=auto "
@@ -188,12 +186,6 @@ public final class TokenBucketConfig implements Serializable {
             + "however many JVMs there are. In a policy, setting any of these keys adds a limiter.")
         .addAll(D)
         .build(TokenBucketConfig::fromValues);
-
-    private static OptionType<Double> rateOrAuto() {
-        OptionType<Double> number = OptionType.decimalAbove(0, MAX_RATE);
-        return OptionType.custom("number or auto", "(0, " + Text.number(MAX_RATE) + "] or auto",
-            t -> t.equalsIgnoreCase("auto") ? AUTO : number.parse(t), r -> r == AUTO ? "auto" : number.format(r));
-    }
 
     private static TokenBucketConfig fromValues(OptionSchema.Values v) {
         boolean adaptive = v.isSet(RATE) && v.get(RATE) == AUTO;

@@ -28,7 +28,9 @@ import io.resiliencekit.config.OptionType;
  *                                                       (executor lost) hands trials out again after this
  * spark.resiliencekit.ledger.maxKeys            1000000 keys kept by the application's ledger
  * spark.resiliencekit.ledger.ttl                24h     how long a completed key is remembered
- * spark.resiliencekit.limiter.<name>.rate       100     permits per second of a driver-hosted limiter
+ * spark.resiliencekit.limiter.<name>.rate       100     permits per second of a driver-hosted limiter, or auto
+ *                                                       (found from the service's throttle answers)
+ * spark.resiliencekit.limiter.<name>.maxRate    500     with rate auto: the highest rate it may reach (default none)
  * spark.resiliencekit.limiter.<name>.burst      100     its burst (default: one second of rate)
  * }</pre>
  */
@@ -84,10 +86,16 @@ public final class PluginOptions implements Serializable {
         OptionType.duration(Duration.ofSeconds(1), Duration.ofDays(365)), Duration.ofHours(24), PluginOptions::ledgerTtl,
         "How long the ledger remembers a completed key.");
     static final OptionSchema.Family<PluginOptions, Double> LIMITER_RATE = D.family("limiter.<name>.rate", LIMITER_NAME,
-        OptionType.decimal(1e-6, 1e9), PluginOptions::limiterRates, "Permits per second of a limiter hosted on the driver.");
+        OptionType.numberOrAuto(OptionType.decimal(1e-6, 1e9)), PluginOptions::limiterRates,
+        "Permits per second of a limiter hosted on the driver, or auto: the driver's authority finds the rate from the "
+            + "throttle answers every executor reports.");
     static final OptionSchema.Family<PluginOptions, Long> LIMITER_BURST = D.family("limiter.<name>.burst", LIMITER_NAME,
-        OptionType.longInteger(1, Long.MAX_VALUE / 4), PluginOptions::limiterBursts,
-        "Its burst; needs the limiter's rate.").defaultDoc("one second of rate");
+        OptionType.longInteger(0, Long.MAX_VALUE / 4), PluginOptions::limiterBursts,
+        "Its burst; needs the limiter's rate. 0 only with rate auto (one second of the rate found).")
+        .defaultDoc("one second of rate");
+    static final OptionSchema.Family<PluginOptions, Double> LIMITER_MAX_RATE = D.family("limiter.<name>.maxRate",
+        LIMITER_NAME, OptionType.decimal(1e-6, 1e9), PluginOptions::limiterMaxRates,
+        "With the limiter's rate auto: the highest rate it may reach (a fixed rate is its own maximum).");
 
     static final OptionSchema<PluginOptions> SCHEMA = OptionSchema.<PluginOptions>builder("Spark plugin (`spark.resiliencekit.*`)")
         .description("Spark configuration of `spark.plugins=io.resiliencekit.spark.ResiliencePlugin`, validated on the "
@@ -99,21 +107,36 @@ public final class PluginOptions implements Serializable {
     private static PluginOptions fromValues(OptionSchema.Values v) {
         Map<String, Double> rates = v.family(LIMITER_RATE);
         Map<String, Long> bursts = v.family(LIMITER_BURST);
+        Map<String, Double> maxRates = v.family(LIMITER_MAX_RATE);
         TreeSet<String> names = new TreeSet<>(v.familyNames(LIMITER_RATE));
         names.addAll(v.familyNames(LIMITER_BURST));
+        names.addAll(v.familyNames(LIMITER_MAX_RATE));
         Map<String, LimiterSpec> limiters = new LinkedHashMap<>();
         for (String name : names) {
             boolean rateGiven = v.familyNames(LIMITER_RATE).contains(name);
             if (!rateGiven) {
                 // the burst is still checked (by the family), so a bad one is reported too
+                String given = v.familyNames(LIMITER_BURST).contains(name) ? ".burst" : ".maxRate";
                 v.problem(PREFIX + "limiter." + name + ".rate", "is required when " + PREFIX + "limiter." + name
-                    + ".burst is set");
+                    + given + " is set");
+                checkBurstOfFixedRate(v, name, bursts);
                 continue;
             }
             Double rate = rates.get(name);
             if (rate == null) {
-                continue;   // invalid: reported
+                checkBurstOfFixedRate(v, name, bursts); // invalid, so not auto either: reported
+                continue;
             }
+            if (rate == OptionType.AUTO) {
+                limiters.put(name, new LimiterSpec(name, maxRates.getOrDefault(name, LimiterSpec.UNBOUNDED),
+                    bursts.getOrDefault(name, 0L), true));
+                continue;
+            }
+            if (v.familyNames(LIMITER_MAX_RATE).contains(name)) {
+                v.problem(PREFIX + "limiter." + name + ".maxRate", "is only for " + PREFIX + "limiter." + name
+                    + ".rate=auto (a fixed rate is its own maximum)");
+            }
+            checkBurstOfFixedRate(v, name, bursts);
             long burst = bursts.getOrDefault(name, Math.max(1, (long) Math.ceil(rate)));
             limiters.put(name, new LimiterSpec(name, rate, burst));
         }
@@ -121,9 +144,22 @@ public final class PluginOptions implements Serializable {
             v.get(TRIAL_TIMEOUT_OPTION), v.get(LEDGER_MAX_KEYS_OPTION), v.get(LEDGER_TTL_OPTION), limiters);
     }
 
+    private static void checkBurstOfFixedRate(OptionSchema.Values v, String name, Map<String, Long> bursts) {
+        if (bursts.containsKey(name) && bursts.get(name) < 1) {
+            v.problem(PREFIX + "limiter." + name + ".burst", "must be at least 1 (0 is only for rate auto), was 0");
+        }
+    }
+
     private Map<String, Double> limiterRates() {
         Map<String, Double> m = new TreeMap<>();
-        limiters.values().forEach(l -> m.put(l.name(), l.ratePerSecond()));
+        limiters.values().forEach(l -> m.put(l.name(), l.adaptive() ? OptionType.AUTO : l.ratePerSecond()));
+        return m;
+    }
+
+    private Map<String, Double> limiterMaxRates() {
+        Map<String, Double> m = new TreeMap<>();
+        limiters.values().stream().filter(l -> l.adaptive() && l.ratePerSecond() < LimiterSpec.UNBOUNDED)
+            .forEach(l -> m.put(l.name(), l.ratePerSecond()));
         return m;
     }
 
@@ -212,15 +248,29 @@ public final class PluginOptions implements Serializable {
 
     /** A driver-hosted limiter defined in the Spark configuration. */
     public static final class LimiterSpec implements Serializable {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
+        /** The ceiling of {@code rate=auto} without {@code maxRate} (the rate limiters' own maximum). */
+        public static final double UNBOUNDED = 1e12;
         private final String name;
         private final double ratePerSecond;
         private final long burst;
+        private final boolean adaptive;
 
         public LimiterSpec(String name, double ratePerSecond, long burst) {
+            this(name, ratePerSecond, burst, false);
+        }
+
+        /** @param adaptive {@code rate=auto}: {@code ratePerSecond} is its ceiling, a burst of 0 one second of its rate */
+        public LimiterSpec(String name, double ratePerSecond, long burst, boolean adaptive) {
             this.name = name;
             this.ratePerSecond = ratePerSecond;
             this.burst = burst;
+            this.adaptive = adaptive;
+        }
+
+        /** {@code rate=auto}: the driver's authority finds the rate, up to {@link #ratePerSecond()}. */
+        public boolean adaptive() {
+            return adaptive;
         }
 
         public String name() {
@@ -237,7 +287,8 @@ public final class PluginOptions implements Serializable {
 
         @Override
         public String toString() {
-            return name + "(rate=" + ratePerSecond + "/s, burst=" + burst + ")";
+            return name + (adaptive ? "(rate=auto" + (ratePerSecond < UNBOUNDED ? " up to " + ratePerSecond + "/s" : "")
+                : "(rate=" + ratePerSecond + "/s") + ", burst=" + burst + ")";
         }
     }
 }
