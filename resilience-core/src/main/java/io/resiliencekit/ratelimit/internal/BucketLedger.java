@@ -456,6 +456,21 @@ public final class BucketLedger {
      * its bin's start (no later than the client may begin it), and ends at its bin's end.
      */
     private void advance(long now) {
+        try {
+            advanceBins(now);
+        } finally {
+            if (demand != null) {
+                demand.endBulk();
+            }
+        }
+        refillTo(now);
+    }
+
+    /** Past this many clients deactivated by one advance, the demand index is rebuilt once instead (O(S), not O(k log S)). */
+    private static final int BULK_AFTER = 64;
+
+    private void advanceBins(long now) {
+        int deactivated = 0;
         while (!bins.isEmpty()) {
             Long key = bins.firstKey();
             Bin b = bins.get(key);
@@ -472,6 +487,9 @@ public final class BucketLedger {
                         c.reserving = true;
                         reservedRate += c.fallbackRate;
                         reservedBurst += c.fallbackBurst;
+                        if (++deactivated == BULK_AFTER && demand != null) {
+                            demand.beginBulk();
+                        }
                         deactivate(c);
                     }
                 }
@@ -510,7 +528,6 @@ public final class BucketLedger {
                 reservedRate = 0;
             }
         }
-        refillTo(now);
     }
 
     private void refillTo(long t) {

@@ -4,7 +4,7 @@ package io.resiliencekit.ratelimit.internal;
  * The demands of a bucket's active clients, kept so that the max-min fair water level is found in
  * O(log S) for S demand slots, whatever the number of clients: demands are grouped into slots 4.4%
  * wide (16 per doubling, from 1e-6 to about 1.8e13 permits/s), and a Fenwick tree over the slots
- * holds their counts and sums. Adding or removing a client is O(log S) and allocates nothing.
+ * holds their counts and sums. Adding or removing a client is O(log S) (O(1) in a bulk, then O(S) once) and allocates nothing.
  *
  * <p>Demands are summed in fixed point (1/1024 permit per second, at most {@link #MAX_DEMAND}), so
  * adding and removing clients in any order leaves the same sums: a ledger read back from storage
@@ -33,6 +33,10 @@ final class DemandIndex {
 
     private final long[] counts = new long[SLOTS + 1];
     private final long[] sums = new long[SLOTS + 1];
+    // per slot, not cumulative: what the tree is rebuilt from after a bulk of changes
+    private final long[] slotCounts = new long[SLOTS];
+    private final long[] slotSums = new long[SLOTS];
+    private boolean bulk;
     private long count;
     private long total;
 
@@ -74,7 +78,39 @@ final class DemandIndex {
         return total / UNIT;
     }
 
+    /**
+     * Until {@link #endBulk()}, changes go to the slots only (O(1) each) and the tree is rebuilt
+     * once (O(S)): for the many clients of a lapsing time bin. {@link #waterLevel} must not be
+     * asked in between.
+     */
+    void beginBulk() {
+        bulk = true;
+    }
+
+    void endBulk() {
+        if (!bulk) {
+            return;
+        }
+        bulk = false;
+        java.util.Arrays.fill(counts, 0);
+        java.util.Arrays.fill(sums, 0);
+        for (int i = 1; i <= SLOTS; i++) {
+            counts[i] += slotCounts[i - 1];
+            sums[i] += slotSums[i - 1];
+            int parent = i + (i & -i);
+            if (parent <= SLOTS) {
+                counts[parent] += counts[i];
+                sums[parent] += sums[i];
+            }
+        }
+    }
+
     private void update(int slot, long dc, long ds) {
+        slotCounts[slot] += dc;
+        slotSums[slot] += ds;
+        if (bulk) {
+            return;
+        }
         for (int i = slot + 1; i <= SLOTS; i += i & -i) {
             counts[i] += dc;
             sums[i] += ds;
@@ -86,6 +122,9 @@ final class DemandIndex {
      * Infinite when all demands together fit in the rate.
      */
     double waterLevel(double rate) {
+        if (bulk) {
+            throw new IllegalStateException("demand index asked in the middle of a bulk change");
+        }
         if (count == 0 || total() <= rate) {
             return Double.POSITIVE_INFINITY;
         }
