@@ -3,8 +3,10 @@ package io.resiliencekit.ratelimit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.resiliencekit.ratelimit.ThrottledApiSimulation.Hint;
+import java.io.File;
 import java.time.Duration;
 import java.util.Locale;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -94,11 +96,15 @@ class ThrottleFeedbackSimulationTest {
     }
 
     @Test
-    void rateAuto_followsALimitThatHalvesAndReturns() {
+    void rateAuto_followsALimitThatHalvesAndReturns() throws Exception {
         // L = 1000/s, 500/s from 40 s to 80 s, 1000/s again after
         ThrottledApiSimulation s = new ThrottledApiSimulation(2, TokenBucket.builder("api").rateAuto(),
             ms -> ms >= 40_000 && ms < 80_000 ? 500 : 1000, Hint.WHOLE_SECONDS).run(120_000);
         print("auto, L halves", s, 120_000);
+        // the guide's chart, from this very run
+        File chart = new File(System.getProperty("rk.autoChart.out", "target/rate-limiting-auto.png"));
+        AdaptiveRateChart.write(s, chart);
+        assertThat(ImageIO.read(chart).getWidth()).isEqualTo(1000);
         long down = s.convergedAt(0.9, 40_000, 80_000) - 40_000;
         long back = s.convergedAt(0.9, 80_000, 120_000) - 80_000;
         double usedHalved = s.accepted(40_000 + down, 80_000) / s.capacity(40_000 + down, 80_000);
