@@ -102,23 +102,21 @@ public final class InProcessTokenAuthority implements TokenAuthority {
 
     /** Tokens available in the named bucket right now (without refilling), or -1 if unknown; for tests and metrics. */
     public double level(String bucket) {
-        Entry e = buckets.get(bucket);
-        if (e == null) {
-            return -1;
-        }
-        synchronized (e) {
-            return e.ledger.level();
-        }
+        return read(bucket, BucketLedger::level);
     }
 
     /** The rate the named bucket grants at now (its R, or where {@code rate=auto} has got to), or -1 if unknown. */
     public double currentRate(String bucket) {
+        return read(bucket, BucketLedger::currentRate);
+    }
+
+    private double read(String bucket, java.util.function.ToDoubleFunction<BucketLedger> what) {
         Entry e = buckets.get(bucket);
         if (e == null) {
             return -1;
         }
         synchronized (e) {
-            return e.ledger.currentRate();
+            return what.applyAsDouble(e.ledger);
         }
     }
 

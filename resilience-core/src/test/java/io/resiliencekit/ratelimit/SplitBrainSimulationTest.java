@@ -65,24 +65,11 @@ class SplitBrainSimulationTest {
         }
 
         long maxInWindow(int w) {
-            long sum = 0;
-            long max = 0;
-            for (int i = 0; i < perMs.length; i++) {
-                sum += perMs[i];
-                if (i >= w) {
-                    sum -= perMs[i - w];
-                }
-                max = Math.max(max, sum);
-            }
-            return max;
+            return LeaseSimulation.maxInWindow(perMs, w, 0, perMs.length);
         }
 
         long admitted(long from, long to) {
-            long s = 0;
-            for (int i = (int) from; i < to; i++) {
-                s += perMs[i];
-            }
-            return s;
+            return LeaseSimulation.sum(perMs, from, to);
         }
     }
 

@@ -85,34 +85,26 @@ public final class DriverRetryBudgets {
 
     /** The named policy's balance now, or -1 if no executor asked for it yet. */
     public double balance(String policy) {
-        Budget b = budgets.get(policy);
-        if (b == null) {
-            return -1;
-        }
-        synchronized (b) {
-            return b.balance;
-        }
+        return read(policy, b -> b.balance, -1);
     }
 
     /** Retry tokens the named policy's budget has handed out so far (0 if none). */
     public long withdrawn(String policy) {
-        Budget b = budgets.get(policy);
-        if (b == null) {
-            return 0;
-        }
-        synchronized (b) {
-            return b.withdrawn;
-        }
+        return (long) read(policy, b -> b.withdrawn, 0);
     }
 
     /** Calls reported to the named policy's budget so far (0 if none). */
     public long calls(String policy) {
+        return (long) read(policy, b -> b.calls, 0);
+    }
+
+    private double read(String policy, java.util.function.ToDoubleFunction<Budget> what, double unknown) {
         Budget b = budgets.get(policy);
         if (b == null) {
-            return 0;
+            return unknown;
         }
         synchronized (b) {
-            return b.calls;
+            return what.applyAsDouble(b);
         }
     }
 }
