@@ -139,10 +139,9 @@ public final class TokenBucketConfig implements Serializable {
         "With rate=auto: the highest rate it may reach (a fixed rate is its own maximum).")
         .onlyWhen(RATE, r -> r != null && r == AUTO, "rate is auto");
     static final OptionSchema.Option<TokenBucketConfig, Long> BURST = D.option("burst",
-        OptionType.longInteger(0, MAX_BURST), null, TokenBucketConfig::burst,
-        "B: the most permits taken at once after an idle period; must refill within 1e8 s. 0 only with rate=auto "
-            + "(one second of the rate it has found).")
-        .defaultDoc("one second of rate");
+        OptionType.longInteger(1, MAX_BURST), null, c -> c.adaptive && c.burst == 0 ? null : c.burst,
+        "B: the most permits taken at once after an idle period; must refill within 1e8 s.")
+        .defaultDoc("one second of rate (with rate=auto: of the rate found)");
     static final OptionSchema.Option<TokenBucketConfig, ThrottleScope> THROTTLE_SCOPE = D.option("throttleScope",
         OptionType.enumeration(ThrottleScope.class), ThrottleScope.BUCKET, TokenBucketConfig::throttleScope,
         "Who slows down on a throttle answer: bucket (every client of the global bucket, through the authority) or jvm "
@@ -198,9 +197,6 @@ public final class TokenBucketConfig implements Serializable {
         String url = v.get(JDBC_URL);
         if (v.isValid(MODE) && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null && v.isValid(JDBC_URL)) {
             v.problem(JDBC_URL, "is required when " + v.key(AUTHORITY) + " is jdbc");
-        }
-        if (!adaptive && v.isSet(BURST) && burst < 1) {
-            v.problem(BURST, "must be at least 1 (0 is only for rate=auto), was 0");
         }
         if (!adaptive && rate > 0 && burst / rate > 1e8) {
             v.problem(BURST, "must refill within 1e8 seconds at the given rate, was " + burst + " at " + Text.number(rate) + "/s");

@@ -137,6 +137,6 @@ class TokenBucketConfigTest {
         assertThatThrownBy(() -> TokenBucketConfig.parse(Map.of("rate", "100", "maxRate", "200", "burst", "0"), ""))
             .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
                 "maxRate: has no effect unless rate is auto",
-                "burst: must be at least 1 (0 is only for rate=auto), was 0"));
+                "burst: must be between 1 and 1000000000000000, was '0'"));
     }
 }

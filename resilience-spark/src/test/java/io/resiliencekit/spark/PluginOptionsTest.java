@@ -76,7 +76,7 @@ class PluginOptionsTest {
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
                         "spark.resiliencekit.limiter.db.maxRate: is only for spark.resiliencekit.limiter.db.rate=auto"
                                 + " (a fixed rate is its own maximum)",
-                        "spark.resiliencekit.limiter.db.burst: must be at least 1 (0 is only for rate auto), was 0",
+                        "spark.resiliencekit.limiter.db.burst: must be between 1 and 2305843009213693951, was '0'",
                         "spark.resiliencekit.limiter.x.rate: is required when spark.resiliencekit.limiter.x.maxRate is set"));
     }
 }

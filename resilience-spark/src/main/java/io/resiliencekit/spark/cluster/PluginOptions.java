@@ -90,9 +90,8 @@ public final class PluginOptions implements Serializable {
         "Permits per second of a limiter hosted on the driver, or auto: the driver's authority finds the rate from the "
             + "throttle answers every executor reports.");
     static final OptionSchema.Family<PluginOptions, Long> LIMITER_BURST = D.family("limiter.<name>.burst", LIMITER_NAME,
-        OptionType.longInteger(0, Long.MAX_VALUE / 4), PluginOptions::limiterBursts,
-        "Its burst; needs the limiter's rate. 0 only with rate auto (one second of the rate found).")
-        .defaultDoc("one second of rate");
+        OptionType.longInteger(1, Long.MAX_VALUE / 4), PluginOptions::limiterBursts,
+        "Its burst; needs the limiter's rate.").defaultDoc("one second of rate (with rate auto: of the rate found)");
     static final OptionSchema.Family<PluginOptions, Double> LIMITER_MAX_RATE = D.family("limiter.<name>.maxRate",
         LIMITER_NAME, OptionType.decimal(1e-6, 1e9), PluginOptions::limiterMaxRates,
         "With the limiter's rate auto: the highest rate it may reach (a fixed rate is its own maximum).");
@@ -119,13 +118,11 @@ public final class PluginOptions implements Serializable {
                 String given = v.familyNames(LIMITER_BURST).contains(name) ? ".burst" : ".maxRate";
                 v.problem(PREFIX + "limiter." + name + ".rate", "is required when " + PREFIX + "limiter." + name
                     + given + " is set");
-                checkBurstOfFixedRate(v, name, bursts);
                 continue;
             }
             Double rate = rates.get(name);
             if (rate == null) {
-                checkBurstOfFixedRate(v, name, bursts); // invalid, so not auto either: reported
-                continue;
+                continue;   // invalid: reported
             }
             if (rate == OptionType.AUTO) {
                 limiters.put(name, new LimiterSpec(name, maxRates.getOrDefault(name, LimiterSpec.UNBOUNDED),
@@ -136,18 +133,11 @@ public final class PluginOptions implements Serializable {
                 v.problem(PREFIX + "limiter." + name + ".maxRate", "is only for " + PREFIX + "limiter." + name
                     + ".rate=auto (a fixed rate is its own maximum)");
             }
-            checkBurstOfFixedRate(v, name, bursts);
             long burst = bursts.getOrDefault(name, Math.max(1, (long) Math.ceil(rate)));
             limiters.put(name, new LimiterSpec(name, rate, burst));
         }
         return new PluginOptions(v.get(RPC_THREADS_OPTION), v.get(POLL_INTERVAL_OPTION), v.get(HALF_OPEN_TRIALS_OPTION),
             v.get(TRIAL_TIMEOUT_OPTION), v.get(LEDGER_MAX_KEYS_OPTION), v.get(LEDGER_TTL_OPTION), limiters);
-    }
-
-    private static void checkBurstOfFixedRate(OptionSchema.Values v, String name, Map<String, Long> bursts) {
-        if (bursts.containsKey(name) && bursts.get(name) < 1) {
-            v.problem(PREFIX + "limiter." + name + ".burst", "must be at least 1 (0 is only for rate auto), was 0");
-        }
     }
 
     private Map<String, Double> limiterRates() {
@@ -165,7 +155,8 @@ public final class PluginOptions implements Serializable {
 
     private Map<String, Long> limiterBursts() {
         Map<String, Long> m = new TreeMap<>();
-        limiters.values().forEach(l -> m.put(l.name(), l.burst()));
+        // rate auto without a burst: one second of the rate found (0 inside), not written back
+        limiters.values().stream().filter(l -> !(l.adaptive() && l.burst() == 0)).forEach(l -> m.put(l.name(), l.burst()));
         return m;
     }
 
