@@ -5,6 +5,7 @@ import io.resiliencekit.CircuitState;
 import io.resiliencekit.spi.BreakerBoard;
 
 import io.resiliencekit.breaker.internal.CountWindow;
+import io.resiliencekit.breaker.internal.OpeningRule;
 import io.resiliencekit.breaker.internal.OutcomeWindow;
 import io.resiliencekit.breaker.internal.TimeWindow;
 import io.resiliencekit.event.EventPublisher;
@@ -56,9 +57,34 @@ import org.slf4j.LoggerFactory;
  * <p>Outcomes carry no permission token, so a call that started before a transition is recorded
  * in the state current when it ends: ignored while OPEN, counted as a trial while HALF_OPEN.
  *
- * <p><b>Cost.</b> CLOSED with a full count window that holds no failure and no slow call,
- * {@code tryAcquirePermission()} + {@code onSuccess(d)} are two volatile reads: no lock, no write,
- * no allocation, no clock read. Any other outcome takes a lock; a time window also reads the clock.
+ * <p><b>Cost.</b> CLOSED, {@code tryAcquirePermission()} + {@code onSuccess(d)} take no lock and
+ * allocate nothing, whatever the window holds: a success is one increment of a striped counter
+ * (a {@link LongAdder}), and no write at all while a count window is full and holds no failure
+ * and no slow call. A count window never reads the clock; a time window reads it once per
+ * success. Failures and slow calls take the lock (they are the rare outcome: a breaker whose
+ * calls mostly fail opens). Successes take it only where they might decide something: in a window
+ * short of {@code minimumCalls} whose failures already reach a threshold at {@code minimumCalls}
+ * (the success that completes the minimum opens the breaker), and as the first outcome of each
+ * new time bucket ({@code windowDuration / 20}), when older buckets expire and the rates may rise.
+ *
+ * <p><b>Concurrency.</b> With one thread, everything above is exact. When threads race, the
+ * window is the last outcomes <em>in the order they were counted</em>: a success when its
+ * increment lands, a failure or slow call when it takes the lock, numbered by the count it reads
+ * there. So "the last {@code windowSize} calls" may place a success that ran at the same time as
+ * a failure before or after it; a thread descheduled between its check and its increment counts
+ * its success late (in a time window, possibly in a later bucket); a success that passed its
+ * CLOSED check just before the breaker opened is counted in the window it saw (visible in
+ * {@link #metrics()} while OPEN), or, after a close, in the fresh one; and a success that was
+ * already past its check when a concurrent failure made the next successes decisive (the case of
+ * a window short of the minimum, above) may complete {@code minimumCalls} without a look at the
+ * rates, which the next outcome recorded under the lock then takes. This is safe because no
+ * failure is ever lost or misplaced: each is recorded under the lock against a count that holds
+ * every success that completed before it (bar those made while the count window was clean, which
+ * change nothing); only successes running while it is recorded may land on either side. A success
+ * can only lower the rates, so a success counted early or late can delay an opening by a call
+ * or so per racing thread, never cause one, and the breaker still opens at the failure that
+ * brings the rate to the threshold, under the lock. Transitions, half-open trials, events and
+ * {@link #metrics()} snapshots are all made under the lock, as with one thread.
  *
  * <p>To mix it into a plain {@code Failsafe.with(...)}, see {@code io.resiliencekit.failsafe.CircuitBreakerPolicy}.
  *
@@ -74,16 +100,15 @@ public final class CircuitBreaker implements BreakerBoard.Member {
     private final Ticker ticker;
     private final EventPublisher events = new EventPublisher();
     private final OutcomeWindow window;
+    private final OpeningRule rule;
     private final boolean timing;
     private final long slowNanos;
-    private final double failureThreshold;
-    private final double slowThreshold;
-    private final int minimumCalls;
     private final int trials;
-    private final Object lock = new Object();
+    /** Package-private so a test can hold it and show that the success path never takes it. */
+    final Object lock = new Object();
     private final LongAdder notPermitted = new LongAdder();
 
-    // The only field the hot path reads besides window.cleanFull; replaced on every transition.
+    // The only field the hot path reads besides the window's mode; replaced on every transition.
     private volatile Phase phase = Phase.closed();
     private volatile BreakerBoard board;
     private int consecutiveOpens; // guarded by lock
@@ -92,18 +117,18 @@ public final class CircuitBreaker implements BreakerBoard.Member {
         this.config = Objects.requireNonNull(config, "config");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.name = config.name();
-        if (config.windowType() == CircuitBreakerConfig.WindowType.COUNT) {
-            this.window = new CountWindow(config.windowSize());
-            this.minimumCalls = Math.min(config.minimumCalls(), config.windowSize());
-        } else {
-            this.window = new TimeWindow(config.windowDuration().toNanos(), ticker.nanoTime());
-            this.minimumCalls = config.minimumCalls();
-        }
         this.timing = config.slowCallDurationThreshold().isPresent();
         this.slowNanos = timing ? config.slowCallDurationThreshold().get().toNanos() : Long.MAX_VALUE;
-        this.failureThreshold = config.failureRateThreshold();
-        this.slowThreshold = config.slowCallRateThreshold();
         this.trials = config.permittedCallsInHalfOpen();
+        if (config.windowType() == CircuitBreakerConfig.WindowType.COUNT) {
+            this.rule = new OpeningRule(Math.min(config.minimumCalls(), config.windowSize()),
+                config.failureRateThreshold(), timing, config.slowCallRateThreshold());
+            this.window = new CountWindow(config.windowSize(), rule);
+        } else {
+            this.rule = new OpeningRule(config.minimumCalls(), config.failureRateThreshold(), timing,
+                config.slowCallRateThreshold());
+            this.window = new TimeWindow(config.windowDuration().toNanos(), ticker, rule);
+        }
     }
 
     /** A new, closed breaker; build one per JVM and name, and share it. */
@@ -170,8 +195,9 @@ public final class CircuitBreaker implements BreakerBoard.Member {
     /** @param durationNanos the call's duration, or -1 if not timed (see {@link #needsTiming()}) */
     public void onSuccess(long durationNanos) {
         boolean slow = durationNanos >= slowNanos;
-        // Fast path: replacing the oldest success of a clean full window by a success changes nothing.
-        if (!slow && window.cleanFull && phase.state == CircuitState.CLOSED) {
+        // Fast path: a success can only lower the rates, so it is counted without the lock unless
+        // the window says this one might decide something (see OutcomeWindow).
+        if (!slow && phase.state == CircuitState.CLOSED && window.tryRecordFastSuccess()) {
             return;
         }
         record(false, slow, null);
@@ -236,7 +262,7 @@ public final class CircuitBreaker implements BreakerBoard.Member {
                 failed = p.failures;
                 slow = p.slow;
             } else {
-                calls = window.calls(window.needsClock() ? ticker.nanoTime() : 0L);
+                calls = (int) Math.min(Integer.MAX_VALUE, window.calls(now()));
                 failed = window.failures();
                 slow = window.slowCalls();
             }
@@ -284,7 +310,7 @@ public final class CircuitBreaker implements BreakerBoard.Member {
             if (p.state != CircuitState.CLOSED) {
                 closeLocked(p, true);
             } else {
-                window.clear();
+                window.clear(now());
                 consecutiveOpens = 0;
             }
         }
@@ -408,10 +434,7 @@ public final class CircuitBreaker implements BreakerBoard.Member {
         synchronized (lock) {
             Phase p = phase;
             if (p.state == CircuitState.CLOSED) {
-                long now = window.needsClock() ? ticker.nanoTime() : 0L;
-                window.record(now, failure, slow);
-                int calls = window.calls(now);
-                if (calls >= minimumCalls && exceeds(window.failures(), window.slowCalls(), calls)) {
+                if (window.record(now(), failure, slow)) {
                     openLocked(p, cause);
                 }
             } else if (p.state == CircuitState.HALF_OPEN) {
@@ -423,7 +446,7 @@ public final class CircuitBreaker implements BreakerBoard.Member {
                     p.slow++;
                 }
                 if (p.completed >= trials) {
-                    if (exceeds(p.failures, p.slow, p.completed)) {
+                    if (rule.exceeds(p.failures, p.slow, p.completed)) {
                         openLocked(p, cause);
                     } else {
                         closeLocked(p, true);
@@ -434,9 +457,9 @@ public final class CircuitBreaker implements BreakerBoard.Member {
         }
     }
 
-    private boolean exceeds(int failures, int slow, int calls) {
-        return (double) failures / calls >= failureThreshold
-            || (timing && (double) slow / calls >= slowThreshold);
+    /** The time for the window, read only if it needs one (a count window never reads the clock). */
+    private long now() {
+        return window.needsClock() ? ticker.nanoTime() : 0L;
     }
 
     private void openLocked(Phase from, Throwable cause) {
@@ -447,7 +470,7 @@ public final class CircuitBreaker implements BreakerBoard.Member {
 
     private void closeLocked(Phase from, boolean publish) {
         consecutiveOpens = 0;
-        window.clear();
+        window.clear(now());
         transitionLocked(from, Phase.closed(), null, publish);
     }
 

@@ -2,9 +2,9 @@
  * The toolkit's own circuit breaker: {@link io.resiliencekit.breaker.CircuitBreakerConfig} (the
  * serializable spec, built with {@link io.resiliencekit.breaker.CircuitBreakerBuilder} or parsed from
  * options), {@link io.resiliencekit.breaker.CircuitBreaker} (the per-JVM runtime, whose closed-state
- * success path is lock-free, write-free and allocation-free), {@link io.resiliencekit.spi.BreakerBoard}
- * (the SPI for sharing verdicts across JVMs); {@code io.resiliencekit.failsafe.CircuitBreakerPolicy}
- * shows a breaker to Failsafe.
+ * success path takes no lock and allocates nothing, whatever its window holds),
+ * {@link io.resiliencekit.spi.BreakerBoard} (the SPI for sharing verdicts across JVMs);
+ * {@code io.resiliencekit.failsafe.CircuitBreakerPolicy} shows a breaker to Failsafe.
  *
  * <pre>{@code
  * CircuitBreaker breaker = CircuitBreaker.of(CircuitBreakerConfig.builder("orders").build(), Ticker.system());

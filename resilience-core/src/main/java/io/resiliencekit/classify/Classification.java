@@ -44,6 +44,9 @@ public final class Classification {
     }
 
     public static Classification of(FailureKind kind, Duration retryAfter) {
+        if (retryAfter == null && kind != FailureKind.THROTTLED) {
+            return kind == FailureKind.TRANSIENT ? TRANSIENT : PERMANENT; // the retry path allocates no verdict
+        }
         return new Classification(kind, retryAfter);
     }
 

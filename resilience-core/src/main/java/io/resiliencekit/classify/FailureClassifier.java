@@ -102,8 +102,8 @@ public final class FailureClassifier implements Serializable {
     /** Classifies a thrown failure; {@code nowEpochMillis} resolves HTTP-date hints. */
     public Classification classify(Throwable failure, long nowEpochMillis) {
         Throwable t = unwrap(failure);
-        for (Rule r : rules) {
-            Classification c = r.classify(t, nowEpochMillis);
+        for (int i = 0, n = rules.size(); i < n; i++) { // indexed: no iterator on the retry path
+            Classification c = rules.get(i).classify(t, nowEpochMillis);
             if (c != null) {
                 return c;
             }

@@ -51,6 +51,8 @@ final class CallEngine {
     final FailureClassifier classifier;
     final boolean checkResults;
     final RetryConfig retry;
+    /** The retry deadline of a call, read once (no Optional per retry); Long.MAX_VALUE when none. */
+    final long maxDurationNanos;
     final RetryBudget budget;
     final IdempotencyGuard guard;
     final RateLimitStage limit;
@@ -71,6 +73,8 @@ final class CallEngine {
         this.classifier = classifier;
         this.checkResults = !classifier.ignoresResults();
         this.retry = retry;
+        this.maxDurationNanos = retry == null ? Long.MAX_VALUE
+            : retry.maxDuration().map(Duration::toNanos).orElse(Long.MAX_VALUE);
         this.budget = budget;
         this.guard = guard;
         this.limit = limiter == null ? null : new RateLimitStage(limiter, maxWait, this);

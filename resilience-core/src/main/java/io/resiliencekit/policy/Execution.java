@@ -131,6 +131,9 @@ final class Execution<T> {
                     if (enterStep()) {
                         return WAIT;
                     }
+                    if (state == S_ENTER && claimed && !stillHeld()) {
+                        break;
+                    }
                     if (state == S_ENTER) {
                         state = S_INVOKED;
                         attempts++;
@@ -218,6 +221,19 @@ final class Execution<T> {
             entered++;
         }
         return false;
+    }
+
+    /** Before an attempt: false (the call ended) if the key's hold was taken over while this JVM was paused. */
+    private boolean stillHeld() {
+        try {
+            claim.checkHeld();
+            return true;
+        } catch (RuntimeException lost) {
+            abandonEntered();
+            claimed = false; // nothing of ours left to complete or release
+            finish(lost);
+            return false;
+        }
     }
 
     private void abandonEntered() {
@@ -330,8 +346,8 @@ final class Execution<T> {
         if (hint != null) {
             delay = capped(hint).toNanos(); // the server knows best, within our cap
         }
-        if (e.retry.maxDuration().isPresent()
-            && e.ticker.nanoTime() + delay - callStartNanos > e.retry.maxDuration().get().toNanos()) {
+        if (e.maxDurationNanos != Long.MAX_VALUE
+            && e.ticker.nanoTime() + delay - callStartNanos > e.maxDurationNanos) {
             throw giveUp(c.kind(), "deadline");
         }
         previousDelay = delay;
@@ -404,11 +420,11 @@ final class Execution<T> {
 
     private void completeClaim(Object result) {
         try {
-            claim.complete(result);
-        } catch (RuntimeException storeFailed) {
-            // the effect happened; the key stays held until its hold expires. Say so, keep the result.
-            LOG.warn("policy '{}': the action succeeded but its idempotency key could not be completed ({}); it stays "
-                + "held until its hold expires", e.name, storeFailed.getClass().getName());
+            claim.complete(result); // the guard records it later if the store is down, and logs a refusal (fenced out)
+        } catch (RuntimeException unexpected) {
+            // the effect happened: keep the result, whatever the guard's trouble
+            LOG.warn("policy '{}': the action succeeded but its idempotency key could not be completed ({})", e.name,
+                unexpected.getClass().getName());
         }
     }
 

@@ -400,4 +400,67 @@ class CircuitBreakerTest {
         assertThat(b.metrics().callsInWindow()).isEqualTo(100);
         assertThat(b.metrics().failedCalls()).isZero();
     }
+
+    /**
+     * With 2% of calls failing, so the window always holds failures: a million calls through a
+     * count window read no clock, and through a count or a time window allocate nothing (the
+     * failures are recorded under the lock, the successes only counted).
+     */
+    @Test
+    void successPathWithFailuresInTheWindowReadsNoClockInACountWindowAndAllocatesNothing() {
+        AtomicLong clockReads = new AtomicLong();
+        Ticker counting = new Ticker() {
+            @Override
+            public long nanoTime() {
+                clockReads.incrementAndGet();
+                return ticker.nanoTime();
+            }
+
+            @Override
+            public long epochMillis() {
+                clockReads.incrementAndGet();
+                return ticker.epochMillis();
+            }
+
+            @Override
+            public void sleepNanos(long nanos) throws InterruptedException {
+                ticker.sleepNanos(nanos);
+            }
+        };
+        CircuitBreaker count = CircuitBreaker.of(base().countWindow(100).minimumCalls(20).build(), counting);
+        CircuitBreaker time = CircuitBreaker.of(base().timeWindow(Duration.ofSeconds(10)).minimumCalls(20).build(), ticker);
+        com.sun.management.ThreadMXBean mx =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (CircuitBreaker b : List.of(count, time)) {
+            twoPercentFailing(b, 200_000); // fill the window, warm up
+            clockReads.set(0);
+            long before = mx.getCurrentThreadAllocatedBytes();
+            int granted = twoPercentFailing(b, 1_000_000);
+            long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            assertThat(granted).isEqualTo(1_000_000);
+            assertThat(allocated).as(b.config().windowType() + " window").isLessThan(1_000);
+            assertThat(b.state()).isEqualTo(CircuitState.CLOSED);
+            assertThat(b.metrics().failedCalls()).isPositive();
+        }
+        assertThat(clockReads.get()).isZero(); // the count window's pass
+        assertThat(count.metrics().callsInWindow()).isEqualTo(100);
+        assertThat(count.metrics().failedCalls()).isEqualTo(2);
+        assertThat(time.metrics().callsInWindow()).isEqualTo(1_200_000);
+        assertThat(time.metrics().failedCalls()).isEqualTo(24_000);
+    }
+
+    private static int twoPercentFailing(CircuitBreaker b, int calls) {
+        int granted = 0;
+        for (int i = 1; i <= calls; i++) {
+            if (b.tryAcquirePermission()) {
+                granted++;
+            }
+            if (i % 50 == 0) {
+                b.onFailure(-1, BOOM);
+            } else {
+                b.onSuccess(-1);
+            }
+        }
+        return granted;
+    }
 }

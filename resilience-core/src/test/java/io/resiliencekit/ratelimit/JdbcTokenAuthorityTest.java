@@ -134,24 +134,42 @@ class JdbcTokenAuthorityTest {
         long durationMs = 5_000;
         FlakyApiServer server = FlakyApiServer.builder().start();
         String target = server.baseUri().toString();
-        long startAt = System.currentTimeMillis() + 4_000;
         List<Process> processes = new ArrayList<>();
         try {
             for (int i = 0; i < 2; i++) {
                 ProcessBuilder pb = new ProcessBuilder(javaBin(), "-Xmx128m", "-XX:TieredStopAtLevel=1",
                     "-cp", System.getProperty("java.class.path"), LeasedClientMain.class.getName(), url(), "postgres",
                     "rk_quota_jvm", "shared-api", Double.toString(rate), Long.toString(burst), target,
-                    Long.toString(startAt), Long.toString(durationMs), "jvm-" + i);
+                    Long.toString(durationMs), "jvm-" + i);
                 pb.environment().put("RK_JDBC_PASSWORD", "");
                 pb.redirectErrorStream(true);
                 processes.add(pb.start());
             }
+            // both clients start their measured window together once both are set up, however long
+            // their JVMs took to start (a loaded CI machine once took longer than a fixed lead time)
+            List<BufferedReader> outputs = new ArrayList<>();
+            List<StringBuilder> logs = new ArrayList<>();
+            for (Process p : processes) {
+                BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                StringBuilder all = new StringBuilder();
+                for (String line; (line = r.readLine()) != null && !line.equals("READY"); ) {
+                    all.append(line).append('\n');
+                }
+                outputs.add(r);
+                logs.add(all);
+            }
+            long startAt = System.currentTimeMillis() + 300;
+            for (Process p : processes) {
+                p.getOutputStream().write(("GO " + startAt + "\n").getBytes(StandardCharsets.UTF_8));
+                p.getOutputStream().flush();
+            }
             long totalAdmitted = 0;
             double requestsPerClientPerSecond = 0;
-            for (Process p : processes) {
+            for (int i = 0; i < processes.size(); i++) {
+                Process p = processes.get(i);
                 String result = null;
-                StringBuilder all = new StringBuilder();
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                StringBuilder all = logs.get(i);
+                try (BufferedReader r = outputs.get(i)) {
                     for (String line; (line = r.readLine()) != null; ) {
                         all.append(line).append('\n');
                         if (line.startsWith("RESULT")) {

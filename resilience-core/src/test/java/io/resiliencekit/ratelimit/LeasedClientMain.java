@@ -9,8 +9,10 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A client JVM for {@link JdbcTokenAuthorityTest}: a leased bucket on the JDBC authority, saturated
  * demand, one real HTTP request per admitted permit. Args: jdbcUrl user table bucket rate burst
- * simulatorBaseUri startEpochMillis durationMillis clientId. The password comes from RK_JDBC_PASSWORD.
- * Prints one summary line: {@code RESULT admitted=.. requests=.. failures=..}.
+ * simulatorBaseUri durationMillis clientId. The password comes from RK_JDBC_PASSWORD. Prints
+ * {@code READY} once set up, then waits for a line {@code GO <startEpochMillis>} on standard input
+ * (so a slow JVM start on a loaded machine cannot eat into the measured window), then prints one
+ * summary line: {@code RESULT admitted=.. requests=.. failures=..}.
  */
 public final class LeasedClientMain {
 
@@ -22,9 +24,8 @@ public final class LeasedClientMain {
         double rate = Double.parseDouble(a[4]);
         long burst = Long.parseLong(a[5]);
         URI target = URI.create(a[6]);
-        long start = Long.parseLong(a[7]);
-        long duration = Long.parseLong(a[8]);
-        String clientId = a[9];
+        long duration = Long.parseLong(a[7]);
+        String clientId = a[8];
         HttpJsonClient api = HttpJsonClient.builder().baseUri(target)
             .connectTimeout(Duration.ofSeconds(2)).requestTimeout(Duration.ofSeconds(2)).build();
         api.get("/health"); // warm up the connection on a URL the simulator does not count
@@ -32,6 +33,14 @@ public final class LeasedClientMain {
             Ticker.system());
         LeasedTokenBucket limiter = TokenBucket.builder(bucket).rate(rate).burst(burst).clientId(clientId)
             .expectedClients(2).buildLeased(authority);
+        System.out.println("READY");
+        System.out.flush();
+        String go = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+            java.nio.charset.StandardCharsets.UTF_8)).readLine();
+        if (go == null || !go.startsWith("GO ")) {
+            throw new IllegalStateException("expected 'GO <startEpochMillis>', got " + go);
+        }
+        long start = Long.parseLong(go.substring(3).trim());
         while (System.currentTimeMillis() < start) {
             Thread.sleep(1);
         }

@@ -21,7 +21,6 @@ import org.apache.spark.api.plugin.PluginContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.resiliencekit.config.Secrets;
 
 /**
  * Driver side of {@link ResiliencePlugin}: validates the options, hosts the {@link DriverServices}
@@ -51,8 +50,7 @@ final class DriverSide implements DriverPlugin {
         // Driver code (validation, health checks) reaches the services without RPC; in local mode the
         // executor side, which starts next in this JVM, binds its own cluster and keeps this driver side.
         ResilienceRuntime.shared().bindCluster(new SparkCluster(local, options, this));
-        LOG.info("resiliencekit plugin started on the driver with {}; services {}",
-                Secrets.masked(options.toOptions()), services.names());
+        LOG.info("resiliencekit plugin started on the driver with {}; services {}", options, services.names());
         return options.toOptions();
     }
 

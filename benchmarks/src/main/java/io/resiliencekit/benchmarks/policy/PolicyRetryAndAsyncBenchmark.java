@@ -31,13 +31,16 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Two paths besides the synchronous success path, against the peers with the same policies
- * (retry of 3 attempts with no delay + a count-based breaker of 100 calls):
+ * (retry of 3 attempts with no delay (Failsafe: its default, it rejects an explicit 0) + a count-based breaker of 100 calls
+ * that opens only when all of them failed, since the retry rows fail every other attempt):
  *
  * <ul>
  *   <li>{@code retry*}: every call fails once (a preallocated exception, so only the machinery
  *       allocates) and succeeds on its second attempt, with a zero retry delay;</li>
  *   <li>{@code async*}: an asynchronous action that completes at once ({@code callStage} against
- *       Failsafe's {@code getStageAsync} and resilience4j's {@code decorateCompletionStage}), joined.</li>
+ *       Failsafe's {@code getStageAsync} and resilience4j's {@code decorateCompletionStage}), joined;</li>
+ *   <li>{@code supplyAsync*}: a synchronous action run asynchronously on a same-thread executor
+ *       ({@code callAsync} against Failsafe's {@code getAsync}), joined.</li>
  * </ul>
  *
  * <pre>
@@ -67,6 +70,7 @@ public class PolicyRetryAndAsyncBenchmark {
     private ScheduledExecutorService scheduler;
     private Executor sameThread;
     private Supplier<CompletionStage<Integer>> r4jAsync;
+    private FailsafeExecutor<Integer> failsafeSameThread;
 
     @Setup
     public void setUp() {
@@ -75,17 +79,19 @@ public class PolicyRetryAndAsyncBenchmark {
                 .backoff(Duration.ZERO, 2.0, Duration.ZERO).noBudget().build())
             .classifier(io.resiliencekit.classify.FailureClassifier.builder()
                 .transientOn(IllegalStateException.class).build())
-            .circuitBreaker(io.resiliencekit.breaker.CircuitBreakerConfig.builder("bench-retry").build())
+            .circuitBreaker(io.resiliencekit.breaker.CircuitBreakerConfig.builder("bench-retry")
+                .countWindow(100).failureRateThreshold(1.0).build())
             .latencySampling(0)
             .build();
         failsafe = Failsafe.with(
-            dev.failsafe.RetryPolicy.<Integer>builder().withMaxAttempts(3).withDelay(Duration.ZERO).build(),
-            dev.failsafe.CircuitBreaker.<Integer>builder().withFailureThreshold(50, 100).build());
+            dev.failsafe.RetryPolicy.<Integer>builder().withMaxAttempts(3).build(),
+            dev.failsafe.CircuitBreaker.<Integer>builder().withFailureThreshold(100, 100).build());
         r4jBreaker = CircuitBreaker.of("bench", CircuitBreakerConfig.custom()
-            .slidingWindowSize(100).minimumNumberOfCalls(20).failureRateThreshold(50).build());
+            .slidingWindowSize(100).minimumNumberOfCalls(20).failureRateThreshold(100).build());
         r4jRetry = Retry.of("bench", RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ofMillis(0)).build());
         scheduler = new ScheduledThreadPoolExecutor(1);
         sameThread = Runnable::run;
+        failsafeSameThread = failsafe.with(sameThread);
         r4jAsync = Retry.decorateCompletionStage(r4jRetry, scheduler,
             CircuitBreaker.decorateCompletionStage(r4jBreaker, () -> DONE));
     }
@@ -154,5 +160,15 @@ public class PolicyRetryAndAsyncBenchmark {
     @Benchmark
     public Integer asyncResilience4j() {
         return r4jAsync.get().toCompletableFuture().join();
+    }
+
+    @Benchmark
+    public Integer supplyAsyncResiliencekit() {
+        return resiliencekit.callAsync(CallContext.NONE, () -> 42, sameThread).join();
+    }
+
+    @Benchmark
+    public Integer supplyAsyncFailsafe() {
+        return failsafeSameThread.getAsync(() -> 42).join();
     }
 }

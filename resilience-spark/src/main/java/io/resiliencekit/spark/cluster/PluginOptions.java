@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.config.OptionSchema;
 import io.resiliencekit.config.OptionType;
+import io.resiliencekit.config.Secrets;
 
 /**
  * Settings of {@link ResiliencePlugin}, read from the Spark configuration ({@code spark.resiliencekit.*})
@@ -28,6 +29,12 @@ import io.resiliencekit.config.OptionType;
  *                                                       (executor lost) hands trials out again after this
  * spark.resiliencekit.ledger.maxKeys            1000000 keys kept by the application's ledger
  * spark.resiliencekit.ledger.ttl                24h     how long a completed key is remembered
+ * spark.resiliencekit.ledger.location           (none)  where the ledger outlives the application, so a
+ *                                                       re-run of a run id skips what completed: an absolute
+ *                                                       path (an embedded H2 database file on the driver's host)
+ *                                                       or a jdbc: URL (e.g. PostgreSQL, shared by applications;
+ *                                                       credentials in the URL). Unset: in memory, for the
+ *                                                       application's lifetime
  * spark.resiliencekit.limiter.<name>.rate       100     permits per second of a driver-hosted limiter, or auto
  *                                                       (found from the service's throttle answers)
  * spark.resiliencekit.limiter.<name>.maxRate    500     with rate auto: the highest rate it may reach (default none)
@@ -45,6 +52,7 @@ public final class PluginOptions implements Serializable {
     public static final String BREAKER_TRIAL_TIMEOUT = PREFIX + "breaker.trialTimeout";
     public static final String LEDGER_MAX_KEYS = PREFIX + "ledger.maxKeys";
     public static final String LEDGER_TTL = PREFIX + "ledger.ttl";
+    public static final String LEDGER_LOCATION = PREFIX + "ledger.location";
 
     private final int rpcThreads;
     private final Duration breakerPollInterval;
@@ -52,16 +60,19 @@ public final class PluginOptions implements Serializable {
     private final Duration breakerTrialTimeout;
     private final long ledgerMaxKeys;
     private final Duration ledgerTtl;
+    private final String ledgerLocation;
     private final Map<String, LimiterSpec> limiters;
 
     private PluginOptions(int rpcThreads, Duration breakerPollInterval, int breakerHalfOpenTrials,
-                          Duration breakerTrialTimeout, long ledgerMaxKeys, Duration ledgerTtl, Map<String, LimiterSpec> limiters) {
+                          Duration breakerTrialTimeout, long ledgerMaxKeys, Duration ledgerTtl, String ledgerLocation,
+                          Map<String, LimiterSpec> limiters) {
         this.rpcThreads = rpcThreads;
         this.breakerPollInterval = breakerPollInterval;
         this.breakerHalfOpenTrials = breakerHalfOpenTrials;
         this.breakerTrialTimeout = breakerTrialTimeout;
         this.ledgerMaxKeys = ledgerMaxKeys;
         this.ledgerTtl = ledgerTtl;
+        this.ledgerLocation = ledgerLocation;
         this.limiters = Collections.unmodifiableMap(new TreeMap<>(limiters));
     }
 
@@ -85,6 +96,11 @@ public final class PluginOptions implements Serializable {
     static final OptionSchema.Option<PluginOptions, Duration> LEDGER_TTL_OPTION = D.option("ledger.ttl",
         OptionType.duration(Duration.ofSeconds(1), Duration.ofDays(365)), Duration.ofHours(24), PluginOptions::ledgerTtl,
         "How long the ledger remembers a completed key.");
+    static final OptionSchema.Option<PluginOptions, String> LEDGER_LOCATION_OPTION = D.option("ledger.location",
+        ledgerLocationType(), null, PluginOptions::ledgerLocationOrNull,
+        "Where the ledger outlives the application, so a re-run of a run id skips what completed: an absolute path "
+            + "(an embedded H2 database file on the driver's host) or a JDBC URL (e.g. PostgreSQL, shared by "
+            + "applications). Unset: in the driver's memory, for the application's lifetime.").defaultDoc("in memory");
     static final OptionSchema.Family<PluginOptions, Double> LIMITER_RATE = D.family("limiter.<name>.rate", LIMITER_NAME,
         OptionType.numberOrAuto(OptionType.decimal(1e-6, 1e9)), PluginOptions::limiterRates,
         "Permits per second of a limiter hosted on the driver, or auto: the driver's authority finds the rate from the "
@@ -137,7 +153,39 @@ public final class PluginOptions implements Serializable {
             limiters.put(name, new LimiterSpec(name, rate, burst));
         }
         return new PluginOptions(v.get(RPC_THREADS_OPTION), v.get(POLL_INTERVAL_OPTION), v.get(HALF_OPEN_TRIALS_OPTION),
-            v.get(TRIAL_TIMEOUT_OPTION), v.get(LEDGER_MAX_KEYS_OPTION), v.get(LEDGER_TTL_OPTION), limiters);
+            v.get(TRIAL_TIMEOUT_OPTION), v.get(LEDGER_MAX_KEYS_OPTION), v.get(LEDGER_TTL_OPTION),
+            v.get(LEDGER_LOCATION_OPTION), limiters);
+    }
+
+    // A JDBC URL (credentials in it are redacted wherever the value is shown) or an absolute file path.
+    private static OptionType<String> ledgerLocationType() {
+        OptionType<String> jdbc = OptionType.jdbcUrl();
+        String rule = "must be an absolute path (an embedded database file) or a JDBC URL such as jdbc:postgresql://host/db";
+        return OptionType.custom("path or JDBC URL", "an absolute path or jdbc:<driver>:...", t -> {
+            if (t.startsWith("jdbc:")) {
+                try {
+                    return jdbc.parse(t);
+                } catch (OptionType.InvalidValue e) {
+                    throw new OptionType.InvalidValue(rule);
+                }
+            }
+            if (t.indexOf('\0') >= 0 || !isAbsolutePath(t)) {
+                throw new OptionType.InvalidValue(rule);
+            }
+            return t;
+        }, l -> l).shownAs(Secrets::redactUrl);
+    }
+
+    private static boolean isAbsolutePath(String text) {
+        try {
+            return java.nio.file.Path.of(text).isAbsolute();
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
+    }
+
+    private String ledgerLocationOrNull() {
+        return ledgerLocation;
     }
 
     private Map<String, Double> limiterRates() {
@@ -215,6 +263,16 @@ public final class PluginOptions implements Serializable {
 
     public Duration ledgerTtl() {
         return ledgerTtl;
+    }
+
+    /** Where the ledger outlives the application (a path or a JDBC url), or empty: in the driver's memory. */
+    public java.util.Optional<String> ledgerLocation() {
+        return java.util.Optional.ofNullable(ledgerLocation);
+    }
+
+    /** The JDBC url of the persistent ledger: the location itself, or an embedded H2 file at that path. */
+    public java.util.Optional<String> ledgerJdbcUrl() {
+        return ledgerLocation().map(l -> l.startsWith("jdbc:") ? l : "jdbc:h2:file:" + l);
     }
 
     /** Limiters defined in the Spark configuration, by name. */

@@ -227,6 +227,8 @@ class OptionMapsPropertyTest {
         return List.of(integer(p + "rpc.threads", 1, 64), duration(p + "breaker.pollInterval", Duration.ofMillis(10), Duration.ofSeconds(30)),
             integer(p + "breaker.halfOpenTrials", 0, 10_000), duration(p + "breaker.trialTimeout", Duration.ofMillis(100), Duration.ofHours(1)),
             integer(p + "ledger.maxKeys", 1, 1_000_000_000L), duration(p + "ledger.ttl", Duration.ofSeconds(1), Duration.ofDays(365)),
+            pattern(p + "ledger.location", a("/var/lib/job/ledger", "/tmp/orders-ledger", "jdbc:postgresql://db:5432/app",
+                "jdbc:h2:file:/data/ledger"), "relative/ledger", "ledger", "jdbc:postgresql", "/tmp/le\u0000dger"),
             decimal(p + "limiter.orders.rate", 1e-6, 1e9, false), integer(p + "limiter.orders.burst", 1, Long.MAX_VALUE / 4),
             decimal(p + "limiter.orders.maxRate", 1e-6, 1e9, false),
             decimal(p + "limiter.api-2.rate", 1e-6, 1e9, false), integer(p + "limiter.api-2.burst", 1, Long.MAX_VALUE / 4));

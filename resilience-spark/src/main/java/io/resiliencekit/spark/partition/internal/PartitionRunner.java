@@ -22,7 +22,6 @@ import io.resiliencekit.FailureKind;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.deadletter.Redactor;
 import io.resiliencekit.deadletter.SourcePosition;
-import io.resiliencekit.idempotency.IdempotencyKeys;
 import io.resiliencekit.logging.MdcScope;
 import io.resiliencekit.spark.ResilienceCluster;
 import java.io.Serializable;
@@ -112,7 +111,6 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         private final int batchSize;
         private PartitionInfo info;
         private RecordKeys keys;
-        private IdempotencyKeys idKeys;
         private C resource;
         // This attempt's letters: one unpublished file, published on success, discarded otherwise.
         private HadoopDeadLetterSink deadLetters;
@@ -146,8 +144,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             startNanos = System.nanoTime();
             info = partitionInfo(options);
             if (options.idempotencyKeys()) {
-                keys = new RecordKeys();
-                idKeys = IdempotencyKeys.namespace(options.keyNamespace());
+                keys = new RecordKeys(options.keyNamespace(), options.runId(), info.partition());
             }
             String[] values = {info.appId(), info.jobId(), String.valueOf(info.stageId()),
                 String.valueOf(info.partition()), String.valueOf(info.attempt())};
@@ -252,12 +249,8 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             CallContext ctx = CallContext.NONE;
             try {
                 if (keys != null) {
-                    byte[] content = RecordKeys.content(record, contentFn);
-                    String fingerprint = keys.sha256Hex(content);
-                    key = keyFn != null
-                        ? idKeys.forBusinessKey(options.runId(), keyFn.key(record))
-                        : idKeys.forFingerprint(options.runId(), "p" + info.partition(), fingerprint);
-                    ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
+                    ctx = keys.record(record, keyFn, contentFn);
+                    key = ctx.idempotencyKey();
                 }
             } catch (Exception e) {
                 onFailure(record, offset, key, e);
@@ -291,13 +284,8 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             CallContext ctx = CallContext.NONE;
             try {
                 if (keys != null) {
-                    StringBuilder ids = new StringBuilder(batch.size() * 66);
-                    for (T r : batch) {
-                        ids.append(keyFn != null ? keyFn.key(r) : keys.sha256Hex(RecordKeys.content(r, contentFn))).append('\n');
-                    }
-                    String fingerprint = keys.sha256Hex(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    key = idKeys.forFingerprint(options.runId(), "p" + info.partition() + ":b", fingerprint);
-                    ctx = CallContext.builder().idempotencyKey(key).fingerprint(fingerprint).build();
+                    ctx = keys.batch(batch, keyFn, contentFn);
+                    key = ctx.idempotencyKey();
                 }
                 counters.currentKey = key;
                 C res = resource;
