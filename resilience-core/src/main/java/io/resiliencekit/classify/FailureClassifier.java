@@ -20,6 +20,7 @@ import java.sql.SQLTransientException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -137,7 +138,17 @@ public final class FailureClassifier implements Serializable {
 
     /** Classifies an HTTP status with its raw {@code Retry-After} header. */
     public static Classification classifyHttp(int status, String retryAfterHeader, long nowEpochMillis) {
-        Duration hint = RetryAfter.parse(retryAfterHeader, nowEpochMillis).orElse(null);
+        return classifyHttp(status, retryAfterHeader, Map.of(), nowEpochMillis);
+    }
+
+    /**
+     * Classifies an HTTP status with its raw {@code Retry-After} header and its rate-limit headers: without
+     * {@code Retry-After}, the time until the quota resets ({@link RateLimitHeaders#resetHint}) is the hint.
+     */
+    public static Classification classifyHttp(int status, String retryAfterHeader, Map<String, String> rateLimitHeaders,
+                                              long nowEpochMillis) {
+        Duration hint = RetryAfter.parse(retryAfterHeader, nowEpochMillis)
+            .or(() -> RateLimitHeaders.resetHint(rateLimitHeaders, nowEpochMillis)).orElse(null);
         if (status == 429) {
             return Classification.throttled(hint);
         }
@@ -153,7 +164,7 @@ public final class FailureClassifier implements Serializable {
     private static Classification builtIn(Throwable t, long now) {
         if (t instanceof HttpStatusException) {
             HttpStatusException h = (HttpStatusException) t;
-            return classifyHttp(h.status(), h.retryAfter(), now);
+            return classifyHttp(h.status(), h.retryAfter(), h.rateLimitHeaders(), now);
         }
         if (t instanceof PermanentFailureException) {
             return Classification.permanent();

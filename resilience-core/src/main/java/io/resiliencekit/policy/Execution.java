@@ -315,8 +315,9 @@ final class Execution<T> {
         Duration hint = c.retryAfter();
         if (c.kind() == FailureKind.THROTTLED) {
             e.metrics.recordThrottled();
-            if (e.limit != null && hint != null) {
-                e.limit.limiter.onThrottled(capped(hint));
+            if (e.limit != null) {
+                // a throttle without a hint still tells a leased limiter's authority to slow down
+                e.limit.limiter.onThrottled(hint == null ? Duration.ZERO : capped(hint));
             }
             e.publish(site, EventType.THROTTLED, attempts, hint, "", failure);
         }

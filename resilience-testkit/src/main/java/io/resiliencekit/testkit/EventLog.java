@@ -22,6 +22,26 @@ final class EventLog {
         return copy;
     }
 
+    /** The earliest time, or -1 if none. */
+    long first() {
+        long[] t = sortedSnapshot();
+        return t.length == 0 ? -1 : t[0];
+    }
+
+    /** Events at or after {@code fromNanos}. */
+    long countFrom(long fromNanos) {
+        long[] t = sortedSnapshot();
+        int i = Arrays.binarySearch(t, fromNanos);
+        if (i < 0) {
+            i = -i - 1;
+        } else {
+            while (i > 0 && t[i - 1] == fromNanos) {
+                i--;
+            }
+        }
+        return t.length - i;
+    }
+
     long[] perSecond() {
         long[] t = sortedSnapshot();
         if (t.length == 0) {

@@ -27,7 +27,7 @@ public enum Fault {
      * the answer is lost to a client timeout: a retry without an idempotency key duplicates it.
      */
     SLOW,
-    /** {@code 429 Too Many Requests} with {@code Retry-After}, from the server-side token bucket. */
+    /** {@code 429 Too Many Requests} (or the chosen status) with the chosen throttle headers, from the server-side token bucket. */
     RATE_LIMITED,
     /** {@code 400 Bad Request} for a poison record. */
     POISON,

@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  * try (FlakyApiServer server = FlakyApiServer.builder()
  *         .seed(7)
  *         .failFirstPerKey(1, Fault.RESET)      // every record's first attempt is reset
- *         .rateLimit(50, 10)                    // 429 + Retry-After above 50/s, burst 10
+ *         .rateLimit(50, 10)                    // 429 + Retry-After above 50/s, burst 10 (unknown to clients)
  *         .randomUnavailable(0.05)              // 5% of requests get 503
  *         .poisonIds("r-13")                    // always 400
  *         .start()) {
@@ -67,6 +67,14 @@ import java.util.regex.Pattern;
  * effect applied (200). A {@link Fault#SLOW} request is processed normally and its response is
  * delayed afterwards; an {@link Fault#ACCEPTED_THEN_RESET} one is processed normally and its
  * connection is then closed without an answer.
+ *
+ * <h2>Rate limit</h2>
+ * The limit is hidden: a client learns of it only from the throttle answers, whose status
+ * ({@link Builder#rateLimitStatus}: 429, or 503 for APIs that shed load that way) and headers
+ * ({@link Builder#throttleHeaders}: {@code Retry-After} in seconds or as a date, the IETF
+ * {@code RateLimit}/{@code RateLimit-Policy} fields, {@code X-RateLimit-*}, or none) are chosen.
+ * {@link #rateLimit(double, int)} changes it mid-run. {@link #throttledCount()} and
+ * {@link #throttledSince(long)} count the throttle answers.
  *
  * <h2>Reproducibility</h2>
  * Random faults are not drawn from a shared sequence but from a hash of (seed, key, attempt number
@@ -118,6 +126,8 @@ public final class FlakyApiServer implements AutoCloseable {
     private final DownMode defaultDownMode;
     private final double ratePerSecond;
     private final int burst;
+    private final int rateLimitStatus;
+    private final ThrottleHeaders throttleHeaders;
     private final Map<String, String> requiredHeaders;
 
     private final ExecutorService executor;
@@ -130,7 +140,7 @@ public final class FlakyApiServer implements AutoCloseable {
     private long startNanos;
     private long downSinceNanos = -1;                       // guarded by lifecycle; -1 while up
     private final List<long[]> downIntervals = new ArrayList<>(); // guarded by lifecycle; nanos since start
-    private TokenBucket bucket;
+    private volatile TokenBucket bucket;
 
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong pastLimiter = new AtomicLong();
@@ -144,6 +154,7 @@ public final class FlakyApiServer implements AutoCloseable {
     private final ConcurrentHashMap<String, Stored> idempotencyStore = new ConcurrentHashMap<>();
     private final EventLog receivedLog = new EventLog();
     private final EventLog acceptedLog = new EventLog();
+    private final EventLog throttledLog = new EventLog();
 
     private FlakyApiServer(Builder b) {
         this.seed = b.seed;
@@ -164,6 +175,8 @@ public final class FlakyApiServer implements AutoCloseable {
         this.defaultDownMode = b.downMode;
         this.ratePerSecond = b.ratePerSecond;
         this.burst = b.burst;
+        this.rateLimitStatus = b.rateLimitStatus;
+        this.throttleHeaders = b.throttleHeaders;
         this.requiredHeaders = Map.copyOf(b.requiredHeaders);
         for (Fault f : Fault.values()) {
             faults.put(f, new LongAdder());
@@ -213,6 +226,29 @@ public final class FlakyApiServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot bind 127.0.0.1:" + wantedPort, e);
         }
+    }
+
+    /**
+     * Changes the server-side limit now (a limit that halves mid-run, a quota raised): the new bucket
+     * keeps the tokens the old one had, up to its burst. Works whether or not the builder set a limit.
+     */
+    public void rateLimit(double permitsPerSecond, int burst) {
+        if (!(permitsPerSecond > 0) || Double.isInfinite(permitsPerSecond) || burst < 1) {
+            throw new IllegalArgumentException("rateLimit: permitsPerSecond must be positive and finite and burst at"
+                + " least 1, was " + permitsPerSecond + " and " + burst);
+        }
+        synchronized (lifecycle) {
+            requireStarted();
+            TokenBucket old = bucket;
+            long now = System.nanoTime();
+            bucket = old == null ? new TokenBucket(permitsPerSecond, burst, now) : old.withLimit(permitsPerSecond, burst, now);
+        }
+    }
+
+    /** The server-side limit now, in permits per second (0 if none). */
+    public double rateLimit() {
+        TokenBucket b = bucket;
+        return b == null ? 0 : b.ratePerSecond();
     }
 
     /** Takes the service down in the {@link Builder#downMode default mode}. */
@@ -404,6 +440,31 @@ public final class FlakyApiServer implements AutoCloseable {
         return n;
     }
 
+    /** Throttle answers of the rate limit (429, or the {@link Builder#rateLimitStatus chosen status}) so far. */
+    public long throttledCount() {
+        return faults.get(Fault.RATE_LIMITED).sum();
+    }
+
+    /** Throttle answers per second since start (index = second). */
+    public long[] throttledPerSecond() {
+        return throttledLog.perSecond();
+    }
+
+    /** Nanoseconds from start to the first throttle answer, or -1 if none yet. */
+    public long firstThrottledNanos() {
+        return throttledLog.first();
+    }
+
+    /** Throttle answers given at or after {@code sinceStartNanos} (nanoseconds since start). */
+    public long throttledSince(long sinceStartNanos) {
+        return throttledLog.countFrom(sinceStartNanos);
+    }
+
+    /** Nanoseconds since the server started (the time base of every log). */
+    public long nanosSinceStart() {
+        return System.nanoTime() - startNanos;
+    }
+
     /** {@code GET /health} requests served. */
     public long healthCheckCount() {
         return healthChecks.sum();
@@ -522,10 +583,12 @@ public final class FlakyApiServer implements AutoCloseable {
             if (b != null) {
                 long wait = b.tryTake(now);
                 if (wait > 0) {
-                    long secs = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
-                    reject(ex, Fault.RATE_LIMITED, 429, "{\"error\":\"rate limited\"}", Long.toString(secs));
+                    throttledLog.add(now - startNanos);
+                    String retryAfter = throttleAnswer(ex, b, wait);
+                    reject(ex, Fault.RATE_LIMITED, rateLimitStatus, "{\"error\":\"rate limited\"}", retryAfter);
                     return;
                 }
+                rateLimitHeaders(ex, b, 0);
             }
             String idemKey = ex.getRequestHeaders().getFirst(IDEMPOTENCY_KEY_HEADER);
             String id = recordId(ex, body);
@@ -637,6 +700,37 @@ public final class FlakyApiServer implements AutoCloseable {
         return true;
     }
 
+    /** Sets the chosen family's headers on a throttle answer; returns the Retry-After value, if that family has one. */
+    private String throttleAnswer(HttpExchange ex, TokenBucket b, long waitNanos) {
+        long secs = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+        switch (throttleHeaders) {
+            case RETRY_AFTER_SECONDS:
+                return Long.toString(secs);
+            case RETRY_AFTER_DATE:
+                return java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(java.time.ZonedDateTime.now(
+                    java.time.ZoneOffset.UTC).plusNanos(waitNanos).plusSeconds(1).withNano(0));
+            default:
+                rateLimitHeaders(ex, b, waitNanos);
+                return null;
+        }
+    }
+
+    /** The IETF or X-RateLimit headers, on every answer when that family is chosen. */
+    private void rateLimitHeaders(HttpExchange ex, TokenBucket b, long waitNanos) {
+        long remaining = waitNanos > 0 ? 0 : b.remaining(System.nanoTime());
+        long secs = waitNanos > 0 ? Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L) : 0;
+        if (throttleHeaders == ThrottleHeaders.IETF) {
+            long window = Math.max(1, Math.round(b.burst() / b.ratePerSecond()));
+            ex.getResponseHeaders().set("RateLimit-Policy", "\"default\";q=" + b.burst() + ";w=" + window);
+            ex.getResponseHeaders().set("RateLimit", "\"default\";r=" + remaining + ";t=" + secs);
+        } else if (throttleHeaders == ThrottleHeaders.X_RATELIMIT) {
+            ex.getResponseHeaders().set("X-RateLimit-Limit", Long.toString(Math.round(b.ratePerSecond())));
+            ex.getResponseHeaders().set("X-RateLimit-Remaining", Long.toString(remaining));
+            long resetAt = System.currentTimeMillis() / 1000 + secs;
+            ex.getResponseHeaders().set("X-RateLimit-Reset", Long.toString(resetAt));
+        }
+    }
+
     private void reject(HttpExchange ex, Fault fault, int status, String body, String retryAfter) throws IOException {
         faults.get(fault).increment();
         respond(ex, status, body, retryAfter);
@@ -744,6 +838,8 @@ public final class FlakyApiServer implements AutoCloseable {
         private final Map<String, String> requiredHeaders = new HashMap<>();
         private double ratePerSecond;
         private int burst;
+        private int rateLimitStatus = 429;
+        private ThrottleHeaders throttleHeaders = ThrottleHeaders.RETRY_AFTER_SECONDS;
         private final List<String> problems = new ArrayList<>();
 
         private Builder() {
@@ -789,6 +885,22 @@ public final class FlakyApiServer implements AutoCloseable {
             }
             this.ratePerSecond = permitsPerSecond;
             this.burst = burst;
+            return this;
+        }
+
+        /** The status of rate-limit answers: 429 (default) or 503 (an API that sheds load with 503). */
+        public Builder rateLimitStatus(int status) {
+            if (status != 429 && status != 503) {
+                problems.add("rateLimitStatus: must be 429 or 503, was " + status);
+            } else {
+                this.rateLimitStatus = status;
+            }
+            return this;
+        }
+
+        /** Which headers tell a throttled client when to come back (default {@code Retry-After} in seconds). */
+        public Builder throttleHeaders(ThrottleHeaders family) {
+            this.throttleHeaders = Objects.requireNonNull(family, "family");
             return this;
         }
 

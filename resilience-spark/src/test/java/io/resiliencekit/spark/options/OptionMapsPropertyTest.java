@@ -171,6 +171,7 @@ class OptionMapsPropertyTest {
     static List<Key> rateLimitKeys(String p) {
         return List.of(pattern(p + "name", a("orders", "api:v1", "a.b-c_d"), "bad name!", "x".repeat(201), "a/b"),
             decimal(p + "rate", 0, 1e12, true), integer(p + "burst", 1, 1_000_000_000_000_000L),
+            decimal(p + "maxRate", 0, 1e12, true), enumeration(p + "throttleScope", "bucket", "jvm"),
             enumeration(p + "mode", "auto", "local", "leased"), enumeration(p + "authority", "inprocess", "cluster", "jdbc"),
             duration(p + "leasePeriod", Duration.ofMillis(20), Duration.ofMinutes(10)), integer(p + "expectedClients", 1, 100_000),
             pattern(p + "jdbc.url", JDBC_URLS, BAD_JDBC_URLS), text(p + "jdbc.user", "app", "quota"),
@@ -232,6 +233,7 @@ class OptionMapsPropertyTest {
             pattern(p + "ledger.location", a("/var/lib/job/ledger", "/tmp/orders-ledger", "jdbc:postgresql://db:5432/app",
                 "jdbc:h2:file:/data/ledger"), "relative/ledger", "ledger", "jdbc:postgresql", "/tmp/le\u0000dger"),
             decimal(p + "limiter.orders.rate", 1e-6, 1e9, false), integer(p + "limiter.orders.burst", 1, Long.MAX_VALUE / 4),
+            decimal(p + "limiter.orders.maxRate", 1e-6, 1e9, false),
             decimal(p + "limiter.api-2.rate", 1e-6, 1e9, false), integer(p + "limiter.api-2.burst", 1, Long.MAX_VALUE / 4));
     }
 

@@ -216,4 +216,30 @@ class PartitionRunnerRegressionTest {
         assertThat(dead).as("every record of both batches, named").hasSize(4)
             .allSatisfy(d -> assertThat(d.message()).contains("business key is null for the record at offset"));
     }
+
+    static final Map<String, List<String>> CALLED = new ConcurrentHashMap<>();
+
+    /**
+     * B2: an InterruptedException from the action (a task being killed) must stop the partition with
+     * the thread's interrupt status kept, also with continueOnError: it used to dead-letter the record
+     * as a failure and carry on with the next ones. Settings: continueOnError with a dead-letter path
+     * (the mode in which the defect showed), one partition of 10 records, r-3 is interrupted.
+     */
+    @Test
+    void B2_anInterruptedPartitionStopsInsteadOfDeadLetteringAndCarryingOn() {
+        ResiliencePolicyConfig policy = ResiliencePolicy.builder("b2").config();
+        PartitionOptions lenient = PartitionOptions.builder().runId("b2-run").continueOnError(true)
+            .deadLetterPath(tmp.resolve("dlq-b2").toString()).build();
+        assertThatThrownBy(() -> SPARK.jsc().parallelize(ids(10), 1).foreachPartition(Partitions.<String>using(policy, lenient)
+            .foreachRdd(id -> {
+                CALLED.computeIfAbsent("b2", k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(id);
+                if (id.equals("r-3")) {
+                    throw new InterruptedException("task killed while calling");
+                }
+                return id;
+            })))
+            .hasMessageContaining("nterrupt");
+        assertThat(CALLED.get("b2")).as("no record after the interrupted one was called").doesNotContain("r-4", "r-5", "r-9");
+        assertThat(DeadLetterFiles.read(tmp.resolve("dlq-b2"))).as("the interrupted record is not a dead letter").isEmpty();
+    }
 }
