@@ -37,6 +37,11 @@ public final class CallContext {
         return new CallContext(Objects.requireNonNull(idempotencyKey, "idempotencyKey"), null, Map.of());
     }
 
+    /** A key and its payload's fingerprint (may be null), no attributes. */
+    public static CallContext ofKey(String idempotencyKey, String fingerprint) {
+        return new CallContext(Objects.requireNonNull(idempotencyKey, "idempotencyKey"), fingerprint, Map.of());
+    }
+
     public static Builder builder() {
         return new Builder();
     }

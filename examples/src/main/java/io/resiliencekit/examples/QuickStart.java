@@ -6,7 +6,6 @@ import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.http.HttpJsonClient;
-import io.resiliencekit.retry.Jitter;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.spark.partition.DeadLetterFiles;
@@ -40,14 +39,15 @@ import org.apache.spark.sql.SparkSession;
  * <pre>
  * mvn -q -pl examples -am -DskipTests -Prun-example verify
  * # other settings: -Dexample.args="records=20000 rate=1000 burst=100 threads=4 outageAt=0.5 outage=2"
+ * # without the outage: -Dexample.args="outage=0"
  * </pre>
  *
  * <p>The API ({@link FlakyApiServer}) answers 429 + Retry-After above R per second, 503 at random,
  * resets connections, answers slowly, rejects poison records with 400 and deduplicates by
  * {@code Idempotency-Key}. The job sends each order with a stable key, retries transient failures
- * with jittered backoff, paces itself to R (the plugin's driver-hosted limiter), waits while the
- * circuit breaker is open during a short outage of the API, and dead-letters the poison records
- * instead of failing.
+ * with jittered backoff, paces itself to R (the plugin's driver-hosted limiter) with several calls
+ * in flight per task, waits while the circuit breaker is open during a short outage of the API, and
+ * dead-letters the poison records instead of failing. Every resiliencekit setting is its default.
  */
 public final class QuickStart {
 
@@ -90,7 +90,12 @@ public final class QuickStart {
     public record Result(Settings settings, long input, long delivered, long duplicateEffects, long replays,
                          long deadLettered, Map<String, Long> deadLetterReasons, long retries, long breakerTransitions, long peakAdmitted1s,
                          double elapsedSeconds, double idealSeconds, double outageStartedAtSeconds, long throttled429, Map<Fault, Long> faults,
-                         PartitionReport report, String master) {
+                         double activeSeconds, long receivedWhileUp, PartitionReport report, String master) {
+
+        /** Requests the API received while it was up, over R times the time from the first to the last request, outage excluded. */
+        public double quotaUsed() {
+            return activeSeconds <= 0 ? 0 : receivedWhileUp / (settings.rate() * activeSeconds);
+        }
 
         void print(PrintStream out) {
             Settings s = settings;
@@ -110,6 +115,8 @@ public final class QuickStart {
                 peakAdmitted1s, s.rate(), s.burst(), s.rate() + s.burst());
             out.printf(Locale.ROOT, "elapsed                   %.1f s; ideal N/R = %.1f s; quota utilisation %.0f%%%n",
                 elapsedSeconds, idealSeconds, 100.0 * idealSeconds / elapsedSeconds);
+            out.printf(Locale.ROOT, "quota used at the API     %.1f%% of R (%,d requests in %.1f s from the first to the last, outage excluded)%n",
+                100 * quotaUsed(), receivedWhileUp, activeSeconds);
             out.println("-- partitions (driver report) --");
             out.print(report.format());
             out.println(report.toJson());
@@ -157,19 +164,17 @@ public final class QuickStart {
             .downMode(DownMode.SERVICE_UNAVAILABLE)
             .start()) {
 
-            // Serializable: travels to executors; each JVM builds one runtime (one bucket) from it.
+            // Serializable: travels to executors; each JVM builds one policy from it. Every setting is
+            // its default (3 attempts, 100 ms doubling with full jitter, a retry budget; the breaker opens
+            // when 25 of the last 50 calls failed, for 1 s growing x2): only the rate is the job's.
             ResiliencePolicyConfig policy = ResiliencePolicy.builder("quickstart-orders")
-                .retry(RetryConfig.builder().maxAttempts(10).backoff(Duration.ofMillis(20), 2.0, Duration.ofSeconds(2))
-                    .jitter(Jitter.FULL).noBudget().build())
+                .retry(RetryConfig.defaults())
                 // one rate for the whole application: the plugin's driver-hosted token authority leases
                 // tokens to each executor JVM (in local mode the executor side runs in the driver JVM)
                 .rateLimiter(RateLimiters.cluster("quickstart-orders", s.rate(), s.burst()))
-                // opens when half of the last 20 calls failed: the outage below, not the random faults
-                .circuitBreaker(CircuitBreakerConfig.builder("quickstart-orders").countWindow(20).minimumCalls(10)
-                    .failureRateThreshold(0.5).openDuration(Duration.ofMillis(500)).permittedCallsInHalfOpen(1).build())
+                .circuitBreaker(CircuitBreakerConfig.builder("quickstart-orders").build())
                 .config();
-            HttpJsonClient client = HttpJsonClient.builder().baseUri(api.baseUri())
-                .connectTimeout(Duration.ofSeconds(2)).requestTimeout(Duration.ofSeconds(5)).build();
+            HttpJsonClient client = HttpJsonClient.builder().baseUri(api.baseUri()).build();   // default timeouts
             PartitionOptions opts = PartitionOptions.builder()
                 .runId("quickstart-" + s.seed())            // a logical run id: the same on a re-run, so keys repeat
                 .jobId("quickstart")
@@ -191,8 +196,7 @@ public final class QuickStart {
                 outage.scheduleWithFixedDelay(() -> {
                     if (outageStart[0] < 0 && api.acceptedCount() >= threshold) {
                         outageStart[0] = (System.nanoTime() - start) / 1e9;
-                        api.down();
-                        outage.schedule((Runnable) api::up, (long) (s.outageSeconds() * 1000), TimeUnit.MILLISECONDS);
+                        api.downFor(Duration.ofMillis((long) (s.outageSeconds() * 1000)));
                     }
                 }, 10, 10, TimeUnit.MILLISECONDS);
             }
@@ -204,7 +208,6 @@ public final class QuickStart {
                 .foreach(json -> client.post(FlakyApiServer.RECORDS_PATH, json, Partitions.currentIdempotencyKey())));
             } finally {
                 outage.shutdownNow();
-                api.up();
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
 
@@ -216,10 +219,15 @@ public final class QuickStart {
                 d -> d.classification() + " " + d.errorClass().substring(d.errorClass().lastIndexOf('.') + 1)
                     + (d.message() != null && d.message().contains("HTTP ") ? " " + d.message().replaceAll(".*HTTP (\\d+).*", "$1") : ""),
                 Collectors.counting())));
+            // the quota used, measured at the simulator: requests received while it was up, from the first to the last
+            while (!api.isUp()) {
+                Thread.sleep(10);   // the outage ended after the job: count all of it
+            }
+            double active = (api.activeTime().toNanos() - api.downTime().toNanos()) / 1e9;
             return new Result(s, s.records(), delivered, api.duplicateEffectCount(), api.duplicateKeysSeen(), deadLettered, reasons,
                 report.totals().retried(), report.totals().breakerTransitions(), api.maxInWindow(Duration.ofSeconds(1)),
-                elapsed, s.records() / s.rate(), outageStart[0], api.faultCount(Fault.RATE_LIMITED), api.faultCounts(), report,
-                spark.sparkContext().master());
+                elapsed, s.records() / s.rate(), outageStart[0], api.faultCount(Fault.RATE_LIMITED), api.faultCounts(),
+                active, api.receivedWhileUp(), report, spark.sparkContext().master());
         }
     }
 }

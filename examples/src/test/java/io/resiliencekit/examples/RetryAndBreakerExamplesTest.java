@@ -43,6 +43,10 @@ class RetryAndBreakerExamplesTest {
         assertThat(c.classify(new RetryAndBreakerExamples.InvalidOrderException("x"), 0).kind()).isEqualTo(FailureKind.PERMANENT);
         assertThat(c.classify(new IllegalArgumentException("try later"), 0).kind()).isEqualTo(FailureKind.TRANSIENT);
         assertThat(c.isFailureResult("{\"status\":\"queued-for-retry\"}")).isTrue();
+        assertThat(c.classify(new io.resiliencekit.classify.HttpStatusException(503, "1", "POST /records"), 0).kind())
+            .isEqualTo(FailureKind.THROTTLED);
+        assertThat(c.classify(new io.resiliencekit.classify.HttpStatusException(503, null, "POST /records"), 0).kind())
+            .isEqualTo(FailureKind.TRANSIENT);
     }
 
     @Test

@@ -36,10 +36,10 @@ public final class CircuitBreakerBuilder {
     double slowCallRateThreshold = 1.0;
     int permittedCallsInHalfOpen = CircuitBreakerConfig.DEFAULT_HALF_OPEN_CALLS;
     Duration openDuration = CircuitBreakerConfig.DEFAULT_OPEN_DURATION;
-    double openDurationMultiplier = 1.0;
+    double openDurationMultiplier = CircuitBreakerConfig.DEFAULT_OPEN_DURATION_MULTIPLIER;
     Scope scope = Scope.AUTO;
     BreakerBoardFactory board;
-    Duration maxOpenDuration; // null: max(openDuration, 10 minutes)
+    Duration maxOpenDuration; // null: max(openDuration, 30 s)
 
     CircuitBreakerBuilder(String name) {
         this.name = name;

@@ -20,6 +20,7 @@ import java.sql.SQLTransientException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -33,9 +34,13 @@ import java.util.function.Predicate;
  * <p>User rules run first, in the order added; the first that has an opinion wins. Then the
  * defaults:
  * <ul>
- *   <li>{@link HttpStatusException}: 429 is throttled; 503 with a {@code Retry-After} is throttled;
- *       408, 425, 500, 502, 503, 504 and other 5xx are transient; 400, 401, 403, 404, 405, 409,
- *       410, 422 and other 4xx are permanent;</li>
+ *   <li>{@link HttpStatusException}: 429 is throttled; 408, 425, 500, 502, 503, 504 and other 5xx
+ *       are transient (a 503's {@code Retry-After} still sets the delay before the retry, within
+ *       {@code retry.retryAfterCap}); 400, 401, 403, 404, 405, 409, 410, 422 and other 4xx are
+ *       permanent. A 503 is not throttling by default because services answer it when they are
+ *       down or restarting as often as when they shed load, and throttling pauses the JVM's rate
+ *       limiter for every call; an API that means "slow down" by 503 + {@code Retry-After} says so
+ *       with a rule (below);</li>
  *   <li>timeouts, connection refused or reset, unknown host, early EOF: transient;</li>
  *   <li>SQL: transient and recoverable exceptions, SQLState classes 08 (connection), 40
  *       (serialization, deadlock) and 57P0x (server shutting down) are transient; constraint
@@ -51,7 +56,9 @@ import java.util.function.Predicate;
  * <pre>{@code
  * FailureClassifier classifier = FailureClassifier.builder()
  *     .permanentOn(InvalidOrderException.class)
- *     .rule(e -> e instanceof ApiException a && a.code() == 429 ? Classification.throttled(a.retryAfter()) : null)
+ *     // this API sheds load with 503 + Retry-After: treat that as throttling (pause the limiter too)
+ *     .rule((e, now) -> e instanceof HttpStatusException h && h.status() == 503 && h.retryAfter() != null
+ *         ? Classification.throttled(RetryAfter.parse(h.retryAfter(), now).orElse(null)) : null)
  *     .failureIfResult(r -> r instanceof Response resp && resp.status() >= 500)
  *     .build();
  * }</pre>
@@ -131,11 +138,18 @@ public final class FailureClassifier implements Serializable {
 
     /** Classifies an HTTP status with its raw {@code Retry-After} header. */
     public static Classification classifyHttp(int status, String retryAfterHeader, long nowEpochMillis) {
-        Duration hint = RetryAfter.parse(retryAfterHeader, nowEpochMillis).orElse(null);
+        return classifyHttp(status, retryAfterHeader, Map.of(), nowEpochMillis);
+    }
+
+    /**
+     * Classifies an HTTP status with its raw {@code Retry-After} header and its rate-limit headers: without
+     * {@code Retry-After}, the time until the quota resets ({@link RateLimitHeaders#resetHint}) is the hint.
+     */
+    public static Classification classifyHttp(int status, String retryAfterHeader, Map<String, String> rateLimitHeaders,
+                                              long nowEpochMillis) {
+        Duration hint = RetryAfter.parse(retryAfterHeader, nowEpochMillis)
+            .or(() -> RateLimitHeaders.resetHint(rateLimitHeaders, nowEpochMillis)).orElse(null);
         if (status == 429) {
-            return Classification.throttled(hint);
-        }
-        if (status == 503 && hint != null) {
             return Classification.throttled(hint);
         }
         if (TRANSIENT_STATUS.contains(status) || status >= 500) {
@@ -150,7 +164,7 @@ public final class FailureClassifier implements Serializable {
     private static Classification builtIn(Throwable t, long now) {
         if (t instanceof HttpStatusException) {
             HttpStatusException h = (HttpStatusException) t;
-            return classifyHttp(h.status(), h.retryAfter(), now);
+            return classifyHttp(h.status(), h.retryAfter(), h.rateLimitHeaders(), now);
         }
         if (t instanceof PermanentFailureException) {
             return Classification.permanent();

@@ -126,6 +126,16 @@ public final class OptionType<T> {
         }, d -> Double.toString(d), UnaryOperator.identity());
     }
 
+    /** The value of the word {@code auto} in {@link #numberOrAuto} (no finite number can mean it). */
+    public static final double AUTO = Double.POSITIVE_INFINITY;
+
+    /** {@code number}, or the word {@code auto} (any case), read as {@link #AUTO}: e.g. {@code rate=auto}. */
+    public static OptionType<Double> numberOrAuto(OptionType<Double> number) {
+        return new OptionType<>(number.name + " or auto", number.range + " or auto",
+            t -> t.equalsIgnoreCase("auto") ? AUTO : number.parse(t), d -> d == AUTO ? "auto" : number.format(d),
+            UnaryOperator.identity());
+    }
+
     private static double parseDouble(String t) throws InvalidValue {
         try {
             double v = Double.parseDouble(t);

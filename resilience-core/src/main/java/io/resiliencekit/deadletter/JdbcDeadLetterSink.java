@@ -16,7 +16,8 @@ import javax.sql.DataSource;
 /**
  * Writes dead letters to a database table (created on demand), in batches: {@link #flush()}
  * inserts everything buffered in one transaction, so a writer that dies leaves either all or none
- * of a batch.
+ * of a batch, and {@link #abort()} discards what was written since: with {@code batchSize} above
+ * what one unit of work writes, the sink is that unit, all or nothing.
  *
  * <pre>{@code
  * try (JdbcDeadLetterSink sink = JdbcDeadLetterSink.builder(dataSource).table("payments_dead_letters").build()) {
@@ -128,6 +129,30 @@ public final class JdbcDeadLetterSink implements DeadLetterSink {
             throw new IllegalStateException("cannot write " + buffer.size() + " dead letters to table '" + table + "': "
                 + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Discards the letters written since the last commit (everything buffered, including a batch whose
+     * {@link #flush()} failed and was rolled back) and returns how many there were; the sink stays
+     * open. Letters already committed by {@link #flush()} (or by reaching {@code batchSize}) stay. This
+     * is the same contract as {@link JsonLinesDeadLetterSink#abort()}: a Spark task attempt whose records
+     * are processed again when it fails sets {@code batchSize} above what one attempt can write,
+     * {@code flush()}es to commit and {@code abort()}s to roll back.
+     *
+     * <pre>{@code
+     * try {
+     *     ... sink.write(letter) ...
+     *     sink.flush();          // commit: the letters appear at once, in one transaction
+     * } catch (RuntimeException e) {
+     *     sink.abort();          // roll back: no row of this unit is ever visible
+     *     throw e;
+     * }
+     * }</pre>
+     */
+    public synchronized int abort() {
+        int discarded = buffer.size();
+        buffer.clear();
+        return discarded;
     }
 
     @Override

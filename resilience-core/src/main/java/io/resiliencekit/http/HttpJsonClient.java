@@ -4,6 +4,7 @@ import io.resiliencekit.policy.ResilienceRuntime;
 import io.resiliencekit.spi.BindingContext;
 
 import io.resiliencekit.classify.HttpStatusException;
+import io.resiliencekit.classify.RateLimitHeaders;
 import java.io.IOException;
 import java.io.ObjectStreamException;
 import java.io.Serializable;
@@ -31,8 +32,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>2xx: the response body is returned.</li>
  *   <li>Anything else (including 3xx: redirects are not followed): {@link HttpStatusException} with the
- *       status, the raw {@code Retry-After} header and {@code "POST /orders"} (path without query
- *       string); never the body or headers, which may hold secrets.</li>
+ *       status, the raw {@code Retry-After} header, the rate-limit headers ({@code RateLimit},
+ *       {@code X-RateLimit-Reset}...) and {@code "POST /orders"} (path without query string); never the
+ *       body or other headers, which may hold secrets.</li>
  *   <li>I/O failures propagate as they are ({@link java.net.ConnectException},
  *       {@link java.net.http.HttpTimeoutException}, resets as {@link IOException}), so the
  *       {@link io.resiliencekit.classify.FailureClassifier} sees the real cause.</li>
@@ -156,7 +158,7 @@ public final class HttpJsonClient implements Serializable {
             return r.body();
         }
         throw new HttpStatusException(status, r.headers().firstValue("Retry-After").orElse(null),
-            method + " " + describe(path));
+            RateLimitHeaders.pick(r.headers()::firstValue), method + " " + describe(path));
     }
 
     /** The path without its query string, which may carry credentials (api_key=...). */

@@ -10,6 +10,7 @@ import io.resiliencekit.CheckedSupplier;
 import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.event.EventType;
 import io.resiliencekit.event.ResilienceEvent;
+import io.resiliencekit.idempotency.internal.HoldKeeper;
 import io.resiliencekit.time.Ticker;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -50,14 +51,22 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
     private final IdempotencyStore store;
     private final Ticker ticker;
     private final EventPublisher events;
+    private final HoldKeeper keeper;
     private final String holderPrefix;
     private final AtomicLong calls = new AtomicLong();
 
+    /** A guard whose holds are kept alive by background threads of its own (started when needed). */
     public DefaultIdempotencyGuard(IdempotencyConfig config, IdempotencyStore store, Ticker ticker, EventPublisher events) {
+        this(config, store, ticker, events, HoldKeeper.daemon());
+    }
+
+    DefaultIdempotencyGuard(IdempotencyConfig config, IdempotencyStore store, Ticker ticker, EventPublisher events,
+                            HoldKeeper keeper) {
         this.config = Objects.requireNonNull(config, "config");
         this.store = Objects.requireNonNull(store, "store");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.events = events == null ? new EventPublisher() : events;
+        this.keeper = Objects.requireNonNull(keeper, "keeper");
         // Unique per guard instance across JVMs: pid plus randomness (pids repeat across hosts).
         this.holderPrefix = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
     }
@@ -90,6 +99,7 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
         }
         T value;
         try {
+            claim.checkHeld();
             value = action.get();
         } catch (Throwable failure) {
             claim.fail(failure);
@@ -99,15 +109,37 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
         return value;
     }
 
-    /** One call's claim: the poll state of a wait for another holder, and the holder name once claimed. */
-    private final class KeyClaim implements Claim {
+    // Phases of a claim once the store said NEW; the keeper thread and the calling thread both move it.
+    private static final int P_WAITING = 0;
+    private static final int P_HELD = 1;
+    private static final int P_FINISHING = 2;
+    private static final int P_PENDING_COMPLETE = 3;
+    private static final int P_PENDING_RELEASE = 4;
+    private static final int P_DONE = 5;
+    private static final int P_LOST = 6;
+
+    /**
+     * One call's claim: the poll state of a wait for another holder; once claimed, its hold, which the
+     * keeper renews every third of the hold until the call completes or fails. A completion or
+     * release the store refused because it was down is retried by the keeper too (the effect happened:
+     * its record must not be lost, and a replay must find the key completed, not wait out the hold).
+     */
+    private final class KeyClaim implements Claim, HoldKeeper.Task {
         private final String policyName;
         private final String key;
         private final String fingerprint;
         private final String holder;
         private final long start;
+        private final long holdNanos;
         private long backoff;
         private byte[] outcome;
+        private long token;
+        private volatile int phase = P_WAITING;
+        private volatile long confirmedUntilNanos;
+        private volatile byte[] pendingOutcome;
+        private long retryNanos;
+        private int retries;
+        private HoldKeeper.Started background;
 
         KeyClaim(String policyName, CallContext context) {
             this.policyName = policyName;
@@ -116,14 +148,20 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
             IdempotencyKeys.validate(key);
             this.holder = holderPrefix + "-" + calls.incrementAndGet();
             this.start = ticker.nanoTime();
+            this.holdNanos = config.hold().toNanos();
             this.backoff = config.pollInitial().toNanos();
         }
 
         @Override
         public long tryClaim() {
+            long sent = ticker.nanoTime();
             ClaimResult r = store.claim(key, fingerprint, holder, config.hold());
             switch (r.status()) {
                 case NEW:
+                    token = r.fencingToken();
+                    confirmedUntilNanos = sent + holdNanos;
+                    phase = P_HELD;
+                    background = keeper.start(this, renewPeriod());
                     return CLAIMED;
                 case COMPLETED:
                     publish(policyName, "COMPLETED", key);
@@ -145,13 +183,17 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
                         throw new IdempotencyInProgressException(policyName, key, r.holder(), r.expiresAtEpochMillis(),
                             "gave up waiting after " + Duration.ofNanos(waited).toMillis() + " ms (maxWait)");
                     }
-                    // Wait until the next poll, but not past the end of the hold (claim it as soon as it expires).
-                    long untilExpiry = Math.max(1_000_000L,
-                        (r.expiresAtEpochMillis() - ticker.epochMillis()) * 1_000_000L + 1_000_000L);
+                    // Wait until the next poll, but not past the end of the hold as the store measures it
+                    // (claim it as soon as it expires); our own clock is never compared with the store's.
+                    long untilExpiry = Math.max(1_000_000L, r.holdRemainingMillis() * 1_000_000L + 1_000_000L);
                     long sleep = Math.min(Math.min(backoff, untilExpiry), maxWaitNanos - waited);
                     backoff = Math.min(backoff * 2, config.pollMax().toNanos());
                     return Math.max(sleep, 1);
             }
+        }
+
+        private long renewPeriod() {
+            return Math.max(1_000_000L, holdNanos / 3);
         }
 
         @Override
@@ -160,7 +202,44 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
         }
 
         @Override
-        public void complete(Object value) {
+        public long fencingToken() {
+            return token;
+        }
+
+        @Override
+        public void checkHeld() {
+            if (phase == P_LOST) {
+                throw new IdempotencyHoldLostException(policyName, key, "the hold was taken over by another holder "
+                    + "(this JVM was paused longer than the hold of " + config.hold() + "); not starting the action again",
+                    null);
+            }
+            long now = ticker.nanoTime();
+            long left = confirmedUntilNanos - now;
+            if (left > holdNanos / 3) {
+                return; // renewed recently: certainly ours
+            }
+            // Renewals are late (a pause, or trouble at the store): ask the store before an effect starts.
+            boolean ours;
+            try {
+                ours = store.renew(key, token, config.hold());
+            } catch (RuntimeException e) {
+                if (left > 0) {
+                    return; // the last confirmation still covers now
+                }
+                throw new IdempotencyHoldLostException(policyName, key, "the hold could not be confirmed at the store "
+                    + "before the next attempt: " + e.getClass().getName(), e);
+            }
+            if (ours) {
+                confirmedUntilNanos = now + holdNanos;
+                return;
+            }
+            phase = P_LOST;
+            stopBackground();
+            checkHeld();
+        }
+
+        @Override
+        public boolean complete(Object value) {
             byte[] encoded;
             try {
                 encoded = tagged(VALUE, config.outcomeCodec().encode(value));
@@ -171,32 +250,171 @@ public final class DefaultIdempotencyGuard implements IdempotencyGuard {
                 encoded = tagged(UNSTORABLE,
                     (value == null ? "null" : value.getClass().getName()).getBytes(StandardCharsets.UTF_8));
             }
-            completeOrWarn(key, holder, encoded);
+            return completeWith(encoded);
         }
 
         @Override
         public void fail(Throwable failure) {
             if (config.cacheFailures() && !(failure instanceof InterruptedException) && !(failure instanceof Error)) {
-                completeOrWarn(key, holder, encodeFailure(failure));
-            } else {
-                releaseQuietly(key, holder, failure);
+                completeWith(encodeFailure(failure));
+                return;
+            }
+            if (phase != P_HELD) {
+                return; // lost (nothing of ours to release) or finished already
+            }
+            phase = P_FINISHING;
+            stopBackground();
+            try {
+                store.release(key, token);
+                phase = P_DONE;
+            } catch (RuntimeException e) {
+                // The store is down: release it once it is back, so a retry does not wait out the hold.
+                failure.addSuppressed(e);
+                goPending(P_PENDING_RELEASE, null);
             }
         }
-    }
 
-    private void completeOrWarn(String key, String holder, byte[] outcome) {
-        if (!store.complete(key, holder, outcome)) {
-            LOG.warn("idempotency key '{}': the hold ({}) expired before the action finished and another caller may "
-                + "have run it too; make the hold longer than the action with all its retries", key, config.hold());
+        private boolean completeWith(byte[] encoded) {
+            if (phase == P_LOST) {
+                warnFenced();
+                return false;
+            }
+            phase = P_FINISHING;
+            stopBackground();
+            boolean recorded;
+            try {
+                recorded = store.complete(key, token, encoded);
+            } catch (RuntimeException e) {
+                // The effect happened but the store cannot record it now: keep the key held (renewed) and record
+                // the completion in the background, so neither a replay nor a retry runs the effect again.
+                LOG.warn("idempotency key '{}' of policy '{}': the action succeeded but the store could not record its "
+                    + "completion ({}); keeping the key held and recording it once the store answers", key, policyName,
+                    e.getClass().getName());
+                goPending(P_PENDING_COMPLETE, encoded);
+                return true;
+            }
+            if (recorded) {
+                phase = P_DONE;
+                return true;
+            }
+            phase = P_LOST;
+            warnFenced();
+            return false;
         }
-    }
 
-    private void releaseQuietly(String key, String holder, Throwable failure) {
-        try {
-            store.release(key, holder);
-        } catch (RuntimeException e) {
-            // The hold still expires on its own; keep the action's failure as the one the caller sees.
-            failure.addSuppressed(e);
+        private void warnFenced() {
+            LOG.warn("idempotency key '{}' of policy '{}': the hold ({}) was taken over by another holder while this one "
+                + "was paused (its renewals stopped); its completion was refused, the other holder's stands. If the "
+                + "effect's target does not check fencing tokens, it may have happened twice", key, policyName,
+                config.hold());
+        }
+
+        private void goPending(int which, byte[] encoded) {
+            pendingOutcome = encoded;
+            retryNanos = config.pollInitial().toNanos();
+            retries = 0;
+            phase = which;
+            synchronized (this) {
+                background = keeper.start(this, retryNanos);
+            }
+        }
+
+        private synchronized void stopBackground() {
+            if (background != null) {
+                background.stop();
+                background = null;
+            }
+        }
+
+        /** The keeper's work: renew the hold, or record what the store refused while it was down. */
+        @Override
+        public synchronized long run() {
+            switch (phase) {
+                case P_HELD:
+                    return renewOnce();
+                case P_PENDING_COMPLETE:
+                case P_PENDING_RELEASE:
+                    return finishPending();
+                default:
+                    return STOP;
+            }
+        }
+
+        private long renewOnce() {
+            long sent = ticker.nanoTime();
+            boolean ours;
+            try {
+                ours = store.renew(key, token, config.hold());
+            } catch (RuntimeException e) {
+                // try again soon: the hold lasts a while yet, and nobody can take it over through a store that is down
+                LOG.debug("renewing the hold of idempotency key '{}' failed", key, e);
+                return Math.min(renewPeriod(), Math.max(1_000_000L, config.pollMax().toNanos()));
+            }
+            if (ours) {
+                confirmedUntilNanos = sent + holdNanos;
+                return renewPeriod();
+            }
+            if (phase == P_HELD) {
+                phase = P_LOST; // checkHeld() stops the next attempt; complete() will be refused by the store anyway
+                LOG.warn("idempotency key '{}' of policy '{}': the hold was taken over by another holder (this JVM was "
+                    + "paused longer than the hold of {})", key, policyName, config.hold());
+            }
+            return STOP;
+        }
+
+        private long finishPending() {
+            boolean completing = phase == P_PENDING_COMPLETE;
+            boolean done;
+            try {
+                done = completing ? store.complete(key, token, pendingOutcome) : store.release(key, token);
+            } catch (RuntimeException e) {
+                retries++;
+                if (completing) {
+                    try {
+                        store.renew(key, token, config.hold()); // keep it held meanwhile, should the store half-answer
+                    } catch (RuntimeException ignored) {
+                        // the store is still down
+                    }
+                } else if ((long) retries * retryNanos > holdNanos) {
+                    return STOP; // the hold has expired at the store by now: nothing left to release
+                }
+                retryNanos = Math.min(retryNanos * 2, Math.max(config.pollInitial().toNanos(), config.pollMax().toNanos()));
+                return retryNanos;
+            }
+            if (done || !completing) {
+                phase = P_DONE;
+                if (completing) {
+                    LOG.info("idempotency key '{}' of policy '{}': completion recorded after the store came back", key,
+                        policyName);
+                }
+            } else {
+                phase = P_LOST;
+                LOG.error("idempotency key '{}' of policy '{}': the action succeeded, but before its completion could be "
+                    + "recorded the hold was taken over by another holder, which may run the effect again", key, policyName);
+            }
+            return STOP;
+        }
+
+        /** The runtime closes: one last try to record a pending completion, or say which key may run again. */
+        @Override
+        public void close() {
+            if (phase != P_PENDING_COMPLETE && phase != P_PENDING_RELEASE) {
+                return;
+            }
+            boolean completing = phase == P_PENDING_COMPLETE;
+            try {
+                if (completing ? store.complete(key, token, pendingOutcome) : store.release(key, token)) {
+                    phase = P_DONE;
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // reported below
+            }
+            if (completing) {
+                LOG.error("idempotency key '{}' of policy '{}': the action succeeded but its completion was never recorded "
+                    + "(the store stayed unreachable until shutdown); a later call of this key runs it again", key,
+                    policyName);
+            }
         }
     }
 

@@ -29,14 +29,16 @@ public final class Fingerprints {
     private Fingerprints() {
     }
 
-    /** SHA-256 of the record's {@link CanonicalForm}, as hex. */
+    private static final byte[] NO_PREFIX = {};
+
+    /** SHA-256 of the record's {@link CanonicalForm}, as hex; the encoding streams into the digest. */
     public static String of(Object record) {
-        return sha256Hex(CanonicalForm.bytes(record));
+        return CanonicalForm.sha256Text(NO_PREFIX, record, null);
     }
 
     /** SHA-256 of raw bytes, as hex. */
     public static String sha256Hex(byte[] bytes) {
-        return hex(sha256(bytes));
+        return CanonicalForm.sha256Text(NO_PREFIX, null, java.util.Objects.requireNonNull(bytes, "bytes"));
     }
 
     /** SHA-256 of the UTF-8 bytes of a string, as hex. */

@@ -10,6 +10,7 @@ import io.resiliencekit.spi.IdempotencyStore;
 import io.resiliencekit.spi.IdempotencyStoreFactory;
 import io.resiliencekit.spi.IdempotencyGuard;
 import io.resiliencekit.spi.IdempotencyGuardFactory;
+import io.resiliencekit.idempotency.internal.HoldKeeper;
 import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.time.Ticker;
 import java.io.Serializable;
@@ -28,7 +29,7 @@ import java.util.regex.Pattern;
  * IdempotencyConfig idem = IdempotencyConfig.builder()
  *     .jdbc("jdbc:postgresql://db/app", "app", password)
  *     .table("payments_idempotency")
- *     .hold(Duration.ofMinutes(2))          // longer than the slowest action with all its retries
+ *     .hold(Duration.ofMinutes(2))          // how long others wait for a holder that died (renewed while it lives)
  *     .ttl(Duration.ofDays(7))              // longer than the longest gap before a re-run
  *     .inProgress(InProgressMode.WAIT)
  *     .build();
@@ -125,7 +126,8 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
     /** The guard of this spec in {@code context}'s runtime; its store is shared there by {@link #storeId()}. */
     @Override
     public IdempotencyGuard create(BindingContext context, EventPublisher events) {
-        return new DefaultIdempotencyGuard(this, store(context), context.ticker(), events);
+        HoldKeeper keeper = context.share(HoldKeeper.KIND, HoldKeeper.NAME, HoldKeeper.NAME, n -> HoldKeeper.daemon());
+        return new DefaultIdempotencyGuard(this, store(context), context.ticker(), events, keeper);
     }
 
     /** The store this spec names, in {@code context}'s runtime (one instance per store id there). */
@@ -353,7 +355,7 @@ public final class IdempotencyConfig implements IdempotencyGuardFactory {
             return this;
         }
 
-        /** How long a claim blocks other callers; must exceed the action with all its retries. */
+        /** How long others wait for a holder that died before they take its key over; renewed while the holder lives. */
         public Builder hold(Duration hold) {
             this.hold = positive("hold", hold);
             return this;

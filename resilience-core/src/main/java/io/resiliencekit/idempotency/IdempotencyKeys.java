@@ -35,13 +35,17 @@ public final class IdempotencyKeys implements Serializable {
     /** Longest key accepted (the IETF Idempotency-Key draft and most stores are fine with this). */
     public static final int MAX_KEY_LENGTH = 255;
 
-    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9._\\-:/@+=~]{1,255}");
     private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
     private static final Pattern PART = Pattern.compile("[A-Za-z0-9._\\-:/@+=~]+");
     private static final Pattern LONG_DIGITS = Pattern.compile(".*\\d{13,}.*");
     private static final Pattern FRACTIONAL_TIME = Pattern.compile(".*\\d{2}[:\\-]?\\d{2}[:\\-]?\\d{2}[.,]\\d{1,9}.*");
 
+    private static final String CONTENT_SCOPE = "sha256";
+
     private final String namespace;
+    // the last prefixes built, so a run's keys validate its run id once (a race only builds one twice)
+    private transient volatile Prefix lastRun;
+    private transient volatile Prefix lastScoped;
 
     private IdempotencyKeys(String namespace) {
         this.namespace = namespace;
@@ -63,16 +67,16 @@ public final class IdempotencyKeys implements Serializable {
 
     /** {@code namespace:runId:businessKey}. */
     public String forBusinessKey(String runId, String businessKey) {
-        validateRunId(runId);
+        Prefix p = prefix(runId, null);
         if (businessKey == null) {
             throw new IllegalArgumentException("business key is null: the key function must return the record's "
                 + "business key (a null key would make every such record the same key)");
         }
-        if (businessKey.isEmpty() || !PART.matcher(businessKey).matches()) {
+        if (!isKey(businessKey)) {
             throw new IllegalArgumentException("business key '" + abbreviate(businessKey) + "' must be non-empty and use only "
                 + "A-Z a-z 0-9 . _ - : / @ + = ~; use forContent(runId, value) to hash other values");
         }
-        return checkLength(namespace + ':' + runId + ':' + businessKey);
+        return checkLength(p.text.length() + businessKey.length(), p.text, businessKey);
     }
 
     /** {@code namespace:runId:businessKey} for a numeric business key. */
@@ -82,34 +86,92 @@ public final class IdempotencyKeys implements Serializable {
 
     /** {@code namespace:runId:sha256:<hex>} over the {@link CanonicalForm} of {@code record}. */
     public String forContent(String runId, Object record) {
-        validateRunId(runId);
-        return checkLength(namespace + ':' + runId + ":sha256:" + Fingerprints.of(record));
+        return forContent(runId, CONTENT_SCOPE, record);
+    }
+
+    /**
+     * {@code namespace:runId:scope:<hex>}: the SHA-256 of {@code record}'s {@link CanonicalForm} within a
+     * scope of the run (such as a partition, {@code "p7"}). The encoding streams into the digest and the
+     * key is built once, straight from the digest.
+     */
+    public String forContent(String runId, String scope, Object record) {
+        return CanonicalForm.sha256Text(hashPrefix(runId, scope), record, null);
     }
 
     /** {@code namespace:runId:sha256:<hex>} over raw bytes you already canonicalised. */
     public String forBytes(String runId, byte[] canonicalBytes) {
-        validateRunId(runId);
-        return checkLength(namespace + ':' + runId + ":sha256:" + Fingerprints.sha256Hex(canonicalBytes));
+        return forBytes(runId, CONTENT_SCOPE, canonicalBytes);
     }
 
-    /**
-     * Checks a logical run id and returns it; see the class comment for what is rejected and why.
-     */
+    /** {@code namespace:runId:scope:<hex>} over raw bytes you already canonicalised. */
+    public String forBytes(String runId, String scope, byte[] canonicalBytes) {
+        return CanonicalForm.sha256Text(hashPrefix(runId, scope), null, Objects.requireNonNull(canonicalBytes, "bytes"));
+    }
+
     /**
      * A key for a record identified by a digest of its content within a scope of the run (such as a
      * partition: {@code "p7"}), for callers that already computed the digest as the payload's
      * fingerprint: {@code namespace:runId:scope:fingerprint}.
      */
     public String forFingerprint(String runId, String scope, String fingerprintHex) {
-        validateRunId(runId);
-        if (scope == null || !PART.matcher(scope).matches() || fingerprintHex == null
-            || !PART.matcher(fingerprintHex).matches()) {
-            throw new IllegalArgumentException("scope and fingerprint must use only A-Z a-z 0-9 . _ - : / @ + = ~, were '"
-                + scope + "' and '" + fingerprintHex + "'");
+        Prefix p = prefix(runId, scope);
+        if (fingerprintHex == null || !isKey(fingerprintHex)) {
+            throw new IllegalArgumentException("fingerprint must use only A-Z a-z 0-9 . _ - : / @ + = ~, was '"
+                + (fingerprintHex == null ? "null" : abbreviate(fingerprintHex)) + "'");
         }
-        return checkLength(namespace + ':' + runId + ':' + scope + ':' + fingerprintHex);
+        return checkLength(p.text.length() + fingerprintHex.length(), p.text, fingerprintHex);
     }
 
+    /** {@code namespace:runId:} or {@code namespace:runId:scope:}, validated and built once per run id and scope. */
+    private Prefix prefix(String runId, String scope) {
+        Prefix p = scope == null ? lastRun : lastScoped;
+        if (p != null && p.matches(runId, scope)) {
+            return p;
+        }
+        validateRunId(runId);
+        if (scope != null && !isKey(scope)) {
+            throw new IllegalArgumentException("key scope '" + abbreviate(scope) + "' must be non-empty and use only "
+                + "A-Z a-z 0-9 . _ - : / @ + = ~");
+        }
+        p = new Prefix(runId, scope, namespace + ':' + runId + ':' + (scope == null ? "" : scope + ':'));
+        if (scope == null) {
+            lastRun = p;
+        } else {
+            lastScoped = p;
+        }
+        return p;
+    }
+
+    private byte[] hashPrefix(String runId, String scope) {
+        Prefix p = prefix(runId, scope);
+        if (p.text.length() + 64 > MAX_KEY_LENGTH) {
+            checkLength(p.text.length() + 64, p.text, "<64 hex digits>");
+        }
+        return p.bytes;
+    }
+
+    /** A validated key prefix: immutable, so one volatile read publishes it whole. */
+    private static final class Prefix {
+        final String runId;
+        final String scope;
+        final String text;
+        final byte[] bytes;
+
+        Prefix(String runId, String scope, String text) {
+            this.runId = runId;
+            this.scope = scope;
+            this.text = text;
+            this.bytes = text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+
+        boolean matches(String r, String s) {
+            return (runId == r || runId.equals(r)) && (scope == s || (scope != null && scope.equals(s)));
+        }
+    }
+
+    /**
+     * Checks a logical run id and returns it; see the class comment for what is rejected and why.
+     */
     public static String validateRunId(String runId) {
         Objects.requireNonNull(runId, "runId");
         String problem = runIdProblem(runId);
@@ -152,19 +214,37 @@ public final class IdempotencyKeys implements Serializable {
             throw new IllegalArgumentException("idempotency key is " + key.length() + " characters, at most "
                 + MAX_KEY_LENGTH + " allowed: '" + abbreviate(key) + "'");
         }
-        if (!KEY.matcher(key).matches()) {
+        if (!isKey(key)) {
             throw new IllegalArgumentException("idempotency key '" + abbreviate(key) + "' must be non-empty and use "
                 + "only A-Z a-z 0-9 . _ - : / @ + = ~");
         }
         return key;
     }
 
-    private static String checkLength(String key) {
-        if (key.length() > MAX_KEY_LENGTH) {
-            throw new IllegalArgumentException("idempotency key would be " + key.length() + " characters, at most "
-                + MAX_KEY_LENGTH + " allowed; shorten the business key or use forContent: '" + abbreviate(key) + "'");
+    // The allowed characters, checked without a regex Matcher: every store checks every key it is given.
+    private static boolean isKey(String key) {
+        int n = key.length();
+        if (n == 0) {
+            return false;
         }
-        return key;
+        for (int i = 0; i < n; i++) {
+            char c = key.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+                || c == '-' || c == ':' || c == '/' || c == '@' || c == '+' || c == '=' || c == '~';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String checkLength(int length, String prefix, String rest) {
+        if (length > MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("idempotency key would be " + length + " characters, at most "
+                + MAX_KEY_LENGTH + " allowed; shorten the business key or use forContent: '" + abbreviate(prefix + rest)
+                + "'");
+        }
+        return prefix + rest;
     }
 
     static String abbreviate(String s) {

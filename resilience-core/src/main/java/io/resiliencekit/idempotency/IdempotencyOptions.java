@@ -78,7 +78,7 @@ public final class IdempotencyOptions {
         .onlyWhen(STORE_OPTION, k -> k == StoreKind.JDBC, JDBC_ONLY);
     static final OptionSchema.Option<IdempotencyConfig, Duration> HOLD_OPTION = D.option(HOLD,
         OptionType.duration(Duration.ofMillis(1), MAX_HOLD), IdempotencyConfig.DEFAULT_HOLD, IdempotencyConfig::hold,
-        "How long a claim blocks other callers; longer than the action with all its retries.");
+        "How long a holder that died blocks its key; renewed while the holder lives, so it need not outlast the action.");
     static final OptionSchema.Option<IdempotencyConfig, Duration> TTL_OPTION = D.option(TTL,
         OptionType.duration(Duration.ofSeconds(1), Duration.ofDays(3650)), IdempotencyConfig.DEFAULT_TTL,
         IdempotencyConfig::ttl, "How long completed keys are remembered; longer than the longest gap before a re-run.");

@@ -6,15 +6,21 @@ import io.resiliencekit.spi.IdempotencyStore;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Policy;
 import io.resiliencekit.time.Ticker;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An {@link IdempotencyStore} in this JVM's memory (Caffeine): bounded, with TTL. Right for one
- * JVM (tests, a single-machine job, deduplicating within one executor); use
- * {@link JdbcIdempotencyStore} when several JVMs or job re-runs must agree.
+ * JVM (tests, a single-machine job, deduplicating within one executor, the Spark driver's ledger);
+ * use {@link JdbcIdempotencyStore} when several JVMs or job re-runs must agree.
  *
  * <pre>{@code
  * IdempotencyStore store = InMemoryIdempotencyStore.builder()
@@ -24,53 +30,90 @@ import java.util.concurrent.ConcurrentMap;
  *     .build();
  * }</pre>
  *
- * <p>When the size bound is reached Caffeine evicts the least useful entries; an evicted key is
- * claimable again, so size the bound above the number of keys one run produces.
+ * <p>Its one clock is its ticker's monotonic time. Each key maps to one entry for as long as the
+ * cache keeps it; the entry's state (held, done, gone) is replaced by compare-and-set, so a
+ * duplicate's claim is one cache read and one clock read with no lock and no allocation, and a
+ * completion one compare-and-set (the entry is kept a TTL past its hold from the start, so the cache
+ * is written to again only when a completion comes later than that). When the size bound is reached Caffeine evicts the least useful entries; an
+ * evicted key is claimable again, so size the bound above the number of keys one run produces.
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
-    private static final class Entry {
-        final String fingerprint;
-        final String holder;          // null when completed
-        final long expiresAtMillis;   // end of the hold, or end of the TTL when completed
-        final byte[] outcome;
-        final long retainNanos;
+    private static final int HELD = 0;
+    private static final int DONE = 1;
+    private static final int GONE = 2;
 
-        Entry(String fingerprint, String holder, long expiresAtMillis, byte[] outcome, long retainNanos) {
-            this.fingerprint = fingerprint;
+    /** What a key is now: never changed, replaced as a whole. */
+    private static final class State {
+        final int kind;
+        final long token;
+        final String holder;
+        final String fingerprint;
+        final long untilNanos;      // HELD: end of the hold; DONE: end of the TTL
+        final ClaimResult answer;   // DONE: what every duplicate gets, made once
+
+        State(int kind, long token, String holder, String fingerprint, long untilNanos, ClaimResult answer) {
+            this.kind = kind;
+            this.token = token;
             this.holder = holder;
-            this.expiresAtMillis = expiresAtMillis;
-            this.outcome = outcome;
-            this.retainNanos = retainNanos;
+            this.fingerprint = fingerprint;
+            this.untilNanos = untilNanos;
+            this.answer = answer;
+        }
+    }
+
+    /** The one object a key maps to while the cache keeps it. */
+    private static final class Entry {
+        private static final VarHandle STATE;
+
+        static {
+            try {
+                STATE = MethodHandles.lookup().findVarHandle(Entry.class, "state", State.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
 
-        boolean completed() {
-            return holder == null;
+        volatile State state;
+        // until when the cache keeps this entry (as last told): a completion extends it only when it must
+        volatile long retainUntilNanos;
+
+        Entry(State state, long retainUntilNanos) {
+            this.state = state;
+            this.retainUntilNanos = retainUntilNanos;
+        }
+
+        boolean replace(State expected, State next) {
+            return STATE.compareAndSet(this, expected, next);
         }
     }
 
     private final Ticker ticker;
     private final Duration ttl;
-    private final long ttlMillis;
+    private final long ttlNanos;
     private final ConcurrentMap<String, Entry> map;
     private final Cache<String, Entry> cache;
+    private final Policy<String, Entry> policy;
+    private final Policy.VarExpiration<String, Entry> retention;
+    private final AtomicLong tokens = new AtomicLong();
+    private final State gone = new State(GONE, 0L, null, null, 0L, null);
 
     private InMemoryIdempotencyStore(Builder b) {
         this.ticker = b.ticker;
         this.ttl = b.ttl;
-        this.ttlMillis = b.ttl.toMillis();
+        this.ttlNanos = b.ttl.toNanos();
         this.cache = Caffeine.newBuilder()
             .maximumSize(b.maximumSize)
             .ticker(b.ticker::nanoTime)
             .expireAfter(new Expiry<String, Entry>() {
                 @Override
                 public long expireAfterCreate(String key, Entry value, long currentTime) {
-                    return value.retainNanos;
+                    return retainNanos(value.state, currentTime);
                 }
 
                 @Override
                 public long expireAfterUpdate(String key, Entry value, long currentTime, long currentDuration) {
-                    return value.retainNanos;
+                    return retainNanos(value.state, currentTime);
                 }
 
                 @Override
@@ -80,87 +123,171 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             })
             .build();
         this.map = cache.asMap();
+        this.policy = cache.policy();
+        this.retention = policy.expireVariably().orElseThrow();
+    }
+
+    /** How long the cache keeps an entry: a completed key at least for its TTL, a held one a TTL past its hold. */
+    private long retainNanos(State s, long now) {
+        switch (s.kind) {
+            case DONE:
+                return Math.max(0L, s.untilNanos - now);
+            case HELD:
+                // an expired hold still answers MISMATCH to another payload: keep it a TTL longer
+                return Math.max(0L, s.untilNanos - now) + ttlNanos;
+            default:
+                return 0L;
+        }
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
+    /*
+     * A key's entry, read without telling the cache's eviction policy (no read-buffer write, no
+     * expireAfterRead): a duplicate costs a hash lookup. Eviction is for a bound sized too small, and
+     * then a key's writes (claim, completion) are what mark it used.
+     */
+    private Entry entry(String key) {
+        return policy.getIfPresentQuietly(key);
+    }
+
     @Override
     public ClaimResult claim(String key, String fingerprint, String holder, Duration hold) {
         IdempotencyKeys.validate(key);
         Objects.requireNonNull(holder, "holder");
-        long holdMillis = hold.toMillis();
-        ClaimResult[] result = new ClaimResult[1];
-        map.compute(key, (k, cur) -> {
-            long now = ticker.epochMillis();
-            if (cur != null && cur.completed() && cur.expiresAtMillis <= now) {
-                cur = null; // outlived its TTL: as if never seen
+        long holdNanos = hold.toNanos();
+        for (;;) {
+            Entry e = entry(key);
+            if (e == null) {
+                long token = tokens.incrementAndGet();
+                long until = ticker.nanoTime() + holdNanos;
+                Entry fresh = new Entry(new State(HELD, token, holder, fingerprint, until, null), until + ttlNanos);
+                e = map.putIfAbsent(key, fresh);
+                if (e == null) {
+                    return ClaimResult.claimed(token);
+                }
             }
-            if (cur != null) {
-                if (fingerprint != null && cur.fingerprint != null && !fingerprint.equals(cur.fingerprint)) {
-                    result[0] = ClaimResult.mismatch(cur.fingerprint);
-                    return cur;
-                }
-                if (cur.completed()) {
-                    result[0] = ClaimResult.completed(cur.outcome);
-                    return cur;
-                }
-                if (cur.expiresAtMillis > now && !cur.holder.equals(holder)) {
-                    result[0] = ClaimResult.inProgress(cur.holder, cur.expiresAtMillis);
-                    return cur;
-                }
-                // expired hold (crashed holder) or a re-claim by the same holder: take it over
+            State s = e.state;
+            if (s.kind == GONE) {
+                map.remove(key, e); // being removed: finish that, then claim afresh
+                continue;
             }
-            result[0] = ClaimResult.claimed();
-            String fp = fingerprint != null ? fingerprint : cur == null ? null : cur.fingerprint;
-            return new Entry(fp, holder, now + holdMillis, null, (holdMillis + ttlMillis) * 1_000_000L);
-        });
-        return result[0];
+            long now = ticker.nanoTime();
+            if (s.kind == DONE) {
+                if (now < s.untilNanos) {
+                    if (fingerprint != null && s.fingerprint != null && !fingerprint.equals(s.fingerprint)) {
+                        return ClaimResult.mismatch(s.fingerprint);
+                    }
+                    return s.answer; // made once at completion: a duplicate allocates nothing
+                }
+                // past its TTL: as if never seen, whatever the payload
+                State next = new State(HELD, tokens.incrementAndGet(), holder, fingerprint, now + holdNanos, null);
+                if (e.replace(s, next)) {
+                    retain(key, e, now + holdNanos + ttlNanos);
+                    return ClaimResult.claimed(next.token);
+                }
+                continue;
+            }
+            if (fingerprint != null && s.fingerprint != null && !fingerprint.equals(s.fingerprint)) {
+                return ClaimResult.mismatch(s.fingerprint);
+            }
+            long left = s.untilNanos - now;
+            if (left > 0 && !s.holder.equals(holder)) {
+                long leftMillis = TimeUnit.NANOSECONDS.toMillis(left);
+                return ClaimResult.inProgress(s.holder, ticker.epochMillis() + leftMillis, leftMillis);
+            }
+            // expired hold (its holder crashed or was paused) or a re-claim by the same holder: take it over
+            State next = new State(HELD, tokens.incrementAndGet(), holder, fingerprint != null ? fingerprint : s.fingerprint,
+                now + holdNanos, null);
+            if (e.replace(s, next)) {
+                retain(key, e, now + holdNanos + ttlNanos);
+                return ClaimResult.claimed(next.token);
+            }
+        }
+    }
+
+    /** Keeps the entry in the cache at least until {@code untilNanos} (a cache write: only when it must). */
+    private void retain(String key, Entry e, long untilNanos) {
+        if (untilNanos > e.retainUntilNanos) {
+            retention.setExpiresAfter(key, untilNanos - ticker.nanoTime(), TimeUnit.NANOSECONDS);
+            e.retainUntilNanos = untilNanos;
+        }
+    }
+
+    /** The entry whose current hold has {@code token}, and that state; null if the token does not hold the key. */
+    private State held(Entry e, long token) {
+        if (e == null) {
+            return null;
+        }
+        State s = e.state;
+        return s.kind == HELD && s.token == token ? s : null;
     }
 
     @Override
-    public boolean complete(String key, String holder, byte[] outcome) {
-        boolean[] done = new boolean[1];
-        map.computeIfPresent(key, (k, cur) -> {
-            if (cur.completed() || !cur.holder.equals(holder)) {
-                return cur;
+    public boolean renew(String key, long fencingToken, Duration hold) {
+        long holdNanos = hold.toNanos();
+        for (;;) {
+            Entry e = entry(key);
+            State s = held(e, fencingToken);
+            if (s == null) {
+                return false;
             }
-            done[0] = true;
-            return new Entry(cur.fingerprint, null, ticker.epochMillis() + ttlMillis, outcome, ttlMillis * 1_000_000L);
-        });
-        return done[0];
+            State next = new State(HELD, s.token, s.holder, s.fingerprint, ticker.nanoTime() + holdNanos, null);
+            if (e.replace(s, next)) {
+                retain(key, e, next.untilNanos + ttlNanos);
+                return true;
+            }
+        }
     }
 
     @Override
-    public boolean release(String key, String holder) {
-        boolean[] done = new boolean[1];
-        map.computeIfPresent(key, (k, cur) -> {
-            if (!cur.completed() && cur.holder.equals(holder)) {
-                done[0] = true;
-                return null;
+    public boolean complete(String key, long fencingToken, byte[] outcome) {
+        for (;;) {
+            Entry e = entry(key);
+            State s = held(e, fencingToken);
+            if (s == null) {
+                return false;
             }
-            return cur;
-        });
-        return done[0];
+            State done = new State(DONE, s.token, null, s.fingerprint, ticker.nanoTime() + ttlNanos,
+                ClaimResult.completed(outcome));
+            if (e.replace(s, done)) {
+                retain(key, e, done.untilNanos); // mostly a no-op: the entry was kept a TTL past its hold already
+                return true;
+            }
+        }
+    }
+
+    @Override
+    public boolean release(String key, long fencingToken) {
+        for (;;) {
+            Entry e = entry(key);
+            State s = held(e, fencingToken);
+            if (s == null) {
+                return false;
+            }
+            if (e.replace(s, gone)) {
+                map.remove(key, e);
+                return true;
+            }
+        }
     }
 
     @Override
     public int purgeExpired() {
-        long now = ticker.epochMillis();
-        int[] n = new int[1];
-        for (String key : map.keySet()) {
-            map.computeIfPresent(key, (k, cur) -> {
-                boolean dead = cur.completed() ? cur.expiresAtMillis <= now : cur.expiresAtMillis + ttlMillis <= now;
-                if (dead) {
-                    n[0]++;
-                    return null;
-                }
-                return cur;
-            });
+        long now = ticker.nanoTime();
+        int n = 0;
+        for (Map.Entry<String, Entry> me : map.entrySet()) {
+            Entry e = me.getValue();
+            State s = e.state;
+            boolean dead = s.kind == GONE || (s.kind == DONE ? s.untilNanos <= now : s.untilNanos + ttlNanos <= now);
+            if (dead && (s.kind == GONE || e.replace(s, gone)) && map.remove(me.getKey(), e)) {
+                n++;
+            }
         }
         cache.cleanUp();
-        return n[0];
+        return n;
     }
 
     @Override

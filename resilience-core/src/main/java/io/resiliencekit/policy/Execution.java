@@ -8,6 +8,7 @@ import io.resiliencekit.classify.Classification;
 import io.resiliencekit.config.Secrets;
 import io.resiliencekit.event.EventType;
 import io.resiliencekit.logging.MdcScope;
+import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.spi.IdempotencyGuard;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -131,6 +132,9 @@ final class Execution<T> {
                     if (enterStep()) {
                         return WAIT;
                     }
+                    if (state == S_ENTER && claimed && !stillHeld()) {
+                        break;
+                    }
                     if (state == S_ENTER) {
                         state = S_INVOKED;
                         attempts++;
@@ -220,6 +224,19 @@ final class Execution<T> {
         return false;
     }
 
+    /** Before an attempt: false (the call ended) if the key's hold was taken over while this JVM was paused. */
+    private boolean stillHeld() {
+        try {
+            claim.checkHeld();
+            return true;
+        } catch (RuntimeException lost) {
+            abandonEntered();
+            claimed = false; // nothing of ours left to complete or release
+            finish(lost);
+            return false;
+        }
+    }
+
     private void abandonEntered() {
         for (int i = entered - 1; i >= 0; i--) {
             e.stages[i].abandon(this);
@@ -298,8 +315,9 @@ final class Execution<T> {
         Duration hint = c.retryAfter();
         if (c.kind() == FailureKind.THROTTLED) {
             e.metrics.recordThrottled();
-            if (e.limit != null && hint != null) {
-                e.limit.limiter.onThrottled(capped(hint));
+            if (e.limit != null) {
+                // a throttle without a hint still tells a leased limiter's authority to slow down
+                e.limit.limiter.onThrottled(hint == null ? Duration.ZERO : capped(hint));
             }
             e.publish(site, EventType.THROTTLED, attempts, hint, "", failure);
         }
@@ -344,8 +362,10 @@ final class Execution<T> {
         return delay;
     }
 
+    /** A server hint, capped by retryAfterCap wherever it acts (the retry delay and the limiter's pause). */
     private Duration capped(Duration hint) {
-        Duration cap = e.retry == null ? hint : e.retry.retryAfterCap();
+        // without retry settings the default cap still applies: an uncapped hint would pause the JVM's limiter
+        Duration cap = e.retry == null ? RetryConfig.DEFAULT_RETRY_AFTER_CAP : e.retry.retryAfterCap();
         return hint.compareTo(cap) > 0 ? cap : hint;
     }
 
@@ -403,11 +423,11 @@ final class Execution<T> {
 
     private void completeClaim(Object result) {
         try {
-            claim.complete(result);
-        } catch (RuntimeException storeFailed) {
-            // the effect happened; the key stays held until its hold expires. Say so, keep the result.
-            LOG.warn("policy '{}': the action succeeded but its idempotency key could not be completed ({}); it stays "
-                + "held until its hold expires", e.name, storeFailed.getClass().getName());
+            claim.complete(result); // the guard records it later if the store is down, and logs a refusal (fenced out)
+        } catch (RuntimeException unexpected) {
+            // the effect happened: keep the result, whatever the guard's trouble
+            LOG.warn("policy '{}': the action succeeded but its idempotency key could not be completed ({})", e.name,
+                unexpected.getClass().getName());
         }
     }
 

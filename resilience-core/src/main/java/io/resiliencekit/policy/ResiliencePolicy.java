@@ -221,9 +221,11 @@ public final class ResiliencePolicy {
     /**
      * A call site for one thread that makes many calls in a row, such as a Spark partition. It
      * behaves exactly like the policy, but counts first-try successes in plain fields and adds them
-     * to {@link #metrics()} every 1024 calls, before any retry asks the budget, and on
-     * {@link Caller#flush()} or {@link Caller#close()}, so the success path makes no atomic write at
-     * all. Not thread-safe: one per thread.
+     * to {@link #metrics()} every so many calls (1024, or fewer with a retry budget: before they are
+     * worth a quarter of its reserve, 62 calls with the defaults, so the budget sees them nearly call
+     * by call), before any retry of its own asks the budget, and on {@link Caller#flush()} or
+     * {@link Caller#close()}, so the success path makes no atomic write at all. Not thread-safe: one
+     * per thread.
      *
      * <pre>{@code
      * try (ResiliencePolicy.Caller caller = policy.caller()) {
@@ -245,7 +247,7 @@ public final class ResiliencePolicy {
     /** See {@link #caller()}. */
     public final class Caller implements AutoCloseable {
 
-        private static final int FLUSH_EVERY = 1024;
+        static final int MAX_FLUSH_EVERY = 1024;
 
         final EventListener listener;
         private long firstTrySuccesses;
@@ -291,7 +293,7 @@ public final class ResiliencePolicy {
         }
 
         void countFirstTrySuccess() {
-            if (++firstTrySuccesses >= FLUSH_EVERY) {
+            if (++firstTrySuccesses >= engine.callerFlushEvery) {
                 flush();
             }
         }

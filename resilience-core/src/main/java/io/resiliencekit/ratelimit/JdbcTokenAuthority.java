@@ -42,6 +42,19 @@ public final class JdbcTokenAuthority implements TokenAuthority {
     private final String updateSql;
     private Connection connection;
     private boolean schemaReady;
+    // The ledger this authority wrote last, per bucket: when the row still holds what we wrote (no other
+    // JVM has granted since), it is used as it is instead of being decoded again.
+    private final java.util.Map<String, Cached> written = new java.util.HashMap<>();
+
+    private static final class Cached {
+        final String state;
+        final BucketLedger ledger;
+
+        Cached(String state, BucketLedger ledger) {
+            this.state = state;
+            this.ledger = ledger;
+        }
+    }
 
     /**
      * @param table validated against {@link TokenBucketConfig#TABLE_NAME} (it is spliced into SQL)
@@ -75,6 +88,7 @@ public final class JdbcTokenAuthority implements TokenAuthority {
                     c.commit();
                     return r;
                 } catch (SQLException | RuntimeException e) {
+                    written.remove(request.bucket()); // what we wrote did not commit
                     rollbackQuietly(c);
                     throw e;
                 }
@@ -100,10 +114,12 @@ public final class JdbcTokenAuthority implements TokenAuthority {
                 }
             }
         }
-        BucketLedger ledger = BucketLedger.decode(state);
+        Cached mine = written.remove(request.bucket());
+        BucketLedger ledger = mine != null && mine.state.equals(state) ? mine.ledger : BucketLedger.decode(state);
         long nowNanos = ticker.epochMillis() * 1_000_000L;
         LeaseResponse response = ledger.grant(request, nowNanos);
         String encoded = ledger.encode();
+        written.put(request.bucket(), new Cached(encoded, ledger));
         if (exists) {
             try (PreparedStatement ps = c.prepareStatement(updateSql)) {
                 ps.setQueryTimeout(QUERY_TIMEOUT_SECONDS);

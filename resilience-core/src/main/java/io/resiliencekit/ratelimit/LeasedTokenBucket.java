@@ -11,6 +11,7 @@ import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.ratelimit.internal.BucketLedger;
 import io.resiliencekit.spi.LeaseRequest;
 import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.ThrottleSignal;
 import io.resiliencekit.spi.TokenAuthority;
 import io.resiliencekit.time.Ticker;
 import java.time.Duration;
@@ -38,8 +39,17 @@ import org.slf4j.LoggerFactory;
  * lease period, not on R.
  *
  * <p>When the authority cannot be reached, the client spends what is left of its lease, then
- * admits at the safe rate {@code R / max(knownClients, expectedClients)} (never unlimited), retries
- * the authority with backoff, and returns to leases as soon as it answers.
+ * admits at its fallback rate (never unlimited), retries the authority with backoff, and returns to
+ * leases as soon as it answers. The fallback rate is the one the authority keeps aside for it
+ * ({@link LeaseResponse#fallbackRate()}, its part of {@code R / knownClients}), from a quarter lease
+ * after its lease has ended until {@link LeaseResponse#fallbackNanos()} after its last answer;
+ * then it admits nothing until the authority answers. A client that told the authority it went
+ * idle (it does when a lease ends unused), or that never reached it, admits at the safe rate
+ * {@code R / max(knownClients, expectedClients)}.
+ *
+ * <p>A throttle answer from the service ({@link #onThrottled}) is reported to the authority at once
+ * (unless the limiter's throttle scope is {@code jvm}), so the authority slows or pauses grants for
+ * every client of the bucket; other clients learn of it with their next lease.
  */
 public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
 
@@ -50,9 +60,13 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private final String name;
     private final String clientId;
     private final Ticker ticker;
-    private final double rate;
-    private final long burst;
-    private final long leaseNanos;
+    private final double rate;      // R, or the ceiling of rate=auto
+    private final long burst;       // 0 with rate=auto: one second of the current rate
+    private final boolean adaptive;
+    private final boolean reportThrottles;
+    private final long requestedLeaseNanos;
+    private volatile long leaseNanos;
+    private volatile double currentRate; // R, or what the authority grants at now
     private final int expectedClients;
     private final TokenAuthority authority;
     private final LeaseScheduler scheduler;
@@ -72,6 +86,7 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private final AtomicLong failures = new AtomicLong();
     private volatile boolean fallback;
     private volatile TokenBucket fallbackBucket;
+    private volatile double fallbackRate; // the fallback bucket's rate, made when the fallback window opens
     private volatile long pausedUntil = NONE;
     private volatile int knownClients;
     private volatile boolean closed;
@@ -86,15 +101,35 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private double demand;
     private long activityMark;
     private int consecutiveFailures;
+    // throttle answers not yet reported to the authority
+    private ThrottleSignal pendingThrottle;
+    // what the last answer said about falling back (bookkeeping by `this`)
+    private boolean answered;        // the authority has answered at least once
+    private boolean idleAcked;       // ... and that answer was to our notice that we went idle
+    private volatile long fallbackFrom = NONE;  // fallback admissions not before (our lease has ended by then)
+    private volatile long fallbackUntil = NONE; // nor after (the authority keeps our fallback aside until then)
+    private double reservedFallback;
+    private volatile boolean fallbackEnded;
 
     LeasedTokenBucket(String name, String clientId, double rate, long burst, Duration leasePeriod, int expectedClients,
                       TokenAuthority authority, LeaseScheduler scheduler, boolean ownsScheduler, Ticker ticker,
                       EventPublisher events) {
+        this(name, clientId, rate, burst, false, true, leasePeriod, expectedClients, authority, scheduler, ownsScheduler,
+            ticker, events);
+    }
+
+    LeasedTokenBucket(String name, String clientId, double rate, long burst, boolean adaptive, boolean reportThrottles,
+                      Duration leasePeriod, int expectedClients, TokenAuthority authority, LeaseScheduler scheduler,
+                      boolean ownsScheduler, Ticker ticker, EventPublisher events) {
         this.name = name;
         this.clientId = clientId;
         this.rate = rate;
         this.burst = burst;
-        this.leaseNanos = BucketLedger.effectiveLeaseNanos(rate, burst, leasePeriod.toNanos());
+        this.adaptive = adaptive;
+        this.reportThrottles = reportThrottles || adaptive;
+        this.currentRate = adaptive ? BucketLedger.initialAdaptiveRate(rate) : rate;
+        this.requestedLeaseNanos = leasePeriod.toNanos();
+        this.leaseNanos = BucketLedger.effectiveLeaseNanos(currentRate, burstAt(currentRate), requestedLeaseNanos);
         this.expectedClients = expectedClients;
         this.authority = authority;
         this.scheduler = scheduler;
@@ -102,6 +137,10 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         this.ticker = ticker;
         this.events = events;
         this.knownClients = expectedClients;
+    }
+
+    private long burstAt(double r) {
+        return burst > 0 ? burst : Math.max(1, (long) Math.ceil(r));
     }
 
     @Override
@@ -153,8 +192,11 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
             return false;
         }
         renewSoon();
-        if (fallback) {
+        if (fallback && fallbackOpen(now)) {
             TokenBucket fb = fallbackBucket;
+            if (fb == null) {
+                fb = openFallback();
+            }
             if (fb != null && fb.tryAcquire(n)) {
                 fallbackAdmitted.addAndGet(n);
                 return true;
@@ -162,6 +204,37 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         }
         refused.addAndGet(n);
         return false;
+    }
+
+    /** The fallback bucket, made (empty) when first used, so it brings no burst saved up while the lease ran out. */
+    private synchronized TokenBucket openFallback() {
+        if (!fallback) {
+            return null;
+        }
+        if (fallbackBucket == null) {
+            double safe = fallbackRate;
+            fallbackBucket = new TokenBucket(name + "-fallback", Math.max(1e-9, safe), BucketLedger.fallbackBurstOf(safe),
+                ticker, events, true);
+        }
+        return fallbackBucket;
+    }
+
+    /** Inside the window in which the authority keeps our fallback aside (or, with no such promise, always). */
+    private boolean fallbackOpen(long now) {
+        long from = fallbackFrom;
+        long until = fallbackUntil;
+        if (from != NONE && now < from) {
+            return false;
+        }
+        if (until != NONE && now >= until) {
+            if (!fallbackEnded) {
+                fallbackEnded = true;
+                LOG.warn("rate limiter '{}': token authority unreachable for longer than its fallback lasts; admitting"
+                    + " nothing until it answers", name);
+            }
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -176,13 +249,10 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         if (tryAcquire(n)) {
             return 0;
         }
-        if (n > burst) {
-            throw new IllegalArgumentException("permits must be between 1 and " + burst + " for rate limiter '" + name
-                + "', was " + n);
-        }
+        checkPermits(n);
         long start = ticker.nanoTime();
         long max = timeout.isNegative() ? 0 : TokenBucket.saturatedNanos(timeout);
-        long step = Math.max(1_000_000L, Math.min(leaseNanos / 8, (long) (n * 1e9 / rate)));
+        long step = pollStep(n);
         for (;;) {
             long waited = ticker.nanoTime() - start;
             if (waited >= max) {
@@ -210,14 +280,11 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         if (tryAcquire(n)) {
             return 0L;
         }
-        if (n > burst) {
-            throw new IllegalArgumentException("permits must be between 1 and " + burst + " for rate limiter '" + name
-                + "', was " + n);
-        }
+        checkPermits(n);
         if (maxWaitNanos <= 0) {
             return NOT_WITHIN_WAIT;
         }
-        long step = Math.max(1_000_000L, Math.min(leaseNanos / 8, (long) (n * 1e9 / rate)));
+        long step = pollStep(n);
         long paused = pausedUntil;
         if (paused != NONE) {
             step = Math.max(step, paused - ticker.nanoTime());
@@ -225,23 +292,53 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         return -Math.min(step, maxWaitNanos);
     }
 
-    /** Pauses admissions for the hint in this JVM: drops the current lease and asks for none until the hint ends. */
+    private void checkPermits(int n) {
+        long b = burst > 0 ? burst : burstAt(currentRate);
+        if (n > b) {
+            throw new IllegalArgumentException("permits must be between 1 and " + b + " for rate limiter '" + name
+                + "', was " + n);
+        }
+    }
+
+    private long pollStep(int n) {
+        return Math.max(1_000_000L, Math.min(leaseNanos / 8, (long) (n * 1e9 / currentRate)));
+    }
+
+    /**
+     * The service answered "slow down" ({@code hint} zero when it said for how long nowhere). This
+     * JVM drops its lease; with a hint and a fixed rate it admits nothing until the hint ends. Unless
+     * the throttle scope is {@code jvm}, the authority hears of it at once and slows (a cut of the
+     * rate, climbing back) or, with a hint and a fixed rate, pauses grants for every client.
+     */
     @Override
     public void onThrottled(Duration hint) {
-        if (hint == null || hint.isNegative() || hint.isZero()) {
-            return;
+        long h = hint == null || hint.isNegative() ? 0 : Math.min(TokenBucket.saturatedNanos(hint), TokenBucket.MAX_PAUSE_NANOS);
+        if (h == 0 && !reportThrottles) {
+            return; // no hint and nobody to tell: nothing this JVM can do with it
         }
-        pausedUntil = ticker.nanoTime() + Math.min(TokenBucket.saturatedNanos(hint), TokenBucket.MAX_PAUSE_NANOS);
+        if (h > 0 && !adaptive) {
+            pausedUntil = ticker.nanoTime() + h;
+        }
         long dropped = permits.getAndSet(0);
         synchronized (this) {
             droppedTotal += dropped;
+            if (reportThrottles) {
+                ThrottleSignal s = new ThrottleSignal(h, 1);
+                pendingThrottle = pendingThrottle == null ? s : pendingThrottle.merge(s);
+            }
         }
-        TokenBucket fb = fallbackBucket;
-        if (fb != null) {
-            fb.onThrottled(hint);
+        if (h > 0 && !adaptive) {
+            TokenBucket fb = fallbackBucket;
+            if (fb != null) {
+                fb.onThrottled(hint);
+            }
+        }
+        if (reportThrottles) {
+            renewSoon(); // the report goes now, not with the next lease
         }
         if (events.hasListeners()) {
-            events.publish(new ResilienceEvent(EventType.THROTTLED, name, ticker.epochMillis(), 0, hint, "", null));
+            events.publish(new ResilienceEvent(EventType.THROTTLED, name, ticker.epochMillis(), 0,
+                Duration.ofNanos(h), "", null));
         }
     }
 
@@ -256,22 +353,30 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
 
     /** Runs on the scheduler; {@code inFlight} is held by the caller and released here (or by a rescheduled run). */
     private void requestLease() {
+        requestLease(false);
+    }
+
+    private void requestLease(boolean idle) {
         if (closed) {
             inFlight.set(false);
             return;
         }
         long ts = ticker.nanoTime();
         long paused = pausedUntil;
-        if (paused != NONE && ts < paused) {
-            scheduler.schedule(this::requestLease, paused - ts);
-            return;
-        }
         LeaseRequest request;
         synchronized (this) {
+            boolean report = pendingThrottle != null; // a throttle report goes at once, paused or not
+            if (!report && paused != NONE && ts < paused) {
+                scheduler.schedule(this::requestLease, paused - ts);
+                return;
+            }
             long minInterval = leaseNanos / 4;
-            if (lastRequestAt != NONE && ts - lastRequestAt < minInterval) {
+            if (!report && !idle && lastRequestAt != NONE && ts - lastRequestAt < minInterval) {
                 scheduler.schedule(this::requestLease, minInterval - (ts - lastRequestAt));
                 return;
+            }
+            if (idle && (report || permits.get() > 0 || attemptsNow() != activityMark)) {
+                idle = false; // busy again since: an ordinary request
             }
             lastRequestAt = ts;
             long held = permits.get();
@@ -283,18 +388,25 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
                 droppedTotal += dropUpTo(held - keep);
                 held = permits.get();
             }
-            long wanted = Math.max(1, (long) Math.ceil(d * leaseNanos / 1e9) - held);
-            request = new LeaseRequest(name, clientId, rate, burst, leaseNanos, held, wanted, d);
+            long wanted = idle ? 0 : Math.max(1, (long) Math.ceil(d * leaseNanos / 1e9) - held);
+            request = new LeaseRequest(name, clientId, rate, burst, adaptive ? requestedLeaseNanos : leaseNanos, held,
+                wanted, idle ? 0 : d, adaptive, pendingThrottle, idle && held == 0);
+            pendingThrottle = null;
         }
         LeaseResponse response;
         try {
             requests.incrementAndGet();
             response = authority.requestLease(request);
         } catch (RuntimeException e) {
+            synchronized (this) {
+                if (request.throttle() != null) {
+                    pendingThrottle = request.throttle().merge(pendingThrottle); // report it when the authority answers
+                }
+            }
             onFailure(ts, e);
             return;
         }
-        onGrant(ts, response);
+        onGrant(ts, response, request.idle());
     }
 
     private long dropUpTo(long x) {
@@ -322,7 +434,7 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         return demand;
     }
 
-    private void onGrant(long ts, LeaseResponse r) {
+    private void onGrant(long ts, LeaseResponse r, boolean idleNotice) {
         if (r.refusal() != null) {
             // a definition conflict does not fix itself: every call fails with both definitions named
             refusal = r.refusal();
@@ -332,12 +444,35 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         }
         long gen;
         long expiresAt = ts + r.leaseNanos(); // from when we asked: never later than the authority's expiry
+        boolean again;
         synchronized (this) {
             consecutiveFailures = 0;
             knownClients = r.knownClients();
+            if (r.rate() > 0) {
+                currentRate = r.rate();
+            }
+            leaseNanos = adaptive ? r.leaseNanos() : leaseNanos;
             gen = ++generation;
             grantedTotal += r.grantedTokens();
             long now = ticker.nanoTime();
+            answered = true;
+            idleAcked = idleNotice;
+            reservedFallback = r.fallbackRate();
+            // Our fallback may begin only once our lease has ended, as the authority sees it (counted from when
+            // its answer reached us, which is after it granted), plus its grace; and ends where it stops keeping
+            // it aside (counted from when we asked, which is before it answered).
+            fallbackFrom = r.fallbackNanos() == 0 || idleNotice ? NONE
+                : now + r.leaseNanos() + BucketLedger.graceNanos(r.leaseNanos());
+            fallbackUntil = r.fallbackNanos() == 0 ? NONE : ts + r.fallbackNanos();
+            fallbackEnded = false;
+            if (r.pauseNanos() > 0) {
+                // another client's throttle: the whole bucket waits, from when we heard of it
+                long until = now + r.pauseNanos();
+                if (pausedUntil == NONE || until > pausedUntil) {
+                    pausedUntil = until;
+                }
+                droppedTotal += permits.getAndSet(0);
+            }
             long paused = pausedUntil;
             if (paused != NONE && now < paused) {
                 droppedTotal += r.grantedTokens(); // no admissions during a throttle pause
@@ -350,9 +485,16 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
                 fallback = false;
                 LOG.info("rate limiter '{}': token authority answers again; back to leases", name);
             }
+            again = pendingThrottle != null;
         }
         renewArmed = true;
         inFlight.set(false);
+        if (again) {
+            renewSoon(); // a throttle answer arrived while we asked: report it now
+        }
+        if (idleNotice) {
+            return; // no lease to spend or expire
+        }
         long now = ticker.nanoTime();
         scheduler.schedule(() -> expire(gen), expiresAt - now);
         scheduler.schedule(() -> renewIfActive(gen), ts + r.leaseNanos() * 3 / 4 - now);
@@ -369,12 +511,18 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
             consecutiveFailures++;
             if (!fallback) {
                 int clients = Math.max(knownClients, expectedClients);
-                double safe = rate / clients;
-                long fbBurst = Math.max(1, (long) Math.floor(safe / 10));
-                fallbackBucket = new TokenBucket(name + "-fallback", safe, fbBurst, ticker, events, true);
+                double safe = currentRate / clients;
+                // the authority keeps our fallback aside (unless we told it we went idle): no more than that
+                boolean reserved = answered && !idleAcked && fallbackUntil != NONE;
+                if (reserved) {
+                    safe = Math.min(safe, reservedFallback);
+                }
+                fallbackRate = safe;
+                fallbackBucket = null;
                 fallback = true;
-                LOG.warn("rate limiter '{}': token authority unreachable ({}: {}); admitting at the safe rate {}/s "
-                    + "(R / {} clients) until it answers", name, e.getClass().getSimpleName(), e.getMessage(), safe, clients);
+                LOG.warn("rate limiter '{}': token authority unreachable ({}: {}); admitting at the {} rate {}/s "
+                    + "(R / {} clients) until it answers", name, e.getClass().getSimpleName(), e.getMessage(),
+                    reserved ? "fallback" : "safe", safe, clients);
             }
             retry = Math.min(MAX_RETRY_NANOS, (leaseNanos / 2) << Math.min(consecutiveFailures - 1, 4));
         }
@@ -383,11 +531,18 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     }
 
     private void expire(long gen) {
+        boolean unused;
         synchronized (this) {
             if (gen != generation) {
                 return; // a newer lease extended the term
             }
             droppedTotal += permits.getAndSet(0);
+            unused = attemptsNow() == activityMark;
+        }
+        // A lease that ended unused: tell the authority we went idle, so it need not keep our fallback aside.
+        if (unused && !closed && inFlight.compareAndSet(false, true)) {
+            renewArmed = false;
+            scheduler.execute(() -> requestLease(true));
         }
     }
 
@@ -436,6 +591,11 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         return knownClients;
     }
 
+    /** The rate the bucket grants at now, as the authority last said: R, or where {@code rate=auto} has got to. */
+    public double currentRate() {
+        return currentRate;
+    }
+
     /** Stops asking for leases; tokens in hand stay usable until they expire. Does not close the authority. */
     @Override
     public void close() {
@@ -447,7 +607,8 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
 
     @Override
     public String toString() {
-        return "LeasedTokenBucket{" + name + ", client=" + clientId + ", rate=" + rate + "/s, burst=" + burst
+        return "LeasedTokenBucket{" + name + ", client=" + clientId + ", rate=" + (adaptive ? "auto(" + currentRate + ")"
+            : rate) + "/s, burst=" + burst
             + ", lease=" + Duration.ofNanos(leaseNanos) + (fallback ? ", FALLBACK" : "") + '}';
     }
 }

@@ -23,6 +23,8 @@ public final class TokenBucketBuilder {
     private String name;
     private double rate = Double.NaN;
     private long burst = -1;
+    private boolean adaptive;
+    private TokenBucketConfig.ThrottleScope throttleScope = TokenBucketConfig.ThrottleScope.BUCKET;
     private TokenBucketConfig.Mode mode = TokenBucketConfig.Mode.AUTO;
     private TokenBucketConfig.AuthorityKind authority = TokenBucketConfig.AuthorityKind.INPROCESS;
     private Duration leasePeriod = Duration.ofSeconds(1);
@@ -45,6 +47,8 @@ public final class TokenBucketBuilder {
         TokenBucketBuilder b = new TokenBucketBuilder(c.name());
         b.rate = c.rate();
         b.burst = c.burst();
+        b.adaptive = c.adaptive();
+        b.throttleScope = c.throttleScope();
         b.mode = c.mode();
         b.authority = c.authority();
         b.leasePeriod = c.leasePeriod();
@@ -65,6 +69,30 @@ public final class TokenBucketBuilder {
     /** R: permits per second (required). */
     public TokenBucketBuilder rate(double permitsPerSecond) {
         this.rate = permitsPerSecond;
+        this.adaptive = false;
+        return this;
+    }
+
+    /**
+     * {@code rate=auto}: the authority finds the rate from the service's throttle answers (probing up,
+     * cutting back on each), for an API whose limit is unknown or changes. Needs a leased bucket.
+     */
+    public TokenBucketBuilder rateAuto() {
+        this.adaptive = true;
+        this.rate = TokenBucketConfig.MAX_RATE;
+        return this;
+    }
+
+    /** {@code rate=auto} never above {@code maxPermitsPerSecond}. */
+    public TokenBucketBuilder rateAuto(double maxPermitsPerSecond) {
+        this.adaptive = true;
+        this.rate = maxPermitsPerSecond;
+        return this;
+    }
+
+    /** Who slows down on a throttle answer: every client of the bucket (default) or this JVM only. */
+    public TokenBucketBuilder throttleScope(TokenBucketConfig.ThrottleScope scope) {
+        this.throttleScope = Objects.requireNonNull(scope, "scope");
         return this;
     }
 
@@ -134,15 +162,19 @@ public final class TokenBucketBuilder {
 
     /** The validated configuration; throws {@link io.resiliencekit.config.ConfigException} naming every problem. */
     public TokenBucketConfig config() {
-        long b = burst > 0 ? burst : (Double.isNaN(rate) || rate <= 0 ? 1 : Math.max(1, (long) Math.ceil(rate)));
-        TokenBucketConfig c = new TokenBucketConfig(name, Double.isNaN(rate) ? 0 : rate, burst == -1 ? b : burst, mode,
-            authority, leasePeriod, expectedClients, jdbcUrl, jdbcUser, jdbcPassword, jdbcTable);
+        long b = adaptive ? 0 : burst > 0 ? burst : (Double.isNaN(rate) || rate <= 0 ? 1 : Math.max(1, (long) Math.ceil(rate)));
+        TokenBucketConfig c = new TokenBucketConfig(name, Double.isNaN(rate) ? 0 : rate, burst == -1 ? b : burst, adaptive,
+            throttleScope, mode, authority, leasePeriod, expectedClients, jdbcUrl, jdbcUser, jdbcPassword, jdbcTable);
         c.validate();
         return c;
     }
 
     public TokenBucket build() {
         TokenBucketConfig c = config();
+        if (c.adaptive()) {
+            throw new io.resiliencekit.config.ConfigException(java.util.List.of("rate: auto needs a token authority:"
+                + " buildLeased(authority), or a RateLimiterFactory (the runtime's in-process authority)"));
+        }
         return new TokenBucket(c.name(), c.rate(), c.burst(), ticker, events);
     }
 
@@ -151,7 +183,8 @@ public final class TokenBucketBuilder {
         TokenBucketConfig c = config();
         String id = clientId != null ? clientId : defaultClientId();
         boolean owned = scheduler == null;
-        return new LeasedTokenBucket(c.name(), id, c.rate(), c.burst(), c.leasePeriod(), c.expectedClients(), authority,
+        return new LeasedTokenBucket(c.name(), id, c.rate(), c.burst(), c.adaptive(),
+            c.throttleScope() == TokenBucketConfig.ThrottleScope.BUCKET, c.leasePeriod(), c.expectedClients(), authority,
             owned ? LeaseScheduler.daemon() : scheduler, owned, ticker, events);
     }
 

@@ -26,8 +26,11 @@ import java.util.regex.Pattern;
  *     "rateLimit.jdbc.password", "s3cret")), "rateLimit.");
  * }</pre>
  *
- * <p>Option keys (after the prefix): {@code name}, {@code rate} (permits per second), {@code burst}
- * (permits; default: one second of rate), {@code mode} ({@code local} | {@code leased}),
+ * <p>Option keys (after the prefix): {@code name}, {@code rate} (permits per second, or {@code auto}:
+ * the authority finds the rate from the service's throttle answers), {@code maxRate} (with
+ * {@code rate=auto}: the highest rate it may reach; default none), {@code burst} (permits; default:
+ * one second of rate), {@code throttleScope} ({@code bucket}: a throttle answer slows every client
+ * of the global bucket, the default; {@code jvm}: only this JVM), {@code mode} ({@code local} | {@code leased}),
  * {@code authority} ({@code inprocess} | {@code jdbc}), {@code leasePeriod} (default 1s),
  * {@code expectedClients} (safe-rate divisor until the authority has answered; default 1),
  * {@code jdbc.url}, {@code jdbc.user}, {@code jdbc.password} (secret), {@code jdbc.table}
@@ -35,9 +38,10 @@ import java.util.regex.Pattern;
  */
 public final class TokenBucketConfig implements Serializable {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public static final String DEFAULT_TABLE = "resiliencekit_token_bucket";
+    /** The highest rate; also where {@code rate=auto} without {@code maxRate} may go (internal.BucketLedger.UNBOUNDED_RATE). */
     public static final double MAX_RATE = 1e12;
     public static final long MAX_BURST = 1_000_000_000_000_000L;
     /** Identifier pattern for the JDBC table: {@code table} or {@code schema.table}, letters, digits, underscores. */
@@ -57,6 +61,14 @@ public final class TokenBucketConfig implements Serializable {
         LEASED
     }
 
+    /** Who slows down when the service answers "slow down". */
+    public enum ThrottleScope {
+        /** Every client of the global bucket: the answer goes to the authority (the default). */
+        BUCKET,
+        /** This JVM only (an API whose limit is per caller: per key, per IP). */
+        JVM
+    }
+
     /** Which authority a leased bucket asks. */
     public enum AuthorityKind {
         /** The runtime's in-process authority (one JVM; tests). The default for {@code mode=leased}. */
@@ -70,6 +82,8 @@ public final class TokenBucketConfig implements Serializable {
     private final String name;
     private final double rate;
     private final long burst;
+    private final boolean adaptive;
+    private final ThrottleScope throttleScope;
     private final Mode mode;
     private final AuthorityKind authority;
     private final Duration leasePeriod;
@@ -81,9 +95,18 @@ public final class TokenBucketConfig implements Serializable {
 
     TokenBucketConfig(String name, double rate, long burst, Mode mode, AuthorityKind authority, Duration leasePeriod,
                       int expectedClients, String jdbcUrl, String jdbcUser, String jdbcPassword, String jdbcTable) {
+        this(name, rate, burst, false, ThrottleScope.BUCKET, mode, authority, leasePeriod, expectedClients, jdbcUrl,
+            jdbcUser, jdbcPassword, jdbcTable);
+    }
+
+    TokenBucketConfig(String name, double rate, long burst, boolean adaptive, ThrottleScope throttleScope, Mode mode,
+                      AuthorityKind authority, Duration leasePeriod, int expectedClients, String jdbcUrl, String jdbcUser,
+                      String jdbcPassword, String jdbcTable) {
         this.name = name;
         this.rate = rate;
         this.burst = burst;
+        this.adaptive = adaptive;
+        this.throttleScope = throttleScope;
         this.mode = mode;
         this.authority = authority;
         this.leasePeriod = leasePeriod;
@@ -105,13 +128,24 @@ public final class TokenBucketConfig implements Serializable {
         OptionType.matching(NAME, "1-200 letters, digits, '_', '.', ':' or '-'"), "rate-limit", TokenBucketConfig::name,
         "Limiters with the same name share one bucket per JVM (and, when leased, one global bucket).")
         .defaultDoc("the policy's name");
+    private static final double AUTO = OptionType.AUTO;
     static final OptionSchema.Option<TokenBucketConfig, Double> RATE = D.option("rate",
-        OptionType.decimalAbove(0, MAX_RATE), null, TokenBucketConfig::rate,
-        "R: permits per second (across every JVM when leased).").required("permits per second");
+        OptionType.numberOrAuto(OptionType.decimalAbove(0, MAX_RATE)), null, c -> c.adaptive ? AUTO : c.rate,
+        "R: permits per second (across every JVM when leased), or auto: the authority finds the rate from the "
+            + "service's throttle answers (429, 503, Retry-After, RateLimit headers), probing upward and backing off.")
+        .required("permits per second, or auto");
+    static final OptionSchema.Option<TokenBucketConfig, Double> MAX_RATE_OPTION = D.option("maxRate",
+        OptionType.decimalAbove(0, MAX_RATE), null, c -> c.adaptive && c.rate < MAX_RATE ? c.rate : null,
+        "With rate=auto: the highest rate it may reach (a fixed rate is its own maximum).")
+        .onlyWhen(RATE, r -> r != null && r == AUTO, "rate is auto");
     static final OptionSchema.Option<TokenBucketConfig, Long> BURST = D.option("burst",
-        OptionType.longInteger(1, MAX_BURST), null, TokenBucketConfig::burst,
+        OptionType.longInteger(1, MAX_BURST), null, c -> c.adaptive && c.burst == 0 ? null : c.burst,
         "B: the most permits taken at once after an idle period; must refill within 1e8 s.")
-        .defaultDoc("one second of rate");
+        .defaultDoc("one second of rate (with rate=auto: of the rate found)");
+    static final OptionSchema.Option<TokenBucketConfig, ThrottleScope> THROTTLE_SCOPE = D.option("throttleScope",
+        OptionType.enumeration(ThrottleScope.class), ThrottleScope.BUCKET, TokenBucketConfig::throttleScope,
+        "Who slows down on a throttle answer: bucket (every client of the global bucket, through the authority) or jvm "
+            + "(this JVM only: an API whose limit is per caller). jvm cannot be used with rate=auto.");
     static final OptionSchema.Option<TokenBucketConfig, Mode> MODE = D.option("mode",
         OptionType.enumeration(Mode.class), Mode.AUTO, TokenBucketConfig::mode,
         "auto: leased from the jdbc authority when authority=jdbc, else from the cluster's when the runtime is bound to "
@@ -153,19 +187,30 @@ public final class TokenBucketConfig implements Serializable {
         .build(TokenBucketConfig::fromValues);
 
     private static TokenBucketConfig fromValues(OptionSchema.Values v) {
-        double rate = v.isSet(RATE) ? v.get(RATE) : 0;
-        long burst = v.isSet(BURST) ? v.get(BURST) : rate > 0 ? Math.max(1, (long) Math.ceil(Math.min(rate, MAX_BURST))) : 1;
+        boolean adaptive = v.isSet(RATE) && v.get(RATE) == AUTO;
+        double rate = adaptive ? (v.isSet(MAX_RATE_OPTION) ? v.get(MAX_RATE_OPTION) : MAX_RATE) : v.isSet(RATE) ? v.get(RATE) : 0;
+        long burst = v.isSet(BURST) ? v.get(BURST) : adaptive ? 0
+            : rate > 0 ? Math.max(1, (long) Math.ceil(Math.min(rate, MAX_BURST))) : 1;
+        ThrottleScope throttleScope = v.get(THROTTLE_SCOPE);
         Mode mode = v.get(MODE);
         AuthorityKind authority = v.get(AUTHORITY);
         String url = v.get(JDBC_URL);
         if (v.isValid(MODE) && mode != Mode.LOCAL && authority == AuthorityKind.JDBC && url == null && v.isValid(JDBC_URL)) {
             v.problem(JDBC_URL, "is required when " + v.key(AUTHORITY) + " is jdbc");
         }
-        if (rate > 0 && burst / rate > 1e8) {
+        if (!adaptive && rate > 0 && burst / rate > 1e8) {
             v.problem(BURST, "must refill within 1e8 seconds at the given rate, was " + burst + " at " + Text.number(rate) + "/s");
         }
-        return new TokenBucketConfig(v.get(NAME_OPTION), rate > 0 ? rate : 1, burst, mode, authority, v.get(LEASE_PERIOD),
-            v.get(EXPECTED_CLIENTS), url, v.get(JDBC_USER), v.get(JDBC_PASSWORD), v.get(JDBC_TABLE));
+        if (adaptive && v.isValid(MODE) && mode == Mode.LOCAL) {
+            v.problem(MODE, "local cannot be used with rate=auto: the rate is found at a token authority (use"
+                + " auto or leased; without a cluster, the runtime's in-process authority finds it for this JVM)");
+        }
+        if (adaptive && throttleScope == ThrottleScope.JVM) {
+            v.problem(THROTTLE_SCOPE, "jvm cannot be used with rate=auto: the authority finds the rate from the"
+                + " throttle answers every client reports");
+        }
+        return new TokenBucketConfig(v.get(NAME_OPTION), rate > 0 ? rate : 1, burst, adaptive, throttleScope, mode, authority,
+            v.get(LEASE_PERIOD), v.get(EXPECTED_CLIENTS), url, v.get(JDBC_USER), v.get(JDBC_PASSWORD), v.get(JDBC_TABLE));
     }
 
     private boolean jdbc() {
@@ -205,9 +250,9 @@ public final class TokenBucketConfig implements Serializable {
         if (!(rate > 0 && rate <= MAX_RATE)) {
             out.add("rate: must be above 0 and at most " + MAX_RATE + " permits per second, was " + rate);
         }
-        if (burst < 1 || burst > MAX_BURST) {
+        if (burst < (adaptive ? 0 : 1) || burst > MAX_BURST) {
             out.add("burst: must be between 1 and " + MAX_BURST + ", was " + burst);
-        } else if (rate > 0 && burst / rate > 1e8) {
+        } else if (!adaptive && rate > 0 && burst / rate > 1e8) {
             out.add("burst: must refill within 1e8 seconds at the given rate, was " + burst + " at " + rate + "/s");
         }
         if (leasePeriod == null || leasePeriod.compareTo(Duration.ofMillis(20)) < 0
@@ -223,6 +268,16 @@ public final class TokenBucketConfig implements Serializable {
         if (mode != Mode.LOCAL && authority == AuthorityKind.JDBC && jdbcUrl == null) {
             out.add("jdbc.url: is required when authority is jdbc");
         }
+        if (adaptive && mode == Mode.LOCAL) {
+            out.add("mode: local cannot be used with rate=auto: the rate is found at a token authority");
+        }
+        if (adaptive && throttleScope == ThrottleScope.JVM) {
+            out.add("throttleScope: jvm cannot be used with rate=auto: the authority finds the rate from every client's"
+                + " throttle answers");
+        }
+        if (throttleScope == null) {
+            out.add("throttleScope: must be bucket or jvm");
+        }
         return out;
     }
 
@@ -237,14 +292,23 @@ public final class TokenBucketConfig implements Serializable {
         return name;
     }
 
-    /** R: permits per second. */
+    /** R: permits per second; with {@link #adaptive()}, the highest rate it may reach ({@link #MAX_RATE}: none). */
     public double rate() {
         return rate;
     }
 
-    /** B: the most permits that can be taken at once after an idle period. */
+    /** B: the most permits that can be taken at once after an idle period; 0 with {@code rate=auto}: one second of its rate. */
     public long burst() {
         return burst;
+    }
+
+    /** {@code rate=auto}: the authority finds the rate from throttle answers, up to {@link #rate()}. */
+    public boolean adaptive() {
+        return adaptive;
+    }
+
+    public ThrottleScope throttleScope() {
+        return throttleScope;
     }
 
     public Mode mode() {
@@ -289,7 +353,8 @@ public final class TokenBucketConfig implements Serializable {
             return false;
         }
         TokenBucketConfig c = (TokenBucketConfig) o;
-        return Double.compare(rate, c.rate) == 0 && burst == c.burst && expectedClients == c.expectedClients
+        return Double.compare(rate, c.rate) == 0 && burst == c.burst && adaptive == c.adaptive
+            && throttleScope == c.throttleScope && expectedClients == c.expectedClients
             && name.equals(c.name) && mode == c.mode && authority == c.authority && leasePeriod.equals(c.leasePeriod)
             && Objects.equals(jdbcUrl, c.jdbcUrl) && Objects.equals(jdbcUser, c.jdbcUser)
             && Objects.equals(jdbcPassword, c.jdbcPassword) && Objects.equals(jdbcTable, c.jdbcTable);
@@ -297,7 +362,8 @@ public final class TokenBucketConfig implements Serializable {
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, rate, burst, mode, authority, leasePeriod, expectedClients, jdbcUrl, jdbcUser, jdbcTable);
+        return Objects.hash(name, rate, burst, adaptive, throttleScope, mode, authority, leasePeriod, expectedClients, jdbcUrl,
+            jdbcUser, jdbcTable);
     }
 
     /** Safe to log: the password is masked and the JDBC URL shown without credentials. */

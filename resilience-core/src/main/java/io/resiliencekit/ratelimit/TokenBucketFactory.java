@@ -23,6 +23,8 @@ import java.util.Optional;
  *   <li>{@code auto} (default): leased from the JDBC authority when {@code authority=jdbc}, else from
  *       the cluster's authority when the runtime is bound to a cluster (the Spark plugin), else local;</li>
  *   <li>{@code local}: this runtime's own bucket, R per JVM;</li>
+ *   <li>with {@code rate=auto}, never local: without a cluster (and without {@code authority=jdbc}),
+ *       leased from the runtime's in-process authority, which finds the rate for this JVM;</li>
  *   <li>{@code leased}: from {@code cluster} (without a cluster: one warning, then a local bucket),
  *       {@code inprocess} (the runtime's in-process authority) or {@code jdbc} (one authority per
  *       runtime, URL, user and table).</li>
@@ -57,6 +59,9 @@ public final class TokenBucketFactory implements RateLimiterFactory {
         TokenBucketBuilder b = TokenBucketBuilder.from(c).ticker(ctx.ticker());
         Optional<Cluster> cluster = ctx.cluster();
         TokenBucketConfig.AuthorityKind where = placement(c, cluster.isPresent());
+        if (where == null && c.adaptive()) {
+            where = TokenBucketConfig.AuthorityKind.INPROCESS; // the rate is found at an authority: this JVM's
+        }
         if (where == null) {
             if (c.mode() == TokenBucketConfig.Mode.LEASED) {
                 warnNoCluster(ctx, c);

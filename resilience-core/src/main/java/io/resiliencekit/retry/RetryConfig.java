@@ -47,6 +47,11 @@ public final class RetryConfig implements Serializable {
     static final Duration DEFAULT_BASE = Duration.ofMillis(100);
     static final double DEFAULT_MULTIPLIER = 2.0;
     static final Duration DEFAULT_CAP = Duration.ofSeconds(10);
+    /**
+     * The longest server hint ({@code Retry-After}) a policy honours when its retry settings do not
+     * say otherwise: the default {@code maxDelay}, which is also what caps a policy without retries.
+     */
+    public static final Duration DEFAULT_RETRY_AFTER_CAP = DEFAULT_CAP;
     static final double DEFAULT_BUDGET_RATIO = 0.2;
     static final int DEFAULT_BUDGET_RESERVE = 50;
 

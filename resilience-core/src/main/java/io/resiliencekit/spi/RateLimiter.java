@@ -48,6 +48,11 @@ public interface RateLimiter {
         return maxWaitNanos <= 0 ? NOT_WITHIN_WAIT : -Math.min(maxWaitNanos, 1_000_000L);
     }
 
-    /** The service answered "slow down" with this hint (429, 503 + Retry-After): pause admissions for it. */
+    /**
+     * The service answered "slow down" (429, or a 503 the classifier calls throttling): pause
+     * admissions for {@code hint} (already capped by the policy's {@code retryAfterCap}).
+     * {@code hint} is {@link Duration#ZERO} when the service said for how long nowhere; a local
+     * limiter then has nothing to do, a leased one tells its authority, which slows the whole bucket.
+     */
     void onThrottled(Duration hint);
 }

@@ -35,16 +35,16 @@ class CircuitBreakerConfigTest {
         CircuitBreakerConfig c = CircuitBreakerConfig.builder("x").build();
         assertThat(c.name()).isEqualTo("x");
         assertThat(c.windowType()).isEqualTo(WindowType.COUNT);
-        assertThat(c.windowSize()).isEqualTo(100);
+        assertThat(c.windowSize()).isEqualTo(50);
         assertThat(c.windowDuration()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.failureRateThreshold()).isEqualTo(0.5);
         assertThat(c.minimumCalls()).isEqualTo(20);
         assertThat(c.slowCallDurationThreshold()).isEmpty();
         assertThat(c.slowCallRateThreshold()).isEqualTo(1.0);
-        assertThat(c.permittedCallsInHalfOpen()).isEqualTo(10);
-        assertThat(c.openDuration()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.openDurationMultiplier()).isEqualTo(1.0);
-        assertThat(c.maxOpenDuration()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.permittedCallsInHalfOpen()).isEqualTo(5);
+        assertThat(c.openDuration()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.openDurationMultiplier()).isEqualTo(2.0);
+        assertThat(c.maxOpenDuration()).isEqualTo(Duration.ofSeconds(30));
         assertThat(CircuitBreakerConfig.builder("x").openDuration(Duration.ofMinutes(15)).build().maxOpenDuration())
             .isEqualTo(Duration.ofMinutes(15));
     }
@@ -82,7 +82,7 @@ class CircuitBreakerConfigTest {
         m.put("cb.minimumCalls", "many");
         m.put("cb.openDuration", "10 parsecs");
         m.put("cb.openDurationMultiplier", "2");
-        m.put("cb.maxOpenDuration", "1s");
+        m.put("cb.maxOpenDuration", "500ms");
         m.put("cb.halfOpenCall", "3");
         m.put("other.key", "kept");
         Options o = Options.of(m);
@@ -95,7 +95,7 @@ class CircuitBreakerConfigTest {
             "cb.openDuration: must be a duration such as 250ms, 2s, 5m or PT2S, was '10 parsecs'",
             "cb.halfOpenCall: unknown option (did you mean cb.halfOpenCalls?)",
             "cb.failureRateThreshold: must be in (0, 1], was 0.0",
-            "cb.maxOpenDuration: must be at least openDuration (PT1M), was PT1S");
+            "cb.maxOpenDuration: must be at least openDuration (PT1S), was PT0.5S");
         assertThatThrownBy(o::throwIfInvalid).isInstanceOf(ConfigException.class);
     }
 

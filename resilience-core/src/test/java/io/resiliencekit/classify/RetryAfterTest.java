@@ -49,7 +49,6 @@ class RetryAfterTest {
     void httpStatusesAreClassified() {
         assertThat(FailureClassifier.classifyHttp(429, "2", NOW).kind()).isEqualTo(FailureKind.THROTTLED);
         assertThat(FailureClassifier.classifyHttp(429, "2", NOW).retryAfter()).isEqualTo(Duration.ofSeconds(2));
-        assertThat(FailureClassifier.classifyHttp(503, "1", NOW).kind()).isEqualTo(FailureKind.THROTTLED);
         assertThat(FailureClassifier.classifyHttp(503, null, NOW).kind()).isEqualTo(FailureKind.TRANSIENT);
         for (int s : new int[] {408, 500, 502, 504}) {
             assertThat(FailureClassifier.classifyHttp(s, null, NOW).kind()).as("HTTP %d", s).isEqualTo(FailureKind.TRANSIENT);

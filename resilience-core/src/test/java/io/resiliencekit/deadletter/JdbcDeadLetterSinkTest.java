@@ -76,6 +76,47 @@ class JdbcDeadLetterSinkTest {
         roundTrip(h2());
     }
 
+    /**
+     * Done-when 4 of issue 11, on PostgreSQL: a unit of work is all or nothing. An aborted unit leaves
+     * no row, also when its commit failed half-way through the batch (a letter the table refuses); what
+     * was committed before stays, and the sink goes on. Settings: batchSize 100 (the default), above
+     * what one unit writes here, as the contract requires.
+     */
+    @Test
+    void anAbortedUnitLeavesNoRowOnPostgres() throws Exception {
+        DataSource ds = pg.getPostgresDatabase();
+        try (JdbcDeadLetterSink sink = JdbcDeadLetterSink.builder(ds).table("dlq_abort").build()) {
+            assertThat(sink.abort()).as("nothing written: nothing to discard").isZero();
+            DeadLetter kept = sink.write(Samples.letter(1));
+            sink.flush();                                     // committed: abort no longer touches it
+            sink.write(Samples.letter(2));
+            sink.write(Samples.letter(3));
+            assertThat(sink.abort()).isEqualTo(2);
+            assertThat(rows(ds, "dlq_abort")).isEqualTo(1);
+
+            // a unit whose commit fails mid-batch: PostgreSQL refuses the second letter (error_class is VARCHAR(512))
+            sink.write(Samples.letter(4));
+            sink.write(Samples.letter(5).toBuilder().errorClass("x".repeat(600)).build());
+            sink.write(Samples.letter(6));
+            assertThatThrownBy(sink::flush).isInstanceOf(IllegalStateException.class).hasMessageContaining("dlq_abort");
+            assertThat(rows(ds, "dlq_abort")).as("the failed commit left none of the unit's rows").isEqualTo(1);
+            assertThat(sink.abort()).isEqualTo(3);
+
+            DeadLetter later = sink.write(Samples.letter(7));  // still usable after an abort
+            sink.flush();
+            assertThat(DeadLetterReader.jdbc(ds, "dlq_abort").readAll()).containsExactly(kept, later);
+        }
+        assertThat(rows(ds, "dlq_abort")).as("close after abort adds nothing").isEqualTo(2);
+    }
+
+    private static long rows(DataSource ds, String table) throws Exception {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     @Test
     void tableNamesAreValidated() {
         assertThatThrownBy(() -> JdbcDeadLetterSink.builder(h2()).table("x y")).hasMessageContaining("'x y'");

@@ -56,7 +56,7 @@ class ConcurrentIdempotencyTest {
                         counts.get(r.status()).increment();
                         if (r.status() == Status.NEW) {
                             target.incrementAndGet(i);
-                            store.complete(key, holder, ByteBuffer.allocate(4).putInt(i).array());
+                            store.complete(key, r.fencingToken(), ByteBuffer.allocate(4).putInt(i).array());
                         } else if (r.status() == Status.COMPLETED) {
                             assertThat(ByteBuffer.wrap(r.outcome()).getInt()).isEqualTo(i);
                         }

@@ -38,8 +38,7 @@ class H2IdempotencyStoreTest extends IdempotencyStoreContract {
 
     @Test
     void outcomesSurviveReopeningTheDatabase() {
-        store.claim("k:p", "fp", "h1", HOLD);
-        store.complete("k:p", "h1", new byte[] {1, 2, 3});
+        store.complete("k:p", claimNew("k:p", "fp", "h1"), new byte[] {1, 2, 3});
         String table = ((JdbcIdempotencyStore) store).table();
         store.close();
         store = JdbcIdempotencyStore.builder("jdbc:h2:file:" + dir.resolve("idem"), "sa", "").table(table).ticker(ticker).build();

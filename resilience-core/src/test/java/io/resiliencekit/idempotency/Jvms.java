@@ -33,7 +33,7 @@ final class Jvms implements AutoCloseable {
                 String line;
                 while ((line = r.readLine()) != null) {
                     all.add(line);
-                    if (line.matches("^(READY|RESULT|CLAIMED|FAILED|MIDFILE|FLUSHED)\\b.*")) {
+                    if (line.matches("^(READY|RESULT|CLAIMED|FAILED|MIDFILE|FLUSHED|IN_ACTION|ATTEMPT|EFFECT|COMPLETE)\\b.*")) {
                         lines.add(line);
                     }
                 }
@@ -62,6 +62,23 @@ final class Jvms implements AutoCloseable {
 
     Process process() {
         return process;
+    }
+
+    /** Stops the JVM as a debugger or an overloaded host does (SIGSTOP): every thread, its renewals too. */
+    void pause() throws Exception {
+        signal("-STOP");
+    }
+
+    /** Lets a paused JVM go on (SIGCONT). */
+    void resume() throws Exception {
+        signal("-CONT");
+    }
+
+    private void signal(String which) throws Exception {
+        Process kill = new ProcessBuilder("kill", which, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill " + which + " " + process.pid() + " failed");
+        }
     }
 
     void kill() throws InterruptedException {

@@ -405,7 +405,7 @@ class PolicyScenariosTest {
         assertThat(attempts).hasValue(1);
         // the failed trial was recorded: the breaker re-opened instead of refusing forever
         assertThat(p.circuitBreaker().orElseThrow().state()).isEqualTo(CircuitState.OPEN);
-        ticker.advance(Duration.ofSeconds(1));
+        ticker.advance(Duration.ofSeconds(2)); // a re-open lasts twice as long (the default growth)
         assertThat(path.run(p, () -> "ok")).isEqualTo("ok");
         countersAddUp(p);
     }

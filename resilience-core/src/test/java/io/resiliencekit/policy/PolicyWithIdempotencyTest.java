@@ -8,15 +8,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.resiliencekit.idempotency.Fingerprints;
 import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.IdempotencyKeys;
+import io.resiliencekit.idempotency.IdempotencyInProgressException;
 import io.resiliencekit.idempotency.IdempotencyMismatchException;
+import io.resiliencekit.idempotency.InMemoryIdempotencyStore;
+import io.resiliencekit.idempotency.InProgressMode;
+import io.resiliencekit.idempotency.internal.HoldKeeper;
+import io.resiliencekit.idempotency.ForwardingStore;
 import io.resiliencekit.event.EventType;
 import io.resiliencekit.retry.RetryConfig;
 import io.resiliencekit.time.ManualTicker;
 import io.resiliencekit.time.Ticker;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -100,6 +107,85 @@ class PolicyWithIdempotencyTest {
         }
         assertThat(effects).hasSize(n);
         assertThat(effects.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+    }
+
+    /**
+     * A runtime on virtual time whose hold keeper runs when the test says (as the keeper's threads
+     * would, while virtual time passes); the guard finds it under the keeper's one name.
+     */
+    private static HoldKeeper.Manual manualKeeper(ResilienceRuntime runtime, ManualTicker ticker) {
+        return runtime.share(HoldKeeper.KIND, HoldKeeper.NAME, HoldKeeper.NAME, n -> HoldKeeper.manual(ticker));
+    }
+
+    /**
+     * An asynchronous call holds its key while its stage is pending on no thread at all: the runtime's
+     * keeper renews it, so a caller asking during three holds finds it in progress, then gets its
+     * outcome. Settings: a 30 s hold instead of 5 min, in-progress mode fail for the second caller (so
+     * it reports each try instead of waiting).
+     */
+    @Test
+    void anAsyncCallKeepsItsKeyWhileItsStageIsPending() throws Exception {
+        ManualTicker ticker = new ManualTicker();
+        try (ResilienceRuntime runtime = ResilienceRuntime.builder().ticker(ticker).build()) {
+            HoldKeeper.Manual keeper = manualKeeper(runtime, ticker);
+            ResiliencePolicy holder = runtime.policy(ResiliencePolicy.builder("pay").idempotency(IdempotencyConfig.builder()
+                .memory("async").hold(Duration.ofSeconds(30)).build()).config());
+            ResiliencePolicy other = runtime.policy(ResiliencePolicy.builder("pay-other").idempotency(IdempotencyConfig
+                .builder().memory("async").hold(Duration.ofSeconds(30)).inProgress(InProgressMode.FAIL).build()).config());
+            CompletableFuture<String> stage = new CompletableFuture<>();
+            AtomicInteger effects = new AtomicInteger();
+            CompletableFuture<String> call = holder.callStage(CallContext.ofKey("pay:r1:o-1"), () -> {
+                effects.incrementAndGet();
+                return stage;
+            }, Runnable::run);
+            List<String> seen = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {          // 90 s of virtual time: three holds
+                ticker.advance(Duration.ofSeconds(10));
+                keeper.runDue();
+                try {
+                    other.call(CallContext.ofKey("pay:r1:o-1"), () -> "second-" + effects.incrementAndGet());
+                    seen.add("ran");
+                } catch (IdempotencyInProgressException e) {
+                    seen.add("held");
+                }
+            }
+            stage.complete("receipt");
+            assertThat(call.get()).isEqualTo("receipt");
+            assertThat(seen).containsOnly("held");
+            assertThat(other.call(CallContext.ofKey("pay:r1:o-1"), () -> "again")).isEqualTo("receipt");
+            assertThat(effects).hasValue(1);
+        }
+    }
+
+    /**
+     * B7 (issue 13) through the policy: the store fails right after the effect. The call returns the
+     * effect's result, and a retry of the key gets it too once the store is back, without running the
+     * action again and without waiting out the default 5-minute hold.
+     */
+    @Test
+    void B7_aCompletionTheStoreRefusedIsRecordedWhenItIsBackSoARetryMakesNoSecondEffect() throws Exception {
+        ManualTicker ticker = new ManualTicker();
+        try (ResilienceRuntime runtime = ResilienceRuntime.builder().ticker(ticker).build()) {
+            HoldKeeper.Manual keeper = manualKeeper(runtime, ticker);
+            ForwardingStore flaky = new ForwardingStore(InMemoryIdempotencyStore.builder().ticker(ticker).build(), ticker);
+            IdempotencyConfig idem = IdempotencyConfig.builder().store("flaky", ctx -> flaky).build();
+            ResiliencePolicy p = runtime.policy(ResiliencePolicy.builder("pay").idempotency(idem).config());
+            AtomicInteger effects = new AtomicInteger();
+            String first = p.call(CallContext.ofKey("pay:r1:o-7"), () -> {
+                effects.incrementAndGet();
+                flaky.goDownFor(Duration.ofSeconds(1));   // the effect went through; the store dies now, for a second
+                return "receipt-1";
+            });
+            assertThat(first).isEqualTo("receipt-1");
+            keeper.runDue();
+            ticker.advance(Duration.ofSeconds(1));        // back
+            keeper.runDue();
+            long before = ticker.sleptNanos();
+            assertThat(p.call(CallContext.ofKey("pay:r1:o-7"), () -> "receipt-" + (1 + effects.incrementAndGet())))
+                .isEqualTo("receipt-1");
+            assertThat(effects).as("one effect").hasValue(1);
+            assertThat(Duration.ofNanos(ticker.sleptNanos() - before)).as("no wait for the hold").isLessThan(Duration.ofSeconds(1));
+        }
     }
 
     @Test

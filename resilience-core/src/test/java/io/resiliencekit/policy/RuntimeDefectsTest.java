@@ -57,7 +57,7 @@ class RuntimeDefectsTest {
         p.circuitBreaker().orElseThrow().transitionToOpen();
         ticker.advance(Duration.ofSeconds(1));
         assertThat(catchThrowable(() -> p.call(() -> (String) null))).isInstanceOf(CallFailedException.class);
-        ticker.advance(Duration.ofSeconds(1));
+        ticker.advance(Duration.ofSeconds(2)); // a re-open lasts twice as long (the default growth)
         assertThat(p.call(() -> "ok")).as("a later trial is let through").isEqualTo("ok");
         assertThat(p.circuitBreaker().orElseThrow().state()).isEqualTo(CircuitState.CLOSED);
     }

@@ -95,8 +95,19 @@ class StageOrderTest {
                 }
 
                 @Override
-                public void complete(Object value) {
+                public long fencingToken() {
+                    return 1L;
+                }
+
+                @Override
+                public void checkHeld() {
+                    // held throughout: not a stage of its own
+                }
+
+                @Override
+                public boolean complete(Object value) {
                     SEEN.add("complete");
+                    return true;
                 }
 
                 @Override

@@ -101,6 +101,11 @@ final class LeaseSimulation {
 
     /** Largest number admitted in any window of {@code windowMs} consecutive milliseconds within [from, to). */
     long maxInWindow(int windowMs, long fromMs, long toMs) {
+        return maxInWindow(perMs, windowMs, fromMs, toMs);
+    }
+
+    /** The same for any per-millisecond counts (other simulations share it). */
+    static long maxInWindow(long[] perMs, int windowMs, long fromMs, long toMs) {
         long sum = 0;
         long max = 0;
         for (int i = (int) fromMs; i < toMs; i++) {
@@ -114,6 +119,10 @@ final class LeaseSimulation {
     }
 
     long admitted(long fromMs, long toMs) {
+        return sum(perMs, fromMs, toMs);
+    }
+
+    static long sum(long[] perMs, long fromMs, long toMs) {
         long s = 0;
         for (int i = (int) fromMs; i < toMs; i++) {
             s += perMs[i];

@@ -45,41 +45,19 @@ final class SimulationChart {
         outage.run(60_000, (c, ms) -> c < 4 ? LeaseSimulation.SATURATED : (ms % 1000 == 0 ? 1 : 0),
             ms -> outage.authority.up = ms < 20_000 || ms >= 40_000);
 
-        int w = 1000;
-        int h = 520;
-        int left = 70;
-        int right = 20;
-        int top = 50;
-        int bottom = 60;
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        double yMax = 2200;
-        int pw = w - left - right;
-        int ph = h - top - bottom;
-        // authority outage band
-        g.setColor(new Color(255, 235, 235));
-        g.fillRect(left + pw * 20 / 60, top, pw * 20 / 60, ph);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-        g.drawString("8 leased clients, R = 1000/s, B = 1000: admitted per second (sliding 1 s window), virtual time", left, 25);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        for (int s = 0; s <= 60; s += 10) {
-            int x = left + pw * s / 60;
-            g.setColor(new Color(225, 225, 225));
-            g.drawLine(x, top, x, top + ph);
-            g.setColor(Color.BLACK);
-            g.drawString(s + " s", x - 8, top + ph + 18);
-        }
-        for (int y = 0; y <= yMax; y += 500) {
-            int py = top + ph - (int) (ph * y / yMax);
-            g.setColor(new Color(225, 225, 225));
-            g.drawLine(left, py, left + pw, py);
-            g.setColor(Color.BLACK);
-            g.drawString(Integer.toString(y), left - 40, py + 4);
-        }
+        Frame f = new Frame("8 leased clients, R = 1000/s, B = 1000: admitted per second (sliding 1 s window), virtual time",
+            60, 2200, 500, p -> {
+                // authority outage band
+                p.g.setColor(new Color(255, 235, 235));
+                p.g.fillRect(p.left + p.pw * 20 / 60, p.top, p.pw * 20 / 60, p.ph);
+            });
+        Graphics2D g = f.g;
+        int left = f.left;
+        int pw = f.pw;
+        int top = f.top;
+        int ph = f.ph;
+        int h = f.h;
+        double yMax = f.yMax;
         dashed(g, left, pw, top, ph, yMax, R, new Color(0, 0, 0), "R");
         dashed(g, left, pw, top, ph, yMax, R + B, new Color(200, 0, 0), "R*1s + B (bound for a 1 s window)");
         plot(g, ratePerSecond(allBusy), left, pw, top, ph, yMax, new Color(31, 119, 180));
@@ -89,15 +67,59 @@ final class SimulationChart {
         legend(g, left, ly, new Color(31, 119, 180), "all 8 busy");
         legend(g, left + 140, ly, new Color(44, 160, 44), "2 busy, moving every 10 s");
         legend(g, left + 370, ly, new Color(255, 127, 14), "4 busy, authority down 20-40 s (safe rate R/8 each)");
-        g.dispose();
-        File dir = file.getAbsoluteFile().getParentFile();
-        if (dir != null) {
-            dir.mkdirs();
-        }
-        ImageIO.write(img, "png", file);
+        f.write(file);
     }
 
-    private static void dashed(Graphics2D g, int left, int pw, int top, int ph, double yMax, double y, Color c, String label) {
+    /** A white 1000 x 520 chart with a title, seconds on x and a grid on y; plot inside [left, left+pw] x [top, top+ph]. */
+    static final class Frame {
+        final int w = 1000;
+        final int h = 520;
+        final int left = 70;
+        final int top = 50;
+        final int pw = w - left - 20;
+        final int ph = h - top - 60;
+        final double yMax;
+        final BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        final Graphics2D g = img.createGraphics();
+
+        Frame(String title, int seconds, double yMax, int yStep, java.util.function.Consumer<Frame> background) {
+            this.yMax = yMax;
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, w, h);
+            background.accept(this);
+            g.setColor(Color.BLACK);
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+            g.drawString(title, left, 25);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            int xStep = seconds <= 60 ? 10 : 20;
+            for (int s = 0; s <= seconds; s += xStep) {
+                int x = left + pw * s / seconds;
+                g.setColor(new Color(225, 225, 225));
+                g.drawLine(x, top, x, top + ph);
+                g.setColor(Color.BLACK);
+                g.drawString(s + " s", x - 8, top + ph + 18);
+            }
+            for (int y = 0; y <= yMax; y += yStep) {
+                int py = top + ph - (int) (ph * y / yMax);
+                g.setColor(new Color(225, 225, 225));
+                g.drawLine(left, py, left + pw, py);
+                g.setColor(Color.BLACK);
+                g.drawString(Integer.toString(y), left - 40, py + 4);
+            }
+        }
+
+        void write(File file) throws IOException {
+            g.dispose();
+            File dir = file.getAbsoluteFile().getParentFile();
+            if (dir != null) {
+                dir.mkdirs();
+            }
+            ImageIO.write(img, "png", file);
+        }
+    }
+
+    static void dashed(Graphics2D g, int left, int pw, int top, int ph, double yMax, double y, Color c, String label) {
         int py = top + ph - (int) (ph * y / yMax);
         g.setColor(c);
         g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {8, 6}, 0));
@@ -106,9 +128,13 @@ final class SimulationChart {
         g.drawString(label, left + pw - 230, py - 6);
     }
 
-    private static void plot(Graphics2D g, double[] ys, int left, int pw, int top, int ph, double yMax, Color c) {
+    static void plot(Graphics2D g, double[] ys, int left, int pw, int top, int ph, double yMax, Color c) {
+        plot(g, ys, left, pw, top, ph, yMax, c, new BasicStroke(2));
+    }
+
+    static void plot(Graphics2D g, double[] ys, int left, int pw, int top, int ph, double yMax, Color c, BasicStroke stroke) {
         g.setColor(c);
-        g.setStroke(new BasicStroke(2));
+        g.setStroke(stroke);
         for (int i = 1; i < ys.length; i++) {
             int x1 = left + pw * (i - 1) / ys.length;
             int x2 = left + pw * i / ys.length;
@@ -119,7 +145,7 @@ final class SimulationChart {
         g.setStroke(new BasicStroke(1));
     }
 
-    private static void legend(Graphics2D g, int x, int y, Color c, String text) {
+    static void legend(Graphics2D g, int x, int y, Color c, String text) {
         g.setColor(c);
         g.fillRect(x, y - 9, 18, 4);
         g.setColor(Color.BLACK);

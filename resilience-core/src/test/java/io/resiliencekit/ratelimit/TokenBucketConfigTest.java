@@ -119,4 +119,24 @@ class TokenBucketConfigTest {
             return (T) in.readObject();
         }
     }
+
+    @Test
+    void rateAuto_parsesWithAnOptionalCeiling_roundTrips_andRefusesWhatCannotWork() {
+        TokenBucketConfig c = TokenBucketConfig.parse(Map.of("rate", "Auto", "maxRate", "800"), "");
+        assertThat(c.adaptive()).isTrue();
+        assertThat(c.rate()).as("the ceiling").isEqualTo(800);
+        assertThat(c.burst()).as("0: one second of the rate found").isZero();
+        assertThat(c.throttleScope()).isEqualTo(TokenBucketConfig.ThrottleScope.BUCKET);
+        assertThat(TokenBucketConfig.parse(c.toOptions("p."), "p.")).isEqualTo(c);
+        assertThat(TokenBucketConfig.parse(Map.of("rate", "auto"), "").rate()).isEqualTo(TokenBucketConfig.MAX_RATE);
+        assertThat(c.toString()).contains("rate=auto");
+        assertThatThrownBy(() -> TokenBucketConfig.parse(Map.of("rate", "auto", "mode", "local", "throttleScope", "jvm"), ""))
+            .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).hasSize(2)
+                .anySatisfy(p -> assertThat(p).startsWith("mode: local cannot be used with rate=auto"))
+                .anySatisfy(p -> assertThat(p).startsWith("throttleScope: jvm cannot be used with rate=auto")));
+        assertThatThrownBy(() -> TokenBucketConfig.parse(Map.of("rate", "100", "maxRate", "200", "burst", "0"), ""))
+            .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                "maxRate: has no effect unless rate is auto",
+                "burst: must be between 1 and 1000000000000000, was '0'"));
+    }
 }

@@ -6,9 +6,10 @@ import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.breaker.DriverBreakerBoard;
 import io.resiliencekit.spark.idempotency.DriverLedger;
 import io.resiliencekit.spark.ratelimit.DriverTokenAuthority;
+import io.resiliencekit.spark.retry.DriverRetryBudgets;
 import io.resiliencekit.time.Ticker;
 
-/** Installs the plugin's own driver-side services (token authorities, breaker board, ledger). */
+/** Installs the plugin's own driver-side services (token authorities, breaker board, ledger, retry budgets). */
 final class BuiltInServices {
 
     private BuiltInServices() {
@@ -18,6 +19,7 @@ final class BuiltInServices {
         DriverBreakerBoard.install(services, options, Ticker.system());
         DriverTokenAuthority.install(services, options, Ticker.system());
         DriverLedger.install(services, options, Ticker.system());
+        DriverRetryBudgets.install(services);
     }
 
     static void shutdown(DriverServices services) {

@@ -21,7 +21,6 @@ import org.apache.spark.api.plugin.PluginContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.resiliencekit.config.Secrets;
 
 /**
  * Driver side of {@link ResiliencePlugin}: validates the options, hosts the {@link DriverServices}
@@ -37,6 +36,8 @@ final class DriverSide implements DriverPlugin {
     private volatile DriverServices services;
     private volatile PluginOptions options;
     private volatile ClusterCoordinator local;
+    private volatile SparkContext context;
+    private volatile ExecutorLossListener executorLoss;
 
     @Override
     public Map<String, String> init(SparkContext sc, PluginContext ctx) {
@@ -48,11 +49,14 @@ final class DriverSide implements DriverPlugin {
         services = new DriverServices(ctx.metricRegistry());
         BuiltInServices.install(services, options);
         local = new DriverLocalCoordinator(services);
+        // a lost executor's idempotency holds are released as soon as Spark says it is gone
+        context = sc;
+        executorLoss = new ExecutorLossListener(services);
+        sc.addSparkListener(executorLoss);
         // Driver code (validation, health checks) reaches the services without RPC; in local mode the
         // executor side, which starts next in this JVM, binds its own cluster and keeps this driver side.
         ResilienceRuntime.shared().bindCluster(new SparkCluster(local, options, this));
-        LOG.info("resiliencekit plugin started on the driver with {}; services {}",
-                Secrets.masked(options.toOptions()), services.names());
+        LOG.info("resiliencekit plugin started on the driver with {}; services {}", options, services.names());
         return options.toOptions();
     }
 
@@ -83,9 +87,16 @@ final class DriverSide implements DriverPlugin {
 
     @Override
     public void shutdown() {
+        SparkContext sc = context;
+        if (sc != null && executorLoss != null) {
+            sc.removeSparkListener(executorLoss);
+        }
         ResilienceRuntime.shared().cluster()
                 .filter(c -> c instanceof SparkCluster && ((SparkCluster) c).driver().orElse(null) == this)
-                .ifPresent(ResilienceRuntime.shared()::unbindCluster);
+                .ifPresent(c -> {
+                    ResilienceRuntime.shared().unbindCluster(c);
+                    ResilienceCluster.markShutDown();
+                });
         BuiltInServices.shutdown(services);
     }
 

@@ -52,6 +52,7 @@ final class ExecutorSide implements ExecutorPlugin {
         PluginCoordinator c = coordinator;
         if (c != null) {
             ResilienceRuntime.shared().unbindCluster(cluster);
+            ResilienceCluster.markShutDown();
             c.close();
         }
     }

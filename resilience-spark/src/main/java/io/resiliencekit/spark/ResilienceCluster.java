@@ -9,6 +9,8 @@ import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.policy.ResilienceRuntime;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.spark.SparkEnv;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +60,12 @@ public final class ResilienceCluster {
     public static Optional<ClusterCoordinator> coordinatorOrWarn(String component) {
         Optional<ClusterCoordinator> c = coordinator();
         if (c.isEmpty() && warned().compareAndSet(false, true)) {
-            LOG.warn("{} (first noticed by {})", NO_PLUGIN_WARNING, component);
+            if (pluginShutDownForThisApplication()) {
+                // the plugin was on and has shut down (the executor or application is stopping): no false alarm
+                LOG.info("ResiliencePlugin has shut down in this JVM; {} runs per JVM from now on", component);
+            } else {
+                LOG.warn("{} (first noticed by {})", NO_PLUGIN_WARNING, component);
+            }
         }
         return c;
     }
@@ -111,6 +118,35 @@ public final class ResilienceCluster {
     // the one-time warning lives in the shared runtime, like every other piece of state
     private static AtomicBoolean warned() {
         return ResilienceRuntime.shared().share("warning", "no-plugin", "no-plugin", k -> new AtomicBoolean());
+    }
+
+    // the application whose plugin unbound this JVM at shutdown (a later bind forgets it with everything else)
+    private static AtomicReference<String> shutDown() {
+        return ResilienceRuntime.shared().share("plugin", "shut-down", "shut-down", k -> new AtomicReference<>());
+    }
+
+    private static String applicationId() {
+        SparkEnv env = SparkEnv.get();
+        return env == null ? null : env.conf().get("spark.app.id", null);
+    }
+
+    /** True when the plugin ran for this JVM's application (or for the last one, the application is gone) and shut down. */
+    private static boolean pluginShutDownForThisApplication() {
+        String stopped = shutDown().get();
+        if (stopped == null) {
+            return false;
+        }
+        String now = applicationId();
+        return now == null || now.equals(stopped);
+    }
+
+    /**
+     * The plugin has unbound this JVM (executor or application shutdown): tasks still running then
+     * must not be told the plugin "is not enabled". Another application in this JVM later is told.
+     */
+    static void markShutDown() {
+        String app = applicationId();
+        shutDown().set(app == null ? "" : app);
     }
 
     /** Test hook: lets the one-time warning fire again. */

@@ -5,18 +5,22 @@ import io.resiliencekit.spark.cluster.ClusterCoordinator;
 import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.idempotency.ClusterLedgerStore;
 import io.resiliencekit.spark.ratelimit.SparkTokenAuthority;
+import io.resiliencekit.spark.retry.ClusterRetryBudget;
 import io.resiliencekit.spi.BreakerBoard;
 import io.resiliencekit.spi.Cluster;
 import io.resiliencekit.spi.IdempotencyStore;
+import io.resiliencekit.spi.RetryBudget;
 import io.resiliencekit.spi.TokenAuthority;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * The Spark application as a {@link Cluster}: what {@link ResiliencePlugin} binds to the JVM's
  * {@link io.resiliencekit.policy.ResilienceRuntime#shared() shared runtime} on every executor (and on
  * the driver), so a policy obtained anywhere in a task leases its rate from the driver's token
- * authority, shares its breaker's verdicts through the driver's board and claims its keys in the
- * driver's ledger. Everything goes over the plugin's RPC ({@link ClusterCoordinator}).
+ * authority, shares its breaker's verdicts through the driver's board, claims its keys in the
+ * driver's ledger and takes its retries from one budget per policy for the whole application.
+ * Everything goes over the plugin's RPC ({@link ClusterCoordinator}).
  */
 final class SparkCluster implements Cluster {
 
@@ -70,6 +74,12 @@ final class SparkCluster implements Cluster {
             }
         }
         return b;
+    }
+
+    /** One budget per policy for the application, held by the driver ({@code DriverRetryBudgets}). */
+    @Override
+    public RetryBudget retryBudget(String policyName, double ratio, int reserve, LongSupplier calls) {
+        return new ClusterRetryBudget(coordinator, policyName, ratio, reserve, calls);
     }
 
     ClusterCoordinator coordinator() {

@@ -59,4 +59,24 @@ class PluginOptionsTest {
                         "spark.resiliencekit.limiter.db.rate: must be a number, was 'fast'",
                         "spark.resiliencekit.breaker.halfOpenTrails: unknown option (did you mean spark.resiliencekit.breaker.halfOpenTrials?)"));
     }
+
+    @Test
+    void rateAuto_withAnOptionalCeiling_roundTrips_andMaxRateNeedsAuto() {
+        PluginOptions o = PluginOptions.fromOptions(Map.of("spark.resiliencekit.limiter.api.rate", "AUTO",
+                "spark.resiliencekit.limiter.api.maxRate", "500", "spark.resiliencekit.limiter.open.rate", "auto"));
+        PluginOptions.LimiterSpec api = o.limiters().get("api");
+        assertThat(api.adaptive()).isTrue();
+        assertThat(api.ratePerSecond()).isEqualTo(500);
+        assertThat(api.burst()).as("0: one second of the rate found").isZero();
+        assertThat(o.limiters().get("open").ratePerSecond()).isEqualTo(PluginOptions.LimiterSpec.UNBOUNDED);
+        assertThat(PluginOptions.fromOptions(o.toOptions())).isEqualTo(o);
+        assertThatThrownBy(() -> PluginOptions.fromOptions(Map.of("spark.resiliencekit.limiter.db.rate", "100",
+                "spark.resiliencekit.limiter.db.maxRate", "200", "spark.resiliencekit.limiter.db.burst", "0",
+                "spark.resiliencekit.limiter.x.maxRate", "5")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "spark.resiliencekit.limiter.db.maxRate: is only for spark.resiliencekit.limiter.db.rate=auto"
+                                + " (a fixed rate is its own maximum)",
+                        "spark.resiliencekit.limiter.db.burst: must be between 1 and 2305843009213693951, was '0'",
+                        "spark.resiliencekit.limiter.x.rate: is required when spark.resiliencekit.limiter.x.maxRate is set"));
+    }
 }

@@ -16,10 +16,30 @@ final class EventLog {
         times[size++] = sinceStartNanos;
     }
 
-    private synchronized long[] sortedSnapshot() {
+    synchronized long[] sortedSnapshot() {
         long[] copy = Arrays.copyOf(times, size);
         Arrays.sort(copy); // threads append slightly out of order
         return copy;
+    }
+
+    /** The earliest time, or -1 if none. */
+    long first() {
+        long[] t = sortedSnapshot();
+        return t.length == 0 ? -1 : t[0];
+    }
+
+    /** Events at or after {@code fromNanos}. */
+    long countFrom(long fromNanos) {
+        long[] t = sortedSnapshot();
+        int i = Arrays.binarySearch(t, fromNanos);
+        if (i < 0) {
+            i = -i - 1;
+        } else {
+            while (i > 0 && t[i - 1] == fromNanos) {
+                i--;
+            }
+        }
+        return t.length - i;
     }
 
     long[] perSecond() {

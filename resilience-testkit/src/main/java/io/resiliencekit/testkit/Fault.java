@@ -16,12 +16,18 @@ public enum Fault {
     /** The connection is closed without any response; the client sees an {@code IOException}. */
     RESET,
     /**
+     * The request takes effect, then the connection is closed without a response: the client sees an
+     * {@code IOException} for a call that did happen, so a retry without the same
+     * {@code Idempotency-Key} duplicates it (with the key, the server replays the stored answer).
+     */
+    ACCEPTED_THEN_RESET,
+    /**
      * The response is delayed (by {@link FlakyApiServer.Builder#slowDelay} or the random-slow delay).
      * The request is processed (its effect applied) before the delay, as when a server commits and
      * the answer is lost to a client timeout: a retry without an idempotency key duplicates it.
      */
     SLOW,
-    /** {@code 429 Too Many Requests} with {@code Retry-After}, from the server-side token bucket. */
+    /** {@code 429 Too Many Requests} (or the chosen status) with the chosen throttle headers, from the server-side token bucket. */
     RATE_LIMITED,
     /** {@code 400 Bad Request} for a poison record. */
     POISON,

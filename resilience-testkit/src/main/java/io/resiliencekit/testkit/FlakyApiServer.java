@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  * try (FlakyApiServer server = FlakyApiServer.builder()
  *         .seed(7)
  *         .failFirstPerKey(1, Fault.RESET)      // every record's first attempt is reset
- *         .rateLimit(50, 10)                    // 429 + Retry-After above 50/s, burst 10
+ *         .rateLimit(50, 10)                    // 429 + Retry-After above 50/s, burst 10 (unknown to clients)
  *         .randomUnavailable(0.05)              // 5% of requests get 503
  *         .poisonIds("r-13")                    // always 400
  *         .start()) {
@@ -62,9 +62,19 @@ import java.util.regex.Pattern;
  *
  * <h2>Order of checks for {@code POST /records}</h2>
  * down (503 mode) &rarr; required headers (401) &rarr; rate limit (429) &rarr; injected fault: fail-first per server, then
- * fail-first per key, then random 503 / reset / slow &rarr; poison (400) &rarr; idempotency (replay
- * the stored response, or 422 if the same key comes with another body) &rarr; effect applied (200).
- * A {@link Fault#SLOW} request is processed normally and its response is delayed afterwards.
+ * fail-first per key, then random 503 / reset / slow / accepted-then-reset &rarr; poison (400) &rarr;
+ * idempotency (replay the stored response, or 422 if the same key comes with another body) &rarr;
+ * effect applied (200). A {@link Fault#SLOW} request is processed normally and its response is
+ * delayed afterwards; an {@link Fault#ACCEPTED_THEN_RESET} one is processed normally and its
+ * connection is then closed without an answer.
+ *
+ * <h2>Rate limit</h2>
+ * The limit is hidden: a client learns of it only from the throttle answers, whose status
+ * ({@link Builder#rateLimitStatus}: 429, or 503 for APIs that shed load that way) and headers
+ * ({@link Builder#throttleHeaders}: {@code Retry-After} in seconds or as a date, the IETF
+ * {@code RateLimit}/{@code RateLimit-Policy} fields, {@code X-RateLimit-*}, or none) are chosen.
+ * {@link #rateLimit(double, int)} changes it mid-run. {@link #throttledCount()} and
+ * {@link #throttledSince(long)} count the throttle answers.
  *
  * <h2>Reproducibility</h2>
  * Random faults are not drawn from a shared sequence but from a hash of (seed, key, attempt number
@@ -108,6 +118,7 @@ public final class FlakyApiServer implements AutoCloseable {
     private final double pUnavailable;
     private final double pReset;
     private final double pSlow;
+    private final double pAcceptedThenReset;
     private final Duration randomSlowDelay;
     private final Duration slowDelay;
     private final Duration unavailableRetryAfter;
@@ -115,6 +126,8 @@ public final class FlakyApiServer implements AutoCloseable {
     private final DownMode defaultDownMode;
     private final double ratePerSecond;
     private final int burst;
+    private final int rateLimitStatus;
+    private final ThrottleHeaders throttleHeaders;
     private final Map<String, String> requiredHeaders;
 
     private final ExecutorService executor;
@@ -125,7 +138,9 @@ public final class FlakyApiServer implements AutoCloseable {
     private volatile boolean unavailable;
     private int port;
     private long startNanos;
-    private TokenBucket bucket;
+    private long downSinceNanos = -1;                       // guarded by lifecycle; -1 while up
+    private final List<long[]> downIntervals = new ArrayList<>(); // guarded by lifecycle; nanos since start
+    private volatile TokenBucket bucket;
 
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong pastLimiter = new AtomicLong();
@@ -139,6 +154,7 @@ public final class FlakyApiServer implements AutoCloseable {
     private final ConcurrentHashMap<String, Stored> idempotencyStore = new ConcurrentHashMap<>();
     private final EventLog receivedLog = new EventLog();
     private final EventLog acceptedLog = new EventLog();
+    private final EventLog throttledLog = new EventLog();
 
     private FlakyApiServer(Builder b) {
         this.seed = b.seed;
@@ -149,6 +165,7 @@ public final class FlakyApiServer implements AutoCloseable {
         this.pUnavailable = b.pUnavailable;
         this.pReset = b.pReset;
         this.pSlow = b.pSlow;
+        this.pAcceptedThenReset = b.pAcceptedThenReset;
         this.randomSlowDelay = b.randomSlowDelay;
         this.slowDelay = b.slowDelay;
         this.unavailableRetryAfter = b.unavailableRetryAfter;
@@ -158,6 +175,8 @@ public final class FlakyApiServer implements AutoCloseable {
         this.defaultDownMode = b.downMode;
         this.ratePerSecond = b.ratePerSecond;
         this.burst = b.burst;
+        this.rateLimitStatus = b.rateLimitStatus;
+        this.throttleHeaders = b.throttleHeaders;
         this.requiredHeaders = Map.copyOf(b.requiredHeaders);
         for (Fault f : Fault.values()) {
             faults.put(f, new LongAdder());
@@ -209,6 +228,29 @@ public final class FlakyApiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Changes the server-side limit now (a limit that halves mid-run, a quota raised): the new bucket
+     * keeps the tokens the old one had, up to its burst. Works whether or not the builder set a limit.
+     */
+    public void rateLimit(double permitsPerSecond, int burst) {
+        if (!(permitsPerSecond > 0) || Double.isInfinite(permitsPerSecond) || burst < 1) {
+            throw new IllegalArgumentException("rateLimit: permitsPerSecond must be positive and finite and burst at"
+                + " least 1, was " + permitsPerSecond + " and " + burst);
+        }
+        synchronized (lifecycle) {
+            requireStarted();
+            TokenBucket old = bucket;
+            long now = System.nanoTime();
+            bucket = old == null ? new TokenBucket(permitsPerSecond, burst, now) : old.withLimit(permitsPerSecond, burst, now);
+        }
+    }
+
+    /** The server-side limit now, in permits per second (0 if none). */
+    public double rateLimit() {
+        TokenBucket b = bucket;
+        return b == null ? 0 : b.ratePerSecond();
+    }
+
     /** Takes the service down in the {@link Builder#downMode default mode}. */
     public void down() {
         down(defaultDownMode);
@@ -219,6 +261,9 @@ public final class FlakyApiServer implements AutoCloseable {
         Objects.requireNonNull(mode, "mode");
         synchronized (lifecycle) {
             requireStarted();
+            if (downSinceNanos < 0) {
+                downSinceNanos = System.nanoTime() - startNanos;
+            }
             if (mode == DownMode.SERVICE_UNAVAILABLE) {
                 unavailable = true;
             } else if (server != null) {
@@ -232,11 +277,79 @@ public final class FlakyApiServer implements AutoCloseable {
     public void up() {
         synchronized (lifecycle) {
             requireStarted();
+            if (downSinceNanos >= 0) {
+                downIntervals.add(new long[] {downSinceNanos, System.nanoTime() - startNanos});
+                downSinceNanos = -1;
+            }
             unavailable = false;
             if (server == null) {
                 bind(port);
             }
         }
+    }
+
+    /** Takes the service down in the default mode now and brings it back up after {@code duration}. */
+    public void downFor(Duration duration) {
+        Objects.requireNonNull(duration, "duration");
+        down();
+        java.util.concurrent.CompletableFuture.delayedExecutor(duration.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)
+            .execute(() -> {
+                synchronized (lifecycle) {
+                    if (!closed) {
+                        up();
+                    }
+                }
+            });
+    }
+
+    /** How long the service has been down so far, over every {@link #down()} ... {@link #up()}. */
+    public Duration downTime() {
+        synchronized (lifecycle) {
+            long total = 0;
+            for (long[] d : downIntervals) {
+                total += d[1] - d[0];
+            }
+            if (downSinceNanos >= 0 && started) {
+                total += System.nanoTime() - startNanos - downSinceNanos;
+            }
+            return Duration.ofNanos(total);
+        }
+    }
+
+    /** When the first down time began, since {@link #start()}; empty if the service was never down. */
+    public java.util.Optional<Duration> firstDownAt() {
+        synchronized (lifecycle) {
+            long first = !downIntervals.isEmpty() ? downIntervals.get(0)[0] : downSinceNanos;
+            return first < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(first));
+        }
+    }
+
+    /** Requests received while the service was up (outside every down time). */
+    public long receivedWhileUp() {
+        List<long[]> down;
+        synchronized (lifecycle) {
+            down = new ArrayList<>(downIntervals);
+            if (downSinceNanos >= 0) {
+                down.add(new long[] {downSinceNanos, Long.MAX_VALUE});
+            }
+        }
+        long n = 0;
+        for (long t : receivedLog.sortedSnapshot()) {
+            boolean whileDown = false;
+            for (long[] d : down) {
+                whileDown |= t >= d[0] && t < d[1];
+            }
+            if (!whileDown) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** From the first {@code /records} request received to the last (zero before the second). */
+    public Duration activeTime() {
+        long[] t = receivedLog.sortedSnapshot();
+        return t.length < 2 ? Duration.ZERO : Duration.ofNanos(t[t.length - 1] - t[0]);
     }
 
     /** True unless {@link #down()} is in effect. */
@@ -327,6 +440,31 @@ public final class FlakyApiServer implements AutoCloseable {
         return n;
     }
 
+    /** Throttle answers of the rate limit (429, or the {@link Builder#rateLimitStatus chosen status}) so far. */
+    public long throttledCount() {
+        return faults.get(Fault.RATE_LIMITED).sum();
+    }
+
+    /** Throttle answers per second since start (index = second). */
+    public long[] throttledPerSecond() {
+        return throttledLog.perSecond();
+    }
+
+    /** Nanoseconds from start to the first throttle answer, or -1 if none yet. */
+    public long firstThrottledNanos() {
+        return throttledLog.first();
+    }
+
+    /** Throttle answers given at or after {@code sinceStartNanos} (nanoseconds since start). */
+    public long throttledSince(long sinceStartNanos) {
+        return throttledLog.countFrom(sinceStartNanos);
+    }
+
+    /** Nanoseconds since the server started (the time base of every log). */
+    public long nanosSinceStart() {
+        return System.nanoTime() - startNanos;
+    }
+
     /** {@code GET /health} requests served. */
     public long healthCheckCount() {
         return healthChecks.sum();
@@ -376,6 +514,17 @@ public final class FlakyApiServer implements AutoCloseable {
      */
     public long maxInWindow(Duration window) {
         return receivedLog.maxInWindow(window);
+    }
+
+    /**
+     * Time since {@link #start()}, on the clock arrival times and down times use: to mark an event of
+     * your own (an executor killed) on the same clock as {@link #receivedPerSecond()}.
+     */
+    public Duration sinceStart() {
+        synchronized (lifecycle) {
+            requireStarted();
+            return Duration.ofNanos(System.nanoTime() - startNanos);
+        }
     }
 
     /** Like {@link #maxInWindow(Duration)}, over accepted effects only. */
@@ -434,10 +583,12 @@ public final class FlakyApiServer implements AutoCloseable {
             if (b != null) {
                 long wait = b.tryTake(now);
                 if (wait > 0) {
-                    long secs = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
-                    reject(ex, Fault.RATE_LIMITED, 429, "{\"error\":\"rate limited\"}", Long.toString(secs));
+                    throttledLog.add(now - startNanos);
+                    String retryAfter = throttleAnswer(ex, b, wait);
+                    reject(ex, Fault.RATE_LIMITED, rateLimitStatus, "{\"error\":\"rate limited\"}", retryAfter);
                     return;
                 }
+                rateLimitHeaders(ex, b, 0);
             }
             String idemKey = ex.getRequestHeaders().getFirst(IDEMPOTENCY_KEY_HEADER);
             String id = recordId(ex, body);
@@ -460,6 +611,8 @@ public final class FlakyApiServer implements AutoCloseable {
             } else if (pSlow > 0 && draw(drawKey, attempt, 3) < pSlow) {
                 injected = Fault.SLOW;
                 delay = randomSlowDelay;
+            } else if (pAcceptedThenReset > 0 && draw(drawKey, attempt, 4) < pAcceptedThenReset) {
+                injected = Fault.ACCEPTED_THEN_RESET;
             }
             if (injected == Fault.UNAVAILABLE) {
                 reject(ex, Fault.UNAVAILABLE, 503, "{\"error\":\"unavailable\"}", retryAfterHeader());
@@ -507,6 +660,13 @@ public final class FlakyApiServer implements AutoCloseable {
                     return;
                 }
             }
+            if (injected == Fault.ACCEPTED_THEN_RESET) {
+                // the effect is applied (or replayed); the answer is lost with the connection
+                faults.get(Fault.ACCEPTED_THEN_RESET).increment();
+                respondedOrReset = true;
+                ex.close();
+                return;
+            }
             if (replay) {
                 ex.getResponseHeaders().set(REPLAYED_HEADER, "true");
             }
@@ -538,6 +698,37 @@ public final class FlakyApiServer implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** Sets the chosen family's headers on a throttle answer; returns the Retry-After value, if that family has one. */
+    private String throttleAnswer(HttpExchange ex, TokenBucket b, long waitNanos) {
+        long secs = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+        switch (throttleHeaders) {
+            case RETRY_AFTER_SECONDS:
+                return Long.toString(secs);
+            case RETRY_AFTER_DATE:
+                return java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(java.time.ZonedDateTime.now(
+                    java.time.ZoneOffset.UTC).plusNanos(waitNanos).plusSeconds(1).withNano(0));
+            default:
+                rateLimitHeaders(ex, b, waitNanos);
+                return null;
+        }
+    }
+
+    /** The IETF or X-RateLimit headers, on every answer when that family is chosen. */
+    private void rateLimitHeaders(HttpExchange ex, TokenBucket b, long waitNanos) {
+        long remaining = waitNanos > 0 ? 0 : b.remaining(System.nanoTime());
+        long secs = waitNanos > 0 ? Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L) : 0;
+        if (throttleHeaders == ThrottleHeaders.IETF) {
+            long window = Math.max(1, Math.round(b.burst() / b.ratePerSecond()));
+            ex.getResponseHeaders().set("RateLimit-Policy", "\"default\";q=" + b.burst() + ";w=" + window);
+            ex.getResponseHeaders().set("RateLimit", "\"default\";r=" + remaining + ";t=" + secs);
+        } else if (throttleHeaders == ThrottleHeaders.X_RATELIMIT) {
+            ex.getResponseHeaders().set("X-RateLimit-Limit", Long.toString(Math.round(b.ratePerSecond())));
+            ex.getResponseHeaders().set("X-RateLimit-Remaining", Long.toString(remaining));
+            long resetAt = System.currentTimeMillis() / 1000 + secs;
+            ex.getResponseHeaders().set("X-RateLimit-Reset", Long.toString(resetAt));
+        }
     }
 
     private void reject(HttpExchange ex, Fault fault, int status, String body, String retryAfter) throws IOException {
@@ -637,6 +828,7 @@ public final class FlakyApiServer implements AutoCloseable {
         private double pUnavailable;
         private double pReset;
         private double pSlow;
+        private double pAcceptedThenReset;
         private Duration randomSlowDelay = Duration.ofSeconds(2);
         private Duration slowDelay = Duration.ofSeconds(2);
         private Duration unavailableRetryAfter;
@@ -646,6 +838,8 @@ public final class FlakyApiServer implements AutoCloseable {
         private final Map<String, String> requiredHeaders = new HashMap<>();
         private double ratePerSecond;
         private int burst;
+        private int rateLimitStatus = 429;
+        private ThrottleHeaders throttleHeaders = ThrottleHeaders.RETRY_AFTER_SECONDS;
         private final List<String> problems = new ArrayList<>();
 
         private Builder() {
@@ -694,6 +888,22 @@ public final class FlakyApiServer implements AutoCloseable {
             return this;
         }
 
+        /** The status of rate-limit answers: 429 (default) or 503 (an API that sheds load with 503). */
+        public Builder rateLimitStatus(int status) {
+            if (status != 429 && status != 503) {
+                problems.add("rateLimitStatus: must be 429 or 503, was " + status);
+            } else {
+                this.rateLimitStatus = status;
+            }
+            return this;
+        }
+
+        /** Which headers tell a throttled client when to come back (default {@code Retry-After} in seconds). */
+        public Builder throttleHeaders(ThrottleHeaders family) {
+            this.throttleHeaders = Objects.requireNonNull(family, "family");
+            return this;
+        }
+
         /** Each request gets 503 with probability {@code p}. */
         public Builder randomUnavailable(double p) {
             this.pUnavailable = probability("randomUnavailable", p);
@@ -703,6 +913,15 @@ public final class FlakyApiServer implements AutoCloseable {
         /** Each request's connection is reset with probability {@code p}. */
         public Builder randomResets(double p) {
             this.pReset = probability("randomResets", p);
+            return this;
+        }
+
+        /**
+         * With probability {@code p} a request takes effect (or is replayed for its key) and then its
+         * connection is reset before any answer: {@link Fault#ACCEPTED_THEN_RESET}.
+         */
+        public Builder randomAcceptedThenReset(double p) {
+            this.pAcceptedThenReset = probability("randomAcceptedThenReset", p);
             return this;
         }
 

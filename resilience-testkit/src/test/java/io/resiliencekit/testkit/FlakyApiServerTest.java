@@ -152,6 +152,55 @@ class FlakyApiServerTest {
     }
 
     @Test
+    void downForComesBackAndTheTimeUpIsCounted() throws Exception {
+        try (FlakyApiServer s = FlakyApiServer.builder().downMode(DownMode.SERVICE_UNAVAILABLE).start()) {
+            assertThat(post(s, "a", null).statusCode()).isEqualTo(200);
+            assertThat(s.firstDownAt()).isEmpty();
+            s.downFor(Duration.ofMillis(300));
+            assertThat(post(s, "b", null).statusCode()).isEqualTo(503);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!s.isUp() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(s.isUp()).isTrue();
+            assertThat(post(s, "c", null).statusCode()).isEqualTo(200);
+            assertThat(s.downTime()).isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
+            assertThat(s.firstDownAt()).isPresent();
+            assertThat(s.receivedCount()).isEqualTo(3);
+            assertThat(s.receivedWhileUp()).as("the 503 came while down").isEqualTo(2);
+            assertThat(s.activeTime()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
+    void acceptedThenResetAppliesTheEffectAndLosesTheAnswer() throws Exception {
+        try (FlakyApiServer s = FlakyApiServer.builder().seed(11).randomAcceptedThenReset(0.5).start()) {
+            int lost = 0;
+            for (int i = 0; i < 40; i++) {
+                String key = "k-" + i;
+                try {
+                    assertThat(post(s, "r-" + i, key).statusCode()).isEqualTo(200);
+                } catch (IOException answerLost) {
+                    lost++;
+                    // the keyed retry finds the effect done (or loses that answer too, and tries again)
+                    for (int again = 0; again < 20; again++) {
+                        try {
+                            assertThat(post(s, "r-" + i, key).statusCode()).isEqualTo(200);
+                            break;
+                        } catch (IOException lostAgain) {
+                            // drawn again for this key's next attempt
+                        }
+                    }
+                }
+            }
+            assertThat(lost).isBetween(8, 32);
+            assertThat(s.faultCount(Fault.ACCEPTED_THEN_RESET)).isGreaterThanOrEqualTo(lost);
+            assertThat(s.effectsPerRecordId()).hasSize(40).allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
+            assertThat(s.duplicateKeysSeen()).isGreaterThanOrEqualTo(lost);
+        }
+    }
+
+    @Test
     void randomSlowDelaysAboutTheRequestedShare() throws Exception {
         try (FlakyApiServer s = FlakyApiServer.builder().seed(3).randomSlow(0.5, Duration.ofMillis(30)).start()) {
             int slow = 0;

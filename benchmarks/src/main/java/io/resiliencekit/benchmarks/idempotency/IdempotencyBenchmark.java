@@ -1,5 +1,7 @@
 package io.resiliencekit.benchmarks.idempotency;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.common.hash.Hashing;
 import io.resiliencekit.idempotency.CanonicalForm;
 import io.resiliencekit.spi.ClaimResult;
@@ -12,6 +14,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,9 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Idempotency costs per record: deriving a content key (canonical form + SHA-256) for 100 B and
- * 1 KB records against the naive peers (SHA-256 of {@code toString()}, with the JDK and Guava),
- * an in-memory claim + complete of a new key and a duplicate's claim, and the JDBC round trips
- * per key on embedded H2 (in-memory).
+ * 1 KB records against the naive peers (SHA-256 of {@code toString()}, with the JDK and Guava) and
+ * a SHA-256 of a string already built; an in-memory claim + complete of a new key against the
+ * baseline of a {@code ConcurrentHashMap.putIfAbsent} plus a Caffeine {@code put} of the same key
+ * (bounded, with a TTL: what a hand-made dedup cache does); a duplicate's claim against that cache's
+ * {@code getIfPresent}; and the JDBC round
+ * trips per key on embedded H2 (in-memory).
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar 'idempotency' -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc
@@ -52,6 +58,7 @@ public class IdempotencyBenchmark {
         public int recordBytes;
 
         public Map<String, Object> record;
+        public String prebuilt;
         public final IdempotencyKeys keys = IdempotencyKeys.namespace("bench");
 
         @Setup
@@ -65,6 +72,7 @@ public class IdempotencyBenchmark {
                 record.put("field" + i, i % 2 == 0 ? "value-" + i : List.of(i, "x" + i));
                 i++;
             }
+            prebuilt = record.toString();
         }
     }
 
@@ -86,31 +94,63 @@ public class IdempotencyBenchmark {
         return Hashing.sha256().hashString(r.record.toString(), StandardCharsets.UTF_8).toString();
     }
 
+    /** Baseline: only the hash of a string that is already there (no encoding at all). */
+    @Benchmark
+    public String baselineJdkSha256OfBuiltString(Records r) {
+        return Fingerprints.sha256Hex(r.prebuilt.getBytes(StandardCharsets.UTF_8));
+    }
+
     /** Shared keys so each invocation claims a fresh one. */
     @State(Scope.Benchmark)
     public static class Memory {
         public InMemoryIdempotencyStore store;
+        public ConcurrentHashMap<String, byte[]> map;
+        public Cache<String, byte[]> cache;
         public final AtomicLong next = new AtomicLong();
         public final byte[] outcome = new byte[32];
 
         @Setup(Level.Trial)
         public void setup() {
             store = InMemoryIdempotencyStore.builder().maximumSize(2_000_000).build();
-            store.claim("bench:run:dup", "fp", "h", Duration.ofMinutes(1));
-            store.complete("bench:run:dup", "h", outcome);
+            store.complete("bench:run:dup", store.claim("bench:run:dup", "fp", "h", HOLD).fencingToken(), outcome);
+            map = new ConcurrentHashMap<>();
+            cache = Caffeine.newBuilder().maximumSize(2_000_000).expireAfterWrite(Duration.ofHours(24)).build();
+            cache.put("bench:run:dup", outcome);
+        }
+
+        @Setup(Level.Iteration)
+        public void bound() {
+            map.clear(); // the baseline's map has no bound of its own: keep it at one iteration's keys
         }
     }
+
+    static final Duration HOLD = Duration.ofMinutes(1);
 
     @Benchmark
     public boolean memoryClaimAndComplete(Memory m) {
         String key = "bench:run:" + m.next.incrementAndGet();
-        ClaimResult r = m.store.claim(key, "fp", "h", Duration.ofMinutes(1));
-        return r.status() == ClaimResult.Status.NEW && m.store.complete(key, "h", m.outcome);
+        ClaimResult r = m.store.claim(key, "fp", "h", HOLD);
+        return r.status() == ClaimResult.Status.NEW && m.store.complete(key, r.fencingToken(), m.outcome);
+    }
+
+    /** Baseline for a new key: a map's putIfAbsent (the claim) and a bounded TTL cache's put (the outcome). */
+    @Benchmark
+    public boolean baselinePutIfAbsentPlusCaffeinePut(Memory m) {
+        String key = "bench:run:" + m.next.incrementAndGet();
+        boolean fresh = m.map.putIfAbsent(key, m.outcome) == null;
+        m.cache.put(key, m.outcome);
+        return fresh;
     }
 
     @Benchmark
     public ClaimResult memoryDuplicateClaim(Memory m) {
-        return m.store.claim("bench:run:dup", "fp", "h2", Duration.ofMinutes(1));
+        return m.store.claim("bench:run:dup", "fp", "h2", HOLD);
+    }
+
+    /** Baseline for a duplicate: a hand-made dedup cache's lookup of a key it has (Caffeine getIfPresent). */
+    @Benchmark
+    public byte[] baselineCaffeineGetIfPresent(Memory m) {
+        return m.cache.getIfPresent("bench:run:dup");
     }
 
     /** Embedded H2 in memory: the single-machine default without disk syncs. */
@@ -124,8 +164,7 @@ public class IdempotencyBenchmark {
         public void setup() {
             store = JdbcIdempotencyStore.builder("jdbc:h2:mem:bench" + System.nanoTime() + ";DB_CLOSE_DELAY=-1", "sa", "")
                 .table("idem").build();
-            store.claim("bench:run:dup", "fp", "h", Duration.ofMinutes(1));
-            store.complete("bench:run:dup", "h", outcome);
+            store.complete("bench:run:dup", store.claim("bench:run:dup", "fp", "h", HOLD).fencingToken(), outcome);
         }
 
         @TearDown(Level.Trial)
@@ -138,13 +177,13 @@ public class IdempotencyBenchmark {
     @Benchmark
     public boolean h2ClaimAndComplete(H2 h) {
         String key = "bench:run:" + h.next.incrementAndGet();
-        ClaimResult r = h.store.claim(key, "fp", "h", Duration.ofMinutes(1));
-        return r.status() == ClaimResult.Status.NEW && h.store.complete(key, "h", h.outcome);
+        ClaimResult r = h.store.claim(key, "fp", "h", HOLD);
+        return r.status() == ClaimResult.Status.NEW && h.store.complete(key, r.fencingToken(), h.outcome);
     }
 
     /** A duplicate: a failed INSERT (duplicate key) and a SELECT. */
     @Benchmark
     public ClaimResult h2DuplicateClaim(H2 h) {
-        return h.store.claim("bench:run:dup", "fp", "h2", Duration.ofMinutes(1));
+        return h.store.claim("bench:run:dup", "fp", "h2", HOLD);
     }
 }

@@ -14,7 +14,10 @@ import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreaker;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.CircuitState;
+import io.resiliencekit.classify.Classification;
 import io.resiliencekit.classify.FailureClassifier;
+import io.resiliencekit.classify.HttpStatusException;
+import io.resiliencekit.classify.RetryAfter;
 import io.resiliencekit.FailureKind;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.event.EventType;
@@ -59,17 +62,17 @@ public final class RetryAndBreakerExamples {
             .build();
 
         ResiliencePolicy policy = ResiliencePolicy.builder("orders-api")
-            .retry(RetryConfig.builder()
-                .maxAttempts(5)                                            // first try + 4 retries
+            .retry(RetryConfig.builder()                                   // each value below is the default
+                .maxAttempts(3)                                            // first try + 2 retries
                 .backoff(Duration.ofMillis(100), 2.0, Duration.ofSeconds(10))
                 .jitter(Jitter.FULL)                                       // U(0, min(cap, base * 2^n))
-                .maxDuration(Duration.ofMinutes(1))                        // no retry starts after 1 min
+                .maxDuration(Duration.ofMinutes(1))                        // no retry starts after 1 min (default: none)
                 .build())
-            .circuitBreaker(CircuitBreakerConfig.builder("orders-api")
-                .countWindow(100)                                          // the last 100 calls
+            .circuitBreaker(CircuitBreakerConfig.builder("orders-api")     // each value below is the default
+                .countWindow(50)                                           // the last 50 calls
                 .minimumCalls(20)
                 .failureRateThreshold(0.5)                                 // open at 50% failures
-                .openDuration(Duration.ofSeconds(30))
+                .openDuration(Duration.ofSeconds(1))                       // then 2 s, 4 s... up to 30 s
                 .permittedCallsInHalfOpen(5)
                 .build())
             .build();
@@ -81,15 +84,15 @@ public final class RetryAndBreakerExamples {
 
     public static ResiliencePolicy fromOptions() {
         // tag::options[]
-        Map<String, String> options = Map.of(
+        Map<String, String> options = Map.of(                             // the defaults, but where said
             "name", "orders-api",
-            "retry.maxAttempts", "5",
+            "retry.maxAttempts", "5",                  // default 3: this API restarts now and then, for about a second
             "retry.baseDelay", "100ms",
             "retry.maxDelay", "10s",
-            "retry.jitter", "decorrelated",
+            "retry.jitter", "decorrelated",            // default full: decorrelated grows with what was waited
             "retry.budget.ratio", "0.2",
             "breaker.failureRateThreshold", "0.5",
-            "breaker.openDuration", "30s");
+            "breaker.openDuration", "1s");
         ResiliencePolicyConfig config = ResiliencePolicyConfig.fromOptions(options); // every error at once
         ResiliencePolicy policy = ResilienceRuntime.shared().policy(config);         // one policy per name per JVM
         // end::options[]
@@ -101,10 +104,14 @@ public final class RetryAndBreakerExamples {
         FailureClassifier classifier = FailureClassifier.builder()
             .permanentOn(InvalidOrderException.class)                     // never retried
             .when(e -> e.getMessage() != null && e.getMessage().contains("try later"), FailureKind.TRANSIENT)
+            // this API sends 503 + Retry-After only to shed load: throttling (a 503 is transient by default)
+            .rule((e, now) -> e instanceof HttpStatusException h && h.status() == 503 && h.retryAfter() != null
+                ? Classification.throttled(RetryAfter.parse(h.retryAfter(), now).orElse(null)) : null)
             .failureIfResult((String body) -> body.contains("\"status\":\"queued-for-retry\""))
             .build();
+        ResiliencePolicy policy = ResiliencePolicy.builder("orders-api").classifier(classifier).build();
         // end::classifier[]
-        return classifier;
+        return policy.config().classifier();
     }
 
     public static List<String> events(ResiliencePolicy policy, HttpJsonClient http) {

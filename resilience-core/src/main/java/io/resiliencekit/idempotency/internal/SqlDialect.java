@@ -4,18 +4,25 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Locale;
 
-/** The few SQL differences that matter here: conflict-free insert and the binary column type. */
+/** The few SQL differences that matter here: conflict-free insert, the binary column type, the database's clock. */
 public enum SqlDialect {
-    POSTGRESQL("BYTEA", "TEXT"),
-    H2("VARBINARY", "CHARACTER LARGE OBJECT"),
-    GENERIC("BLOB", "CLOB");
+    POSTGRESQL("BYTEA", "TEXT", "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)"),
+    H2("VARBINARY", "CHARACTER LARGE OBJECT", "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)"),
+    GENERIC("BLOB", "CLOB", null);
 
     private final String binaryType;
     private final String textType;
+    private final String nowMillisSql;
 
-    SqlDialect(String binaryType, String textType) {
+    SqlDialect(String binaryType, String textType, String nowMillisSql) {
         this.binaryType = binaryType;
         this.textType = textType;
+        this.nowMillisSql = nowMillisSql;
+    }
+
+    /** An SQL expression for the database's current time in epoch milliseconds, or null if not known for it. */
+    public String nowMillisSql() {
+        return nowMillisSql;
     }
 
     public static SqlDialect of(Connection c) throws SQLException {

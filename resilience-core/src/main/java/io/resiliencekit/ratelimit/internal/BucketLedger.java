@@ -2,45 +2,108 @@ package io.resiliencekit.ratelimit.internal;
 
 import io.resiliencekit.spi.LeaseRequest;
 import io.resiliencekit.spi.LeaseResponse;
+import io.resiliencekit.spi.ThrottleSignal;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
+import java.util.LinkedHashMap;
+import java.util.TreeMap;
 
 /**
  * The arithmetic of one global bucket, shared by every authority (in-process, JDBC, Spark driver)
  * so they all keep the same guarantee. Not thread-safe: the authority holds a lock (or a row lock).
  *
- * <p>Invariant: {@code level + sum(outstanding) <= burst}, where {@code outstanding} is what each
- * client may still spend (its report of unspent tokens at its last request plus what it was granted
- * then) until its lease expires. Admitted calls in any window w are at most the tokens clients held
- * at its start plus the grants during it, so at most {@code burst + rate * w}.
+ * <p>Invariant: {@code level + outstanding + reservedBurst <= burst}, where {@code outstanding} is
+ * what clients may still spend (each one's report of unspent tokens at its last request plus what
+ * it was granted then) until its lease has ended, and the bucket refills at {@code rate -
+ * reservedRate}. A client the authority has stopped hearing from (its lease ended without a
+ * renewal, and it did not say it went idle) may be admitting at its fallback rate; its fallback
+ * rate and burst stay reserved until its fallback could have ended. Admitted calls in any window w
+ * are at most the tokens held at its start plus the grants and the fallback admissions during it,
+ * so at most {@code burst + rate * w}, whoever can reach the authority.
+ *
+ * <p>Cost, for C clients: a grant is O(log C) (a sorted map of time bins, a Fenwick tree of
+ * demands, an access-ordered map of clients) and allocates at most a bin; lapsed leases are
+ * released a time bin at a time ({@link #binNanos()} wide), each client of the bin touched once;
+ * clients not heard from for {@link #KNOWN_CLIENT_TTL_NANOS} are forgotten, oldest first.
  */
 public final class BucketLedger {
 
     /** Leases are never shorter than this, so authority traffic stays bounded. */
     public static final long MIN_LEASE_NANOS = 20_000_000L;
 
-    private static final long NONE = Long.MIN_VALUE;
     /** A client counts as known (for the safe rate) this long after its last request. */
     public static final long KNOWN_CLIENT_TTL_NANOS = 60_000_000_000L;
 
-    private double rate;
-    private long burst;
+    /** The rate a bucket with {@code rate=auto} and no ceiling may reach. */
+    public static final double UNBOUNDED_RATE = 1e12;
+
+    private static final long NONE = Long.MIN_VALUE;
+    private static final int IDLE = 0;
+    private static final int ACTIVE = 1;   // holds a lease; in the bin of its lease's end
+    private static final int RESERVED = 2; // silent after its lease; its fallback kept aside; in the bin of its end
+
+    // ---- definition
+    private double rate;        // R, or the ceiling of rate=auto; 0 until defined
+    private long burst;         // B; 0 with rate=auto: one second of the current rate
+    private boolean adaptive;
+    private final RateControl control = new RateControl();
+
+    // ---- the bucket
     private double level;
     private long last = NONE;
-    private final Map<String, Client> clients = new HashMap<>();
+    private long outstanding;
+    private double reservedRate;
+    private long reservedBurst;
+    private long pausedUntil = NONE;
+    private int binShift;
+    private long lastLease;
+
+    // ---- clients
+    private final LinkedHashMap<String, Client> clients = new LinkedHashMap<>(16, 0.75f, true);
+    private final TreeMap<Long, Bin> bins = new TreeMap<>();
+    private Bin recentBin; // most grants land in the bin of the one before: no lookup, no boxing
+    private DemandIndex demand; // made on first use, dropped when no client is active
 
     private static final class Client {
+        final String id;
+        int state = IDLE;
+        boolean reserving;   // ACTIVE past its bin's start: its fallback already kept aside
+        boolean forgotten;   // dropped from the clients map while its reservation still runs
         long outstanding;
-        long releaseAt = NONE; // end of its lease plus grace: its outstanding tokens return to the pool then
+        long releaseAt = NONE;
         double demand;
+        double shareCarry;
+        long demandUnits;    // its demand as the index counts it, while active
+        int slot = -1;       // its slot in the demand index while active
         long lastSeen;
         long lastRequestAt = NONE;
+        double fallbackRate;
+        long fallbackBurst;
+        long fallbackEnd = NONE;
+        Bin bin;
+        Client prev;
+        Client next;
+
+        Client(String id) {
+            this.id = id;
+        }
+    }
+
+    /** Everything that happens to the bucket in one interval of time [index << shift, (index + 1) << shift). */
+    private static final class Bin {
+        final long index;
+        long outstanding;    // lease tokens that return to the pool at the bin's end
+        double rateEnding;   // reserved fallback rate that ends at the bin's end
+        long burstEnding;
+        boolean started;
+        boolean removed;
+        Client head;
+
+        Bin(long index) {
+            this.index = index;
+        }
     }
 
     /**
@@ -54,8 +117,13 @@ public final class BucketLedger {
     }
 
     /** Extra time the authority waits past a lease's end before reusing its tokens (covers late client timers). */
-    static long graceNanos(long lease) {
+    public static long graceNanos(long lease) {
         return lease / 4;
+    }
+
+    /** How long a client may admit at its fallback rate without reaching the authority (and the authority keeps it aside). */
+    public static long fallbackNanos(long lease) {
+        return Math.max(10 * lease, KNOWN_CLIENT_TTL_NANOS);
     }
 
     /**
@@ -63,12 +131,26 @@ public final class BucketLedger {
      * operator changing a shared quota). Clients declaring anything else are then refused.
      */
     public void define(double rate, long burst) {
+        define(rate, burst, false);
+    }
+
+    /** As {@link #define(double, long)}; with {@code adaptive}, {@code rate} is the ceiling of {@code rate=auto}. */
+    public void define(double rate, long burst, boolean adaptive) {
+        boolean changed = this.rate != rate || this.burst != burst || this.adaptive != adaptive;
         this.rate = rate;
         this.burst = burst;
+        this.adaptive = adaptive;
+        if (changed) {
+            if (adaptive) {
+                control.adaptive(rate, rate < UNBOUNDED_RATE);
+            } else {
+                control.fixed(rate);
+            }
+        }
         if (last == NONE) {
-            level = burst;
+            level = burstNow();
         } else {
-            level = Math.max(0, Math.min(level, burst - totalOutstanding()));
+            level = Math.max(0, Math.min(level, capacity()));
         }
     }
 
@@ -77,12 +159,22 @@ public final class BucketLedger {
         return rate > 0;
     }
 
+    /** R (fixed), or the ceiling of {@code rate=auto}. */
     public double rate() {
         return rate;
     }
 
     public long burst() {
         return burst;
+    }
+
+    public boolean adaptive() {
+        return adaptive;
+    }
+
+    /** The rate grants are made at now: R, less while recovering from throttling, or where auto has got to. */
+    public double currentRate() {
+        return control.current;
     }
 
     /**
@@ -92,40 +184,145 @@ public final class BucketLedger {
     public LeaseResponse grant(LeaseRequest r, long nowNanos) {
         long now = last == NONE ? nowNanos : Math.max(nowNanos, last); // clocks of several hosts may disagree a little
         if (!isDefined()) {
-            rate = r.rate();
-            burst = r.burst();
-            level = burst;
+            define(r.rate(), r.burst(), r.adaptive());
         }
-        if (rate != r.rate() || burst != r.burst()) {
-            return LeaseResponse.refused("limiter '" + r.bucket() + "' is defined at its authority with rate "
-                + rate + "/s and burst " + burst + "; client " + r.clientId() + " declares rate " + r.rate()
-                + "/s and burst " + r.burst() + ". A limiter's rate lives at its authority: define it once (see "
-                + "docs/guide-rate-limiting.md, \"Where a limiter's rate lives\")", effectiveLeaseNanos(rate, burst,
-                r.leaseNanos()), Math.max(1, clients.size()));
+        if (rate != r.rate() || burst != r.burst() || adaptive != r.adaptive()) {
+            return LeaseResponse.refused("limiter '" + r.bucket() + "' is defined at its authority with "
+                + describe(adaptive, rate, burst) + "; client " + r.clientId() + " declares "
+                + describe(r.adaptive(), r.rate(), r.burst()) + ". A limiter's rate lives at its authority: define it"
+                + " once (see docs/guide-rate-limiting.md, \"Where a limiter's rate lives\")",
+                effectiveLeaseNanos(rate, Math.max(1, burstNow()), r.leaseNanos()), Math.max(1, clients.size()));
         }
+        long lease = effectiveLeaseNanos(control.current, Math.max(1, burstNow()), r.leaseNanos());
         if (last == NONE) {
-            level = Math.min(level, burst);
+            level = Math.min(level, burstNow());
             last = now;
         }
+        if (binShift == 0) {
+            binShift = Math.max(10, 63 - Long.numberOfLeadingZeros(Math.max(1, lease / 64)));
+        }
+        lastLease = lease;
         advance(now);
-        long lease = effectiveLeaseNanos(rate, burst, r.leaseNanos());
-        Client c = clients.computeIfAbsent(r.clientId(), k -> new Client());
+        forgetSilent(now);
+
+        Client c = clients.computeIfAbsent(r.clientId(), Client::new);
+        if (c.state == ACTIVE) {
+            control.onSpent(Math.max(0, c.outstanding - r.heldTokens())); // what it admitted since it last asked
+        }
+        detach(c, now, lease);
+        c.lastSeen = now;
         // The client can only have spent since its last request, so its report is the tighter bound.
         c.outstanding = r.heldTokens();
-        c.demand = r.demandPerSecond();
-        c.lastSeen = now;
-        level = Math.max(0, Math.min(level, burst - totalOutstanding()));
+        outstanding += c.outstanding;
+        c.demand = r.idle() ? 0 : r.demandPerSecond();
 
-        double share = shareOf(c, now);
+        ThrottleSignal t = r.throttle();
+        if (t != null) {
+            onThrottle(t, now, lease);
+        }
+        double current = updateRate(now, c);
+        level = Math.max(0, Math.min(level, capacity()));
+        int known = Math.max(1, clients.size());
+        double fallbackRate = current / known;
+        if (r.idle() && c.outstanding == 0) {
+            c.state = IDLE; // nothing to release, nothing kept aside: it asks again before it admits
+            c.lastRequestAt = now;
+            return new LeaseResponse(0, lease, known, 0, null, current, fallbackRate, fallbackNanos(lease),
+                pauseLeft(now));
+        }
+        activate(c);
+        double share = shareOf(c, Math.max(0, current - reservedRate));
         long interval = c.lastRequestAt == NONE ? lease : Math.min(lease, Math.max(lease / 4, now - c.lastRequestAt));
-        double cap = Math.ceil(share * interval / 1e9);
+        // The share over the interval, with the fraction left from the last grant carried over, so the
+        // shares of saturated clients add up to the rate exactly (rounding each up would exceed it);
+        // at least one token, so a small share is not starved by rounding (the debt is carried too).
+        double byShare = share * interval / 1e9 + c.shareCarry;
+        long cap = byShare > 0 ? Math.max(1, (long) Math.floor(byShare)) : 0;
         long grant = (long) Math.floor(Math.min(Math.min((double) r.wantedTokens(), level), cap));
+        if (paused(now)) {
+            grant = 0;
+        }
         grant = Math.max(0, grant);
+        // the cap bound (a debt is repaid, a fraction kept); the level or the wish bound: nothing owed either way
+        c.shareCarry = grant == cap ? Math.max(-1, Math.min(1, byShare - grant)) : 0;
         level -= grant;
         c.outstanding += grant;
+        outstanding += grant;
         c.releaseAt = now + lease + graceNanos(lease);
+        if (paused(now)) {
+            // told to wait, the client asks again when the pause ends and cannot fall back before: it is not
+            // silent (nor its fallback kept aside) until then
+            c.releaseAt = Math.max(c.releaseAt, pausedUntil + graceNanos(lease));
+        }
         c.lastRequestAt = now;
-        return new LeaseResponse(grant, lease, knownClients(now, lease), share);
+        c.fallbackRate = fallbackRate;
+        c.fallbackBurst = fallbackBurstOf(fallbackRate);
+        c.fallbackEnd = now + fallbackNanos(lease);
+        c.state = ACTIVE;
+        c.reserving = false;
+        attach(c, c.releaseAt);
+        binOf(c.releaseAt).outstanding += c.outstanding;
+        return new LeaseResponse(grant, lease, known, share, null, current, fallbackRate, fallbackNanos(lease),
+            pauseLeft(now));
+    }
+
+    /** Where a bucket of {@code rate=auto} up to {@code ceiling} starts ({@link #UNBOUNDED_RATE}: no ceiling). */
+    public static double initialAdaptiveRate(double ceiling) {
+        return RateControl.initial(ceiling, ceiling < UNBOUNDED_RATE);
+    }
+
+    /** The fallback bucket's burst a client uses at {@code fallbackRate} (a tenth of a second of it, at least 1). */
+    public static long fallbackBurstOf(double fallbackRate) {
+        return Math.max(1, (long) Math.floor(fallbackRate / 10));
+    }
+
+    private static String describe(boolean adaptive, double rate, long burst) {
+        if (adaptive) {
+            return "rate auto" + (rate < UNBOUNDED_RATE ? " up to " + rate + "/s" : "") + " and burst "
+                + (burst == 0 ? "one second of rate" : Long.toString(burst));
+        }
+        return "rate " + rate + "/s and burst " + burst;
+    }
+
+    private double updateRate(long now, Client me) {
+        // saturated: the active clients (this one with its new demand) want at least 90% of the rate
+        double wanted = (demand == null ? 0 : demand.total()) + (me.slot < 0 ? me.demand : 0);
+        double before = control.current;
+        double current = control.update(now, wanted >= 0.9 * before);
+        if (current != before && burst == 0) {
+            level = Math.min(level, capacity());
+        }
+        return current;
+    }
+
+    private void onThrottle(ThrottleSignal t, long now, long lease) {
+        // tokens banked at the old rate would overshoot again at once
+        level *= control.onThrottle(now, lease, t.count());
+        if (!adaptive && t.hintNanos() > 0) {
+            // the service said when to come back: nobody is granted anything until then, and the bucket
+            // resumes from empty, as a local bucket does
+            long until = now + t.hintNanos();
+            if (pausedUntil == NONE || until > pausedUntil) {
+                pausedUntil = until;
+            }
+            level = 0;
+        }
+    }
+
+    private boolean paused(long now) {
+        return pausedUntil != NONE && now < pausedUntil;
+    }
+
+    private long pauseLeft(long now) {
+        return paused(now) ? pausedUntil - now : 0;
+    }
+
+    private long burstNow() {
+        return burst > 0 ? burst : Math.max(1, (long) Math.ceil(control.current));
+    }
+
+    private double capacity() {
+        return burstNow() - outstanding - reservedBurst;
     }
 
     /** Available tokens at the last update; for tests and metrics. */
@@ -134,94 +331,304 @@ public final class BucketLedger {
     }
 
     public long totalOutstanding() {
-        long sum = 0;
-        for (Client c : clients.values()) {
-            sum += c.outstanding;
-        }
-        return sum;
+        return outstanding;
     }
 
-    /** Refills up to {@code now}, releasing expired leases at their expiry time so the cap is exact. */
-    private void advance(long now) {
-        while (true) {
-            Client next = null;
-            for (Client c : clients.values()) {
-                if (c.outstanding > 0 && c.releaseAt != NONE && c.releaseAt <= now
-                    && (next == null || c.releaseAt < next.releaseAt)) {
-                    next = c;
-                }
-            }
-            if (next == null) {
-                break;
-            }
-            refillTo(next.releaseAt);
-            next.outstanding = 0;
-        }
-        refillTo(now);
+    /** The fallback rate kept aside for clients the authority stopped hearing from; for tests and metrics. */
+    public double reservedRate() {
+        return reservedRate;
     }
 
-    private void refillTo(long t) {
-        if (t > last) {
-            double cap = burst - totalOutstanding();
-            level = Math.max(0, Math.min(level + rate * (t - last) / 1e9, cap));
-            last = t;
+    /** Clients known now (heard from within the known-client TTL); for tests and metrics. */
+    public int knownClients() {
+        return clients.size();
+    }
+
+    /** Width of the time bins leases are released by (about a 64th of a lease). */
+    public long binNanos() {
+        return binShift == 0 ? 0 : 1L << binShift;
+    }
+
+    /** True if nothing is held, reserved or known and the bucket has refilled: the ledger can be dropped. */
+    public boolean isIdle(long nowNanos) {
+        if (!clients.isEmpty() || !bins.isEmpty() || outstanding != 0 || reservedBurst != 0 || paused(nowNanos)) {
+            return false;
+        }
+        // full: a new ledger (which starts full) would change nothing
+        return last == NONE || level >= burstNow();
+    }
+
+    /** Forgets clients not heard from within the TTL and releases what has lapsed; for authorities sweeping idle buckets. */
+    public void expire(long nowNanos) {
+        if (last == NONE) {
+            return;
+        }
+        long now = Math.max(nowNanos, last);
+        advance(now);
+        forgetSilent(now);
+    }
+
+    // ------------------------------------------------------------------ clients in time bins
+
+    /** Takes the client out of its bin, undoing what it held there: its lease tokens, its reservation. */
+    private void detach(Client c, long now, long lease) {
+        if (c.state == ACTIVE) {
+            Bin b = c.bin;
+            unlink(c);
+            b.outstanding -= c.outstanding;
+            outstanding -= c.outstanding;
+            if (c.reserving) {
+                linger(c, now, lease);
+            }
+            deactivate(c);
+        } else if (c.state == RESERVED) {
+            Bin b = c.bin;
+            unlink(c);
+            b.rateEnding -= c.fallbackRate;
+            b.burstEnding -= c.fallbackBurst;
+            linger(c, now, lease);
+        }
+        c.outstanding = 0;
+        c.reserving = false;
+        c.state = IDLE;
+        if (c.bin != null) {
+            unlink(c);
         }
     }
 
     /**
-     * Max-min fair split of the rate by demand among clients holding a live lease: a client that
-     * wants less than an equal share gets what it wants, the rest is split among the others; rate
-     * nobody wants is spread evenly so a client whose demand grows can take it at once.
+     * A client heard from again may have admitted at its fallback rate until our answer reached it:
+     * keep its reservation a grace longer.
      */
-    private double shareOf(Client me, long now) {
-        List<Client> active = new ArrayList<>();
-        for (Client c : clients.values()) {
-            if (c == me || (c.releaseAt != NONE && c.releaseAt > now)) {
-                active.add(c);
-            }
-        }
-        active.sort((a, b) -> Double.compare(a.demand, b.demand));
-        double remaining = rate;
-        int left = active.size();
-        double mine = 0;
-        for (Client c : active) {
-            double alloc = Math.min(c.demand, remaining / left);
-            remaining -= alloc;
-            left--;
-            if (c == me) {
-                mine = alloc;
-            }
-        }
-        return mine + remaining / active.size();
+    private void linger(Client c, long now, long lease) {
+        Bin b = binOf(now + graceNanos(lease));
+        b.rateEnding += c.fallbackRate;
+        b.burstEnding += c.fallbackBurst;
     }
 
-    private int knownClients(long now, long lease) {
-        // Long memory on purpose: a client idle for a while may wake up during an outage and use the safe
-        // rate R/known; counting it keeps the sum of safe rates at or below R.
-        long ttl = Math.max(10 * lease, KNOWN_CLIENT_TTL_NANOS);
-        int known = 0;
+    private void attach(Client c, long at) {
+        Bin b = binOf(at);
+        c.bin = b;
+        c.prev = null;
+        c.next = b.head;
+        if (b.head != null) {
+            b.head.prev = c;
+        }
+        b.head = c;
+    }
+
+    private static void unlink(Client c) {
+        Bin b = c.bin;
+        if (b == null) {
+            return;
+        }
+        if (c.prev != null) {
+            c.prev.next = c.next;
+        } else {
+            b.head = c.next;
+        }
+        if (c.next != null) {
+            c.next.prev = c.prev;
+        }
+        c.prev = null;
+        c.next = null;
+        c.bin = null;
+    }
+
+    private Bin binOf(long t) {
+        long index = t >> binShift;
+        Bin r = recentBin;
+        if (r != null && r.index == index && !r.removed) {
+            return r;
+        }
+        Bin b = bins.get(index);
+        if (b == null) {
+            b = new Bin(index);
+            bins.put(index, b);
+        }
+        recentBin = b;
+        return b;
+    }
+
+    /**
+     * Refills up to {@code now}, handling each time bin on the safe side: a lease's tokens return at
+     * its bin's end (no earlier than the lease's end), a silent client's fallback is kept aside from
+     * its bin's start (no later than the client may begin it), and ends at its bin's end.
+     */
+    private void advance(long now) {
+        try {
+            advanceBins(now);
+        } finally {
+            if (demand != null) {
+                demand.endBulk();
+            }
+        }
+        refillTo(now);
+    }
+
+    /** Past this many clients deactivated by one advance, the demand index is rebuilt once instead (O(S), not O(k log S)). */
+    private static final int BULK_AFTER = 64;
+
+    private void advanceBins(long now) {
+        int deactivated = 0;
+        while (!bins.isEmpty()) {
+            Long key = bins.firstKey();
+            Bin b = bins.get(key);
+            long start = b.index << binShift;
+            long end = (b.index + 1) << binShift;
+            if (start > now) {
+                break;
+            }
+            if (!b.started) {
+                refillTo(start);
+                b.started = true;
+                for (Client c = b.head; c != null; c = c.next) {
+                    if (c.state == ACTIVE && !c.reserving) {
+                        c.reserving = true;
+                        reservedRate += c.fallbackRate;
+                        reservedBurst += c.fallbackBurst;
+                        if (++deactivated == BULK_AFTER && demand != null) {
+                            demand.beginBulk();
+                        }
+                        deactivate(c);
+                    }
+                }
+                level = Math.max(0, Math.min(level, capacity()));
+            }
+            if (end > now) {
+                break;
+            }
+            refillTo(end);
+            bins.remove(key);
+            b.removed = true;
+            outstanding -= b.outstanding;
+            reservedRate = Math.max(0, reservedRate - b.rateEnding);
+            reservedBurst -= b.burstEnding;
+            Client c = b.head;
+            while (c != null) {
+                Client next = c.next;
+                c.prev = null;
+                c.next = null;
+                c.bin = null;
+                if (c.state == ACTIVE) {
+                    c.outstanding = 0;
+                    // silent past its lease (it did not say it went idle): keep its fallback aside until it could have ended
+                    c.state = RESERVED;
+                    attach(c, Math.max(c.fallbackEnd, end));
+                    Bin e = c.bin;
+                    e.rateEnding += c.fallbackRate;
+                    e.burstEnding += c.fallbackBurst;
+                } else {
+                    c.state = IDLE;
+                }
+                c = next;
+            }
+            if (bins.isEmpty()) {
+                // no drift from adding and removing doubles
+                reservedRate = 0;
+            }
+        }
+    }
+
+    private void refillTo(long t) {
+        if (t <= last) {
+            return;
+        }
+        long from = last;
+        last = t;
+        if (pausedUntil != NONE) {
+            if (t <= pausedUntil) {
+                return; // no refill during a pause
+            }
+            from = Math.max(from, pausedUntil);
+            pausedUntil = NONE;
+        }
+        double r = Math.max(0, control.current - reservedRate);
+        level = Math.max(0, Math.min(level + r * (t - from) / 1e9, capacity()));
+    }
+
+    /** Clients not heard from for the TTL are forgotten, oldest first (the map is in access order). */
+    private void forgetSilent(long now) {
+        long ttl = fallbackNanos(lastLease);
         for (Iterator<Client> it = clients.values().iterator(); it.hasNext(); ) {
             Client c = it.next();
             if (now - c.lastSeen <= ttl) {
-                known++;
-            } else if (c.outstanding == 0) {
-                it.remove();
+                break;
+            }
+            // its lease ended long ago; a reservation still in its bin ends there by itself
+            c.forgotten = true;
+            it.remove();
+        }
+    }
+
+    // ------------------------------------------------------------------ fairness
+
+    private void activate(Client c) {
+        if (demand == null) {
+            demand = new DemandIndex();
+        }
+        c.slot = DemandIndex.slotOf(c.demand);
+        c.demandUnits = DemandIndex.units(c.demand);
+        demand.add(c.slot, c.demandUnits);
+    }
+
+    private void deactivate(Client c) {
+        if (c.slot >= 0) {
+            demand.remove(c.slot, c.demandUnits);
+            c.slot = -1;
+            if (demand.count() == 0) {
+                demand = null;
             }
         }
-        return Math.max(1, known);
     }
+
+    /**
+     * Max-min fair split of {@code available} by demand among clients holding a live lease: a client
+     * that wants less than its equal share gets what it wants, the rest is split among the others;
+     * rate nobody wants is spread evenly so a client whose demand grows can take it at once.
+     */
+    private double shareOf(Client me, double available) {
+        double waterLevel = demand.waterLevel(available);
+        if (Double.isInfinite(waterLevel)) {
+            return me.demand + Math.max(0, available - demand.total()) / demand.count();
+        }
+        return Math.min(me.demand, waterLevel);
+    }
+
+    // ------------------------------------------------------------------ stored form
 
     /** A compact text form, for authorities that store the ledger (one JDBC row per bucket). */
     public String encode() {
-        StringBuilder sb = new StringBuilder(64 + clients.size() * 64);
-        sb.append("v1 ").append(rate).append(' ').append(burst).append(' ').append(level).append(' ').append(last);
-        for (Map.Entry<String, Client> e : clients.entrySet()) {
-            Client c = e.getValue();
-            sb.append('\n').append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)).append(' ')
-                .append(c.outstanding).append(' ').append(c.releaseAt).append(' ').append(c.demand).append(' ')
-                .append(c.lastSeen).append(' ').append(c.lastRequestAt);
+        StringBuilder sb = new StringBuilder(160 + clients.size() * 96);
+        sb.append("v2 ").append(rate).append(' ').append(burst).append(' ').append(adaptive).append(' ').append(level)
+            .append(' ').append(last).append(' ').append(outstanding).append(' ').append(reservedRate).append(' ')
+            .append(reservedBurst).append(' ').append(pausedUntil).append(' ').append(binShift).append(' ').append(lastLease).append(' ')
+            .append(control.encode());
+        // lingering reservations have no client: one line per bin with its sums
+        for (Bin b : bins.values()) {
+            sb.append("\nb ").append(b.index).append(' ').append(b.started).append(' ').append(b.outstanding).append(' ')
+                .append(b.rateEnding).append(' ').append(b.burstEnding);
+        }
+        for (Client c : clients.values()) {
+            appendClient(sb, c);
+        }
+        // clients forgotten while their reservation still runs stay in their bin
+        for (Bin b : bins.values()) {
+            for (Client c = b.head; c != null; c = c.next) {
+                if (c.forgotten) {
+                    appendClient(sb.append("\nz"), c);
+                }
+            }
         }
         return sb.toString();
+    }
+
+    private static void appendClient(StringBuilder sb, Client c) {
+        sb.append("\nc ").append(URLEncoder.encode(c.id, StandardCharsets.UTF_8)).append(' ').append(c.state).append(' ')
+            .append(c.reserving).append(' ').append(c.outstanding).append(' ').append(c.releaseAt).append(' ')
+            .append(c.demand).append(' ').append(c.lastSeen).append(' ').append(c.lastRequestAt).append(' ')
+            .append(c.fallbackRate).append(' ').append(c.fallbackBurst).append(' ').append(c.fallbackEnd).append(' ')
+            .append(c.bin == null ? NONE : c.bin.index).append(' ').append(c.shareCarry);
     }
 
     public static BucketLedger decode(String text) {
@@ -231,22 +638,108 @@ public final class BucketLedger {
         }
         String[] lines = text.split("\n");
         String[] h = lines[0].split(" ");
-        if (!"v1".equals(h[0]) || h.length != 5) {
+        if ("v1".equals(h[0]) && h.length == 5) {
+            return decodeV1(lines, h);
+        }
+        if (!"v2".equals(h[0]) || h.length != 12 + RateControl.ENCODED_FIELDS) {
             throw new IllegalStateException("unreadable token bucket ledger (version " + h[0] + ")");
         }
         l.rate = Double.parseDouble(h[1]);
         l.burst = Long.parseLong(h[2]);
-        l.level = Double.parseDouble(h[3]);
-        l.last = Long.parseLong(h[4]);
+        l.adaptive = Boolean.parseBoolean(h[3]);
+        l.level = Double.parseDouble(h[4]);
+        l.last = Long.parseLong(h[5]);
+        l.outstanding = Long.parseLong(h[6]);
+        l.reservedRate = Double.parseDouble(h[7]);
+        l.reservedBurst = Long.parseLong(h[8]);
+        l.pausedUntil = Long.parseLong(h[9]);
+        l.binShift = Integer.parseInt(h[10]);
+        l.lastLease = Long.parseLong(h[11]);
+        l.control.copyFrom(RateControl.decode(h, 12));
         for (int i = 1; i < lines.length; i++) {
             String[] f = lines[i].split(" ");
-            Client c = new Client();
+            if (f[0].equals("b")) {
+                Bin b = new Bin(Long.parseLong(f[1]));
+                b.started = Boolean.parseBoolean(f[2]);
+                b.outstanding = Long.parseLong(f[3]);
+                b.rateEnding = Double.parseDouble(f[4]);
+                b.burstEnding = Long.parseLong(f[5]);
+                l.bins.put(b.index, b);
+                continue;
+            }
+            boolean forgotten = f[0].equals("z");
+            int o = forgotten ? 1 : 0;
+            Client c = new Client(URLDecoder.decode(f[1 + o], StandardCharsets.UTF_8));
+            c.state = Integer.parseInt(f[2 + o]);
+            c.reserving = Boolean.parseBoolean(f[3 + o]);
+            c.outstanding = Long.parseLong(f[4 + o]);
+            c.releaseAt = Long.parseLong(f[5 + o]);
+            c.demand = Double.parseDouble(f[6 + o]);
+            c.lastSeen = Long.parseLong(f[7 + o]);
+            c.lastRequestAt = Long.parseLong(f[8 + o]);
+            c.fallbackRate = Double.parseDouble(f[9 + o]);
+            c.fallbackBurst = Long.parseLong(f[10 + o]);
+            c.fallbackEnd = Long.parseLong(f[11 + o]);
+            long bin = Long.parseLong(f[12 + o]);
+            c.shareCarry = Double.parseDouble(f[13 + o]);
+            if (bin != NONE) {
+                Bin b = l.bins.get(bin);
+                if (b == null) {
+                    throw new IllegalStateException("unreadable token bucket ledger (client in a missing bin)");
+                }
+                l.attachTo(c, b);
+            }
+            if (c.state == ACTIVE && !c.reserving) {
+                l.activate(c);
+            }
+            if (forgotten) {
+                c.forgotten = true;
+            } else {
+                l.clients.put(c.id, c);
+            }
+        }
+        return l;
+    }
+
+    private void attachTo(Client c, Bin b) {
+        c.bin = b;
+        c.next = b.head;
+        if (b.head != null) {
+            b.head.prev = c;
+        }
+        b.head = c;
+    }
+
+    /** The first stored form: clients with lease ends, no reservations, a fixed rate. */
+    private static BucketLedger decodeV1(String[] lines, String[] h) {
+        BucketLedger l = new BucketLedger();
+        l.rate = Double.parseDouble(h[1]);
+        l.burst = Long.parseLong(h[2]);
+        l.control.fixed(l.rate);
+        l.level = Double.parseDouble(h[3]);
+        l.last = Long.parseLong(h[4]);
+        long lease = effectiveLeaseNanos(l.rate, l.burst, Long.MAX_VALUE / 4);
+        l.binShift = Math.max(10, 63 - Long.numberOfLeadingZeros(Math.max(1, lease / 64)));
+        l.lastLease = lease;
+        for (int i = 1; i < lines.length; i++) {
+            String[] f = lines[i].split(" ");
+            Client c = new Client(URLDecoder.decode(f[0], StandardCharsets.UTF_8));
             c.outstanding = Long.parseLong(f[1]);
             c.releaseAt = Long.parseLong(f[2]);
             c.demand = Double.parseDouble(f[3]);
             c.lastSeen = Long.parseLong(f[4]);
             c.lastRequestAt = Long.parseLong(f[5]);
-            l.clients.put(URLDecoder.decode(f[0], StandardCharsets.UTF_8), c);
+            if (c.outstanding > 0 && c.releaseAt != NONE && c.releaseAt > l.last) {
+                c.state = ACTIVE;
+                c.fallbackEnd = c.releaseAt; // the first form kept nothing aside
+                l.attach(c, c.releaseAt);
+                l.binOf(c.releaseAt).outstanding += c.outstanding;
+                l.outstanding += c.outstanding;
+                l.activate(c);
+            } else {
+                c.outstanding = 0;
+            }
+            l.clients.put(c.id, c);
         }
         return l;
     }

@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import io.resiliencekit.config.ConfigException;
 import io.resiliencekit.config.OptionSchema;
 import io.resiliencekit.config.OptionType;
+import io.resiliencekit.config.Secrets;
 
 /**
  * Settings of {@link ResiliencePlugin}, read from the Spark configuration ({@code spark.resiliencekit.*})
@@ -28,7 +29,15 @@ import io.resiliencekit.config.OptionType;
  *                                                       (executor lost) hands trials out again after this
  * spark.resiliencekit.ledger.maxKeys            1000000 keys kept by the application's ledger
  * spark.resiliencekit.ledger.ttl                24h     how long a completed key is remembered
- * spark.resiliencekit.limiter.<name>.rate       100     permits per second of a driver-hosted limiter
+ * spark.resiliencekit.ledger.location           (none)  where the ledger outlives the application, so a
+ *                                                       re-run of a run id skips what completed: an absolute
+ *                                                       path (an embedded H2 database file on the driver's host)
+ *                                                       or a jdbc: URL (e.g. PostgreSQL, shared by applications;
+ *                                                       credentials in the URL). Unset: in memory, for the
+ *                                                       application's lifetime
+ * spark.resiliencekit.limiter.<name>.rate       100     permits per second of a driver-hosted limiter, or auto
+ *                                                       (found from the service's throttle answers)
+ * spark.resiliencekit.limiter.<name>.maxRate    500     with rate auto: the highest rate it may reach (default none)
  * spark.resiliencekit.limiter.<name>.burst      100     its burst (default: one second of rate)
  * }</pre>
  */
@@ -43,6 +52,7 @@ public final class PluginOptions implements Serializable {
     public static final String BREAKER_TRIAL_TIMEOUT = PREFIX + "breaker.trialTimeout";
     public static final String LEDGER_MAX_KEYS = PREFIX + "ledger.maxKeys";
     public static final String LEDGER_TTL = PREFIX + "ledger.ttl";
+    public static final String LEDGER_LOCATION = PREFIX + "ledger.location";
 
     private final int rpcThreads;
     private final Duration breakerPollInterval;
@@ -50,16 +60,19 @@ public final class PluginOptions implements Serializable {
     private final Duration breakerTrialTimeout;
     private final long ledgerMaxKeys;
     private final Duration ledgerTtl;
+    private final String ledgerLocation;
     private final Map<String, LimiterSpec> limiters;
 
     private PluginOptions(int rpcThreads, Duration breakerPollInterval, int breakerHalfOpenTrials,
-                          Duration breakerTrialTimeout, long ledgerMaxKeys, Duration ledgerTtl, Map<String, LimiterSpec> limiters) {
+                          Duration breakerTrialTimeout, long ledgerMaxKeys, Duration ledgerTtl, String ledgerLocation,
+                          Map<String, LimiterSpec> limiters) {
         this.rpcThreads = rpcThreads;
         this.breakerPollInterval = breakerPollInterval;
         this.breakerHalfOpenTrials = breakerHalfOpenTrials;
         this.breakerTrialTimeout = breakerTrialTimeout;
         this.ledgerMaxKeys = ledgerMaxKeys;
         this.ledgerTtl = ledgerTtl;
+        this.ledgerLocation = ledgerLocation;
         this.limiters = Collections.unmodifiableMap(new TreeMap<>(limiters));
     }
 
@@ -83,11 +96,21 @@ public final class PluginOptions implements Serializable {
     static final OptionSchema.Option<PluginOptions, Duration> LEDGER_TTL_OPTION = D.option("ledger.ttl",
         OptionType.duration(Duration.ofSeconds(1), Duration.ofDays(365)), Duration.ofHours(24), PluginOptions::ledgerTtl,
         "How long the ledger remembers a completed key.");
+    static final OptionSchema.Option<PluginOptions, String> LEDGER_LOCATION_OPTION = D.option("ledger.location",
+        ledgerLocationType(), null, PluginOptions::ledgerLocationOrNull,
+        "Where the ledger outlives the application, so a re-run of a run id skips what completed: an absolute path "
+            + "(an embedded H2 database file on the driver's host) or a JDBC URL (e.g. PostgreSQL, shared by "
+            + "applications). Unset: in the driver's memory, for the application's lifetime.").defaultDoc("in memory");
     static final OptionSchema.Family<PluginOptions, Double> LIMITER_RATE = D.family("limiter.<name>.rate", LIMITER_NAME,
-        OptionType.decimal(1e-6, 1e9), PluginOptions::limiterRates, "Permits per second of a limiter hosted on the driver.");
+        OptionType.numberOrAuto(OptionType.decimal(1e-6, 1e9)), PluginOptions::limiterRates,
+        "Permits per second of a limiter hosted on the driver, or auto: the driver's authority finds the rate from the "
+            + "throttle answers every executor reports.");
     static final OptionSchema.Family<PluginOptions, Long> LIMITER_BURST = D.family("limiter.<name>.burst", LIMITER_NAME,
         OptionType.longInteger(1, Long.MAX_VALUE / 4), PluginOptions::limiterBursts,
-        "Its burst; needs the limiter's rate.").defaultDoc("one second of rate");
+        "Its burst; needs the limiter's rate.").defaultDoc("one second of rate (with rate auto: of the rate found)");
+    static final OptionSchema.Family<PluginOptions, Double> LIMITER_MAX_RATE = D.family("limiter.<name>.maxRate",
+        LIMITER_NAME, OptionType.decimal(1e-6, 1e9), PluginOptions::limiterMaxRates,
+        "With the limiter's rate auto: the highest rate it may reach (a fixed rate is its own maximum).");
 
     static final OptionSchema<PluginOptions> SCHEMA = OptionSchema.<PluginOptions>builder("Spark plugin (`spark.resiliencekit.*`)")
         .description("Spark configuration of `spark.plugins=io.resiliencekit.spark.ResiliencePlugin`, validated on the "
@@ -99,37 +122,89 @@ public final class PluginOptions implements Serializable {
     private static PluginOptions fromValues(OptionSchema.Values v) {
         Map<String, Double> rates = v.family(LIMITER_RATE);
         Map<String, Long> bursts = v.family(LIMITER_BURST);
+        Map<String, Double> maxRates = v.family(LIMITER_MAX_RATE);
         TreeSet<String> names = new TreeSet<>(v.familyNames(LIMITER_RATE));
         names.addAll(v.familyNames(LIMITER_BURST));
+        names.addAll(v.familyNames(LIMITER_MAX_RATE));
         Map<String, LimiterSpec> limiters = new LinkedHashMap<>();
         for (String name : names) {
             boolean rateGiven = v.familyNames(LIMITER_RATE).contains(name);
             if (!rateGiven) {
                 // the burst is still checked (by the family), so a bad one is reported too
+                String given = v.familyNames(LIMITER_BURST).contains(name) ? ".burst" : ".maxRate";
                 v.problem(PREFIX + "limiter." + name + ".rate", "is required when " + PREFIX + "limiter." + name
-                    + ".burst is set");
+                    + given + " is set");
                 continue;
             }
             Double rate = rates.get(name);
             if (rate == null) {
                 continue;   // invalid: reported
             }
+            if (rate == OptionType.AUTO) {
+                limiters.put(name, new LimiterSpec(name, maxRates.getOrDefault(name, LimiterSpec.UNBOUNDED),
+                    bursts.getOrDefault(name, 0L), true));
+                continue;
+            }
+            if (v.familyNames(LIMITER_MAX_RATE).contains(name)) {
+                v.problem(PREFIX + "limiter." + name + ".maxRate", "is only for " + PREFIX + "limiter." + name
+                    + ".rate=auto (a fixed rate is its own maximum)");
+            }
             long burst = bursts.getOrDefault(name, Math.max(1, (long) Math.ceil(rate)));
             limiters.put(name, new LimiterSpec(name, rate, burst));
         }
         return new PluginOptions(v.get(RPC_THREADS_OPTION), v.get(POLL_INTERVAL_OPTION), v.get(HALF_OPEN_TRIALS_OPTION),
-            v.get(TRIAL_TIMEOUT_OPTION), v.get(LEDGER_MAX_KEYS_OPTION), v.get(LEDGER_TTL_OPTION), limiters);
+            v.get(TRIAL_TIMEOUT_OPTION), v.get(LEDGER_MAX_KEYS_OPTION), v.get(LEDGER_TTL_OPTION),
+            v.get(LEDGER_LOCATION_OPTION), limiters);
+    }
+
+    // A JDBC URL (credentials in it are redacted wherever the value is shown) or an absolute file path.
+    private static OptionType<String> ledgerLocationType() {
+        OptionType<String> jdbc = OptionType.jdbcUrl();
+        String rule = "must be an absolute path (an embedded database file) or a JDBC URL such as jdbc:postgresql://host/db";
+        return OptionType.custom("path or JDBC URL", "an absolute path or jdbc:<driver>:...", t -> {
+            if (t.startsWith("jdbc:")) {
+                try {
+                    return jdbc.parse(t);
+                } catch (OptionType.InvalidValue e) {
+                    throw new OptionType.InvalidValue(rule);
+                }
+            }
+            if (t.indexOf('\0') >= 0 || !isAbsolutePath(t)) {
+                throw new OptionType.InvalidValue(rule);
+            }
+            return t;
+        }, l -> l).shownAs(Secrets::redactUrl);
+    }
+
+    private static boolean isAbsolutePath(String text) {
+        try {
+            return java.nio.file.Path.of(text).isAbsolute();
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
+    }
+
+    private String ledgerLocationOrNull() {
+        return ledgerLocation;
     }
 
     private Map<String, Double> limiterRates() {
         Map<String, Double> m = new TreeMap<>();
-        limiters.values().forEach(l -> m.put(l.name(), l.ratePerSecond()));
+        limiters.values().forEach(l -> m.put(l.name(), l.adaptive() ? OptionType.AUTO : l.ratePerSecond()));
+        return m;
+    }
+
+    private Map<String, Double> limiterMaxRates() {
+        Map<String, Double> m = new TreeMap<>();
+        limiters.values().stream().filter(l -> l.adaptive() && l.ratePerSecond() < LimiterSpec.UNBOUNDED)
+            .forEach(l -> m.put(l.name(), l.ratePerSecond()));
         return m;
     }
 
     private Map<String, Long> limiterBursts() {
         Map<String, Long> m = new TreeMap<>();
-        limiters.values().forEach(l -> m.put(l.name(), l.burst()));
+        // rate auto without a burst: one second of the rate found (0 inside), not written back
+        limiters.values().stream().filter(l -> !(l.adaptive() && l.burst() == 0)).forEach(l -> m.put(l.name(), l.burst()));
         return m;
     }
 
@@ -190,6 +265,16 @@ public final class PluginOptions implements Serializable {
         return ledgerTtl;
     }
 
+    /** Where the ledger outlives the application (a path or a JDBC url), or empty: in the driver's memory. */
+    public java.util.Optional<String> ledgerLocation() {
+        return java.util.Optional.ofNullable(ledgerLocation);
+    }
+
+    /** The JDBC url of the persistent ledger: the location itself, or an embedded H2 file at that path. */
+    public java.util.Optional<String> ledgerJdbcUrl() {
+        return ledgerLocation().map(l -> l.startsWith("jdbc:") ? l : "jdbc:h2:file:" + l);
+    }
+
     /** Limiters defined in the Spark configuration, by name. */
     public Map<String, LimiterSpec> limiters() {
         return limiters;
@@ -212,15 +297,29 @@ public final class PluginOptions implements Serializable {
 
     /** A driver-hosted limiter defined in the Spark configuration. */
     public static final class LimiterSpec implements Serializable {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
+        /** The ceiling of {@code rate=auto} without {@code maxRate} (the rate limiters' own maximum). */
+        public static final double UNBOUNDED = 1e12;
         private final String name;
         private final double ratePerSecond;
         private final long burst;
+        private final boolean adaptive;
 
         public LimiterSpec(String name, double ratePerSecond, long burst) {
+            this(name, ratePerSecond, burst, false);
+        }
+
+        /** @param adaptive {@code rate=auto}: {@code ratePerSecond} is its ceiling, a burst of 0 one second of its rate */
+        public LimiterSpec(String name, double ratePerSecond, long burst, boolean adaptive) {
             this.name = name;
             this.ratePerSecond = ratePerSecond;
             this.burst = burst;
+            this.adaptive = adaptive;
+        }
+
+        /** {@code rate=auto}: the driver's authority finds the rate, up to {@link #ratePerSecond()}. */
+        public boolean adaptive() {
+            return adaptive;
         }
 
         public String name() {
@@ -237,7 +336,8 @@ public final class PluginOptions implements Serializable {
 
         @Override
         public String toString() {
-            return name + "(rate=" + ratePerSecond + "/s, burst=" + burst + ")";
+            return name + (adaptive ? "(rate=auto" + (ratePerSecond < UNBOUNDED ? " up to " + ratePerSecond + "/s" : "")
+                : "(rate=" + ratePerSecond + "/s") + ", burst=" + burst + ")";
         }
     }
 }

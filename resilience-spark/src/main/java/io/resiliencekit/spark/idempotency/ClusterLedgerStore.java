@@ -2,6 +2,7 @@ package io.resiliencekit.spark.idempotency;
 
 import java.time.Duration;
 
+import io.resiliencekit.config.Secrets;
 import io.resiliencekit.spark.cluster.ClusterCoordinationException;
 import io.resiliencekit.spark.cluster.ClusterCoordinator;
 import io.resiliencekit.spi.ClaimResult;
@@ -11,7 +12,8 @@ import io.resiliencekit.spi.IdempotencyStoreException;
 /**
  * An {@link IdempotencyStore} that is the application's ledger on the driver ({@link DriverLedger}),
  * reached over the plugin's RPC: every claim is one round trip to the driver, so all executors
- * agree on each key. It is the ledger of the Spark application as a cluster: every policy with an
+ * agree on each key, and every hold is measured by the driver's clock (a renewal is one more round
+ * trip per third of the hold). It is the ledger of the Spark application as a cluster: every policy with an
  * idempotency store of kind {@code auto} (the default) or {@code cluster} uses it when the plugin runs.
  *
  * <pre>{@code
@@ -35,18 +37,27 @@ public final class ClusterLedgerStore implements IdempotencyStore {
             return coordinator.ask(LedgerMessages.CLAIM, new LedgerMessages.Claim(key, fingerprint, holder, hold.toMillis()))
                     .toResult();
         } catch (ClusterCoordinationException e) {
-            throw new IdempotencyStoreException("idempotency ledger on the driver failed to claim a key: " + e.getMessage(), e);
+            throw failed("claim a key", e);
         }
     }
 
     @Override
-    public boolean complete(String key, String holder, byte[] outcome) {
-        return finish(key, holder, true, outcome);
+    public boolean renew(String key, long fencingToken, Duration hold) {
+        try {
+            return coordinator.ask(LedgerMessages.RENEW, new LedgerMessages.Renew(key, fencingToken, hold.toMillis()));
+        } catch (ClusterCoordinationException e) {
+            throw failed("renew a hold", e);
+        }
     }
 
     @Override
-    public boolean release(String key, String holder) {
-        return finish(key, holder, false, null);
+    public boolean complete(String key, long fencingToken, byte[] outcome) {
+        return finish(key, fencingToken, true, outcome);
+    }
+
+    @Override
+    public boolean release(String key, long fencingToken) {
+        return finish(key, fencingToken, false, null);
     }
 
     @Override
@@ -54,7 +65,7 @@ public final class ClusterLedgerStore implements IdempotencyStore {
         try {
             return coordinator.ask(LedgerMessages.PURGE, new LedgerMessages.Purge());
         } catch (ClusterCoordinationException e) {
-            throw new IdempotencyStoreException("idempotency ledger on the driver failed to purge: " + e.getMessage(), e);
+            throw failed("purge", e);
         }
     }
 
@@ -63,13 +74,18 @@ public final class ClusterLedgerStore implements IdempotencyStore {
         return ttl;
     }
 
-    private boolean finish(String key, String holder, boolean complete, byte[] outcome) {
+    private boolean finish(String key, long fencingToken, boolean complete, byte[] outcome) {
         try {
-            return coordinator.ask(LedgerMessages.FINISH, new LedgerMessages.Finish(key, holder, complete, outcome));
+            return coordinator.ask(LedgerMessages.FINISH, new LedgerMessages.Finish(key, fencingToken, complete, outcome));
         } catch (ClusterCoordinationException e) {
-            throw new IdempotencyStoreException("idempotency ledger on the driver failed to "
-                    + (complete ? "complete" : "release") + " a key: " + e.getMessage(), e);
+            throw failed(complete ? "complete a key" : "release a key", e);
         }
+    }
+
+    // the driver's answer may quote its database's error (a persistent ledger's JDBC url): scrubbed
+    private static IdempotencyStoreException failed(String what, ClusterCoordinationException e) {
+        return new IdempotencyStoreException("idempotency ledger on the driver failed to " + what + ": "
+                + Secrets.scrub(e.getMessage()), Secrets.scrubbed(e));
     }
 
     @Override

@@ -12,13 +12,15 @@ import java.io.Serializable;
  *   <li>{@code rowsIn}: records read from the partition's iterator;</li>
  *   <li>{@code succeeded}: records whose call succeeded (duplicates skipped included: their effect exists);</li>
  *   <li>{@code failed}: records whose call failed for good (dead-lettered or failing the task);</li>
- *   <li>{@code retried}: retries the policy made (attempts beyond the first);</li>
+ *   <li>{@code retried}: attempts beyond the first of each record (the policy's retries, and each call made
+ *       again for a record that waited out an outage);</li>
  *   <li>{@code deadLettered}: records written to the dead-letter sink;</li>
  *   <li>{@code duplicatesSkipped}: calls not made because their key was done or in progress elsewhere;</li>
  *   <li>{@code throttleWaitMillis}: time spent waiting for rate-limit permits;</li>
  *   <li>{@code breakerRejections}: calls refused by an open circuit breaker;</li>
  *   <li>{@code durationMillis}, {@code rowsPerSecond}: wall time of the partition and rowsIn over it;</li>
- *   <li>{@code status}: {@code ok}, {@code failed} (the task failed) or {@code killed}.</li>
+ *   <li>{@code status}: {@code ok}, {@code failed} (the task failed), {@code killed}, or {@code lost} (added on
+ *       the driver for an attempt whose executor JVM died: its counts are unknown, zero here).</li>
  * </ul>
  *
  * <pre>{@code

@@ -1,5 +1,6 @@
 package io.resiliencekit.spark.partition;
 
+import io.resiliencekit.spark.partition.internal.LostAttempts;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Registered with Spark's {@code countFailedValues} flag so the line of a partition that failed
  * reaches the driver too (Spark drops failed tasks' updates otherwise). For result stages Spark
- * merges a successful partition once, so a speculative twin's line is not double counted.
+ * merges a successful partition once, so a speculative twin's line is not double counted. An
+ * attempt whose executor JVM died sends no line at all: the driver's {@link #value()} then adds one
+ * with status {@code lost} and Spark's reason as its error (its counts died with the JVM), so the
+ * report says that attempt failed.
  */
 public final class PartitionMetricsAccumulator extends AccumulatorV2<PartitionMetrics, List<PartitionMetrics>> {
 
@@ -28,10 +32,14 @@ public final class PartitionMetricsAccumulator extends AccumulatorV2<PartitionMe
     private static final Logger LOG = LoggerFactory.getLogger(PartitionMetricsAccumulator.class);
 
     private final List<PartitionMetrics> lines = new ArrayList<>();
+    // on the driver only: the attempts Spark saw fail (a listener on the SparkContext)
+    private transient LostAttempts lost;
 
     /** Creates and registers an accumulator that also counts failed tasks' lines. */
     public static PartitionMetricsAccumulator register(SparkContext sc, String name) {
         PartitionMetricsAccumulator acc = new PartitionMetricsAccumulator();
+        acc.lost = new LostAttempts();
+        sc.addSparkListener(acc.lost);
         try {
             // AccumulatorV2.register(sc, Option[String], countFailedValues) is Spark-internal but
             // stable since 2.0; reached by reflection so no Scala type appears in our bytecode.
@@ -77,8 +85,23 @@ public final class PartitionMetricsAccumulator extends AccumulatorV2<PartitionMe
         }
     }
 
+    /** Every line that arrived, plus (on the driver) a {@code lost} line for each attempt whose executor died. */
     @Override
-    public synchronized List<PartitionMetrics> value() {
-        return List.copyOf(lines);
+    public List<PartitionMetrics> value() {
+        List<PartitionMetrics> mine;
+        synchronized (this) {
+            mine = List.copyOf(lines);
+        }
+        LostAttempts l = lost;
+        if (l == null) {
+            return mine;
+        }
+        List<PartitionMetrics> missing = l.missingFrom(mine);
+        if (missing.isEmpty()) {
+            return mine;
+        }
+        List<PartitionMetrics> all = new ArrayList<>(mine);
+        all.addAll(missing);
+        return List.copyOf(all);
     }
 }

@@ -22,8 +22,9 @@ import java.util.regex.Pattern;
  * {@code idempotencyKeys} (true), {@code keyNamespace} (rk), {@code batchSize} (1),
  * {@code continueOnError} (false), {@code deadLetterPath} (required when {@code continueOnError}; a
  * path or a Hadoop file system URI such as {@code s3a://bucket/dlq}), {@code metricsLog} (true),
- * {@code breakerMaxWait} (5m). Types, ranges and docs: {@code docs/options.md}, generated from
- * {@link #optionSchema()}.
+ * {@code concurrency} (auto: calls of one task in flight, adapted to keep the policy's rate limit
+ * busy), {@code outageMaxWait} (5m: how long a record waits out failures that are not its fault).
+ * Types, ranges and docs: {@code docs/options.md}, generated from {@link #optionSchema()}.
  *
  * <pre>{@code
  * PartitionOptions opts = PartitionOptions.fromOptions(Map.of(
@@ -37,7 +38,7 @@ public final class PartitionOptions implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,199}");
     public static final String PREFIX = "partition.";
-    static final Duration DEFAULT_BREAKER_MAX_WAIT = Duration.ofMinutes(5);
+    static final Duration DEFAULT_OUTAGE_MAX_WAIT = Duration.ofMinutes(5);
 
     private final String runId;
     private final String jobId;
@@ -47,10 +48,16 @@ public final class PartitionOptions implements Serializable {
     private final boolean continueOnError;
     private final String deadLetterPath;
     private final boolean metricsLog;
-    private final Duration breakerMaxWait;
+    /** {@link #concurrency()} when it adapts. */
+    public static final int AUTO = 0;
+    static final int MAX_CONCURRENCY = 256;
+
+    private final Duration outageMaxWait;
+    private final int concurrency;
 
     private PartitionOptions(Builder b) {
-        this.breakerMaxWait = b.breakerMaxWait;
+        this.outageMaxWait = b.outageMaxWait;
+        this.concurrency = b.concurrency;
         this.runId = b.runId;
         this.jobId = b.jobId;
         this.idempotencyKeys = b.idempotencyKeys;
@@ -92,9 +99,16 @@ public final class PartitionOptions implements Serializable {
         .defaultDoc("required when continueOnError");
     static final OptionSchema.Option<PartitionOptions, Boolean> METRICS_LOG = D.option("metricsLog",
         OptionType.bool(), true, PartitionOptions::metricsLog, "Log one JSON metrics line per partition.");
-    static final OptionSchema.Option<PartitionOptions, Duration> BREAKER_MAX_WAIT = D.option("breakerMaxWait",
-        OptionType.duration(Duration.ZERO, Duration.ofDays(1)), DEFAULT_BREAKER_MAX_WAIT, PartitionOptions::breakerMaxWait,
-        "How long a record waits in total for an open breaker before it counts as failed (0: at once).");
+    static final OptionSchema.Option<PartitionOptions, Integer> CONCURRENCY = D.option("concurrency",
+        concurrencyType(), AUTO, PartitionOptions::concurrency,
+        "Calls of one task in flight at once, through the asynchronous engine: auto adapts them to keep the "
+            + "policy's rate limit busy at the latency the task measures (1 without a rate limiter, with a "
+            + "resource, or in the batch forms); map keeps record order either way.");
+    static final OptionSchema.Option<PartitionOptions, Duration> OUTAGE_MAX_WAIT = D.option("outageMaxWait",
+        OptionType.duration(Duration.ZERO, Duration.ofDays(1)), DEFAULT_OUTAGE_MAX_WAIT, PartitionOptions::outageMaxWait,
+        "How long, in all, a record waits out failures that are not its fault (breaker open, the dependency "
+            + "failing for every call, throttled, retry budget spent) before it is dead-lettered or fails the task "
+            + "(0: at once). Each letter says why.");
 
     static final OptionSchema<PartitionOptions> SCHEMA = OptionSchema.<PartitionOptions>builder("Partition helpers (`partition.*`)")
         .description("`PartitionOptions.fromOptions(map)`: how `Partitions` processes each partition. Validated on the "
@@ -115,6 +129,20 @@ public final class PartitionOptions implements Serializable {
         }, s -> s);
     }
 
+    private static OptionType<Integer> concurrencyType() {
+        OptionType<Integer> n = OptionType.integer(1, MAX_CONCURRENCY);
+        return OptionType.custom("auto or integer", "auto, or 1.." + MAX_CONCURRENCY, t -> {
+            if ("auto".equalsIgnoreCase(t.trim())) {
+                return AUTO;
+            }
+            try {
+                return n.parse(t.trim());
+            } catch (OptionType.InvalidValue e) {
+                throw new OptionType.InvalidValue("must be auto or a whole number between 1 and " + MAX_CONCURRENCY);
+            }
+        }, c -> c == AUTO ? "auto" : Integer.toString(c));
+    }
+
     private static PartitionOptions fromValues(OptionSchema.Values v) {
         Builder b = builder();
         b.runId = v.get(RUN_ID);
@@ -125,7 +153,8 @@ public final class PartitionOptions implements Serializable {
         b.continueOnError = v.get(CONTINUE_ON_ERROR);
         b.deadLetterPath = v.get(DEAD_LETTER_PATH);
         b.metricsLog = v.get(METRICS_LOG);
-        b.breakerMaxWait = v.get(BREAKER_MAX_WAIT);
+        b.outageMaxWait = v.get(OUTAGE_MAX_WAIT);
+        b.concurrency = v.get(CONCURRENCY);
         if (b.idempotencyKeys && b.runId == null && v.isValid(RUN_ID)) {
             v.problem(RUN_ID, "is required when " + v.key(IDEMPOTENCY_KEYS) + " is true "
                 + "(a logical run id such as a batch id; never wall-clock time or attempt numbers)");
@@ -171,7 +200,13 @@ public final class PartitionOptions implements Serializable {
     public boolean continueOnError() { return continueOnError; }
     public String deadLetterPath() { return deadLetterPath; }
     public boolean metricsLog() { return metricsLog; }
-    public Duration breakerMaxWait() { return breakerMaxWait; }
+    /**
+     * How long, in all, a record may wait out failures that are not its fault before it counts as
+     * failed: an open breaker, the dependency failing for every call, throttling, a spent retry budget.
+     */
+    public Duration outageMaxWait() { return outageMaxWait; }
+    /** Calls of one task in flight at once; {@link #AUTO} (0) when it adapts. */
+    public int concurrency() { return concurrency; }
 
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -183,7 +218,8 @@ public final class PartitionOptions implements Serializable {
         b.continueOnError = continueOnError;
         b.deadLetterPath = deadLetterPath;
         b.metricsLog = metricsLog;
-        b.breakerMaxWait = breakerMaxWait;
+        b.outageMaxWait = outageMaxWait;
+        b.concurrency = concurrency;
         return b;
     }
 
@@ -212,7 +248,8 @@ public final class PartitionOptions implements Serializable {
         private boolean continueOnError;
         private String deadLetterPath;
         private boolean metricsLog = true;
-        private Duration breakerMaxWait = DEFAULT_BREAKER_MAX_WAIT;
+        private Duration outageMaxWait = DEFAULT_OUTAGE_MAX_WAIT;
+        private int concurrency = AUTO;
 
         public Builder runId(String runId) { this.runId = runId; return this; }
         public Builder jobId(String jobId) { this.jobId = jobId; return this; }
@@ -222,17 +259,21 @@ public final class PartitionOptions implements Serializable {
         public Builder continueOnError(boolean on) { this.continueOnError = on; return this; }
         public Builder deadLetterPath(String path) { this.deadLetterPath = path; return this; }
         public Builder metricsLog(boolean on) { this.metricsLog = on; return this; }
-        public Builder breakerMaxWait(Duration d) { this.breakerMaxWait = d; return this; }
+        public Builder outageMaxWait(Duration d) { this.outageMaxWait = d; return this; }
+        /** Calls of one task in flight at once, 1 to 256; {@link #autoConcurrency()} is the default. */
+        public Builder concurrency(int n) { this.concurrency = n; return this; }
+        /** Adapt the calls in flight to keep the policy's rate limit busy (see the Spark guide). */
+        public Builder autoConcurrency() { this.concurrency = AUTO; return this; }
 
         // A builder's values go through the option schema too: one set of rules and messages.
         List<String> problems() {
             List<String> p = new ArrayList<>();
-            if (breakerMaxWait == null || breakerMaxWait.isNegative()) {
-                p.add(PREFIX + "breakerMaxWait: must be zero or positive, was " + breakerMaxWait);
+            if (outageMaxWait == null || outageMaxWait.isNegative()) {
+                p.add(PREFIX + "outageMaxWait: must be zero or positive, was " + outageMaxWait);
             }
             Builder checked = toBuilderCopy();
-            if (checked.breakerMaxWait == null || checked.breakerMaxWait.isNegative()) {
-                checked.breakerMaxWait = DEFAULT_BREAKER_MAX_WAIT;
+            if (checked.outageMaxWait == null || checked.outageMaxWait.isNegative()) {
+                checked.outageMaxWait = DEFAULT_OUTAGE_MAX_WAIT;
             }
             Options o = Options.of(SCHEMA.toOptions(new PartitionOptions(checked), PREFIX));
             SCHEMA.read(o, PREFIX, false);

@@ -64,8 +64,14 @@ public final class PartitionReport {
         return lines.size();
     }
 
+    /** Attempts that did not succeed: failed, killed, or lost with their executor. */
     public long failedAttempts() {
         return lines.stream().filter(m -> !m.ok()).count();
+    }
+
+    /** Attempts whose executor JVM died: Spark reported them failed, their own lines never arrived. */
+    public long lostAttempts() {
+        return lines.stream().filter(m -> "lost".equals(m.status())).count();
     }
 
     /** Distinct (stage, partition) pairs with a successful attempt. */
@@ -105,6 +111,7 @@ public final class PartitionReport {
         Json.field(sb, "metric", "resiliencekit.report").append(',');
         Json.field(sb, "attempts", attempts()).append(',');
         Json.field(sb, "failedAttempts", failedAttempts()).append(',');
+        Json.field(sb, "lostAttempts", lostAttempts()).append(',');
         Json.field(sb, "partitionsSucceeded", partitionsSucceeded()).append(',');
         Json.field(sb, "rowsIn", totals.rowsIn()).append(',');
         Json.field(sb, "succeeded", totals.succeeded()).append(',');
@@ -137,6 +144,10 @@ public final class PartitionReport {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "partitions: %d attempts, %d failed, %d succeeded%n",
             attempts(), failedAttempts(), partitionsSucceeded()));
+        if (lostAttempts() > 0) {
+            sb.append(String.format(Locale.ROOT, "  %d of the failed attempts were lost with their executor (their counts"
+                + " died with it; the totals below miss them)%n", lostAttempts()));
+        }
         sb.append(String.format(Locale.ROOT, "rows in %d, succeeded %d, failed %d, dead-lettered %d, duplicates skipped %d%n",
             totals.rowsIn(), totals.succeeded(), totals.failed(), totals.deadLettered(), totals.duplicatesSkipped()));
         sb.append(String.format(Locale.ROOT, "retries %d, throttle wait %d ms, breaker rejections %d, breaker transitions %d%n",

@@ -72,16 +72,17 @@ public final class Partitions<T> {
     }
 
     /**
-     * The idempotency key of the record (or batch) the calling task thread is processing, to send
+     * The idempotency key of the record (or batch) the calling thread's function runs for, to send
      * along (e.g. as the {@code Idempotency-Key} header); null outside a helper or when keys are off.
+     * With calls in flight ({@code partition.concurrency}) the function runs on helper threads of the
+     * task, and this still answers there.
      *
      * <pre>{@code
      * Partitions.<Order>using(policy, opts).foreach(o -> api.post("/orders", o.json(), Partitions.currentIdempotencyKey()));
      * }</pre>
      */
     public static String currentIdempotencyKey() {
-        io.resiliencekit.spark.partition.internal.PartitionCounters c = io.resiliencekit.spark.partition.internal.PartitionCounters.current();
-        return c == null ? null : c.currentKey;
+        return io.resiliencekit.spark.partition.internal.PartitionCounters.currentKey();
     }
 
     /** Business key of a record; the idempotency key becomes {@code namespace:runId:key}. */
@@ -129,7 +130,7 @@ public final class Partitions<T> {
     // ---- Dataset forms ----
 
     public <R> MapPartitionsFunction<T, R> map(RecordFunction<T, R> fn) {
-        PartitionRunner<AutoCloseable, T, R> r = runner(ResourceFactory.none(), (c, t) -> fn.apply(t), null, fn);
+        PartitionRunner<AutoCloseable, T, R> r = resourceFreeRunner((c, t) -> fn.apply(t), fn);
         return r::process;
     }
 
@@ -145,7 +146,7 @@ public final class Partitions<T> {
     }
 
     public ForeachPartitionFunction<T> foreach(RecordFunction<T, ?> fn) {
-        PartitionRunner<AutoCloseable, T, Object> r = runner(ResourceFactory.none(), (c, t) -> fn.apply(t), null, fn);
+        PartitionRunner<AutoCloseable, T, Object> r = resourceFreeRunner((c, t) -> fn.apply(t), fn);
         return r::consume;
     }
 
@@ -165,7 +166,7 @@ public final class Partitions<T> {
     // ---- Java RDD forms ----
 
     public <R> FlatMapFunction<Iterator<T>, R> mapRdd(RecordFunction<T, R> fn) {
-        PartitionRunner<AutoCloseable, T, R> r = runner(ResourceFactory.none(), (c, t) -> fn.apply(t), null, fn);
+        PartitionRunner<AutoCloseable, T, R> r = resourceFreeRunner((c, t) -> fn.apply(t), fn);
         return r::process;
     }
 
@@ -175,7 +176,7 @@ public final class Partitions<T> {
     }
 
     public VoidFunction<Iterator<T>> foreachRdd(RecordFunction<T, ?> fn) {
-        PartitionRunner<AutoCloseable, T, Object> r = runner(ResourceFactory.none(), (c, t) -> fn.apply(t), null, fn);
+        PartitionRunner<AutoCloseable, T, Object> r = resourceFreeRunner((c, t) -> fn.apply(t), fn);
         return r::consume;
     }
 
@@ -185,6 +186,18 @@ public final class Partitions<T> {
     }
 
     private <C extends AutoCloseable, R> PartitionRunner<C, T, R> runner(ResourceFactory<C> resource, ResourceFunction<C, T, R> perRecord,
+                                                                         BatchFunction<C, T, R> perBatch, Object userFn) {
+        return runner(resource, false, perRecord, perBatch, userFn);
+    }
+
+    /** A form without a resource: its calls share nothing, so several may be in flight (partition.concurrency=auto). */
+    private <R> PartitionRunner<AutoCloseable, T, R> resourceFreeRunner(ResourceFunction<AutoCloseable, T, R> perRecord,
+                                                                        Object userFn) {
+        return runner(ResourceFactory.none(), true, perRecord, null, userFn);
+    }
+
+    private <C extends AutoCloseable, R> PartitionRunner<C, T, R> runner(ResourceFactory<C> resource, boolean resourceFree,
+                                                                         ResourceFunction<C, T, R> perRecord,
                                                                          BatchFunction<C, T, R> perBatch, Object userFn) {
         List<String> problems = new ArrayList<>();
         if (policy == null) {
@@ -211,7 +224,8 @@ public final class Partitions<T> {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new PartitionRunner<>(policy, options, resource, perRecord, perBatch, keyFn, contentFn, payloadFn, redactor, accumulator);
+        return new PartitionRunner<>(policy, options, resource, resourceFree, perRecord, perBatch, keyFn, contentFn, payloadFn,
+            redactor, accumulator);
     }
 
     // Spark would find out at the first task, after the job started; we want it before.

@@ -57,7 +57,7 @@ public final class DriverTokenAuthority {
         this.authority = new InProcessTokenAuthority(Objects.requireNonNull(ticker, "ticker"));
         this.configured = options.limiters();
         // the Spark configuration defines these limiters: executors declaring another rate are refused
-        configured.values().forEach(l -> authority.define(l.name(), l.ratePerSecond(), l.burst()));
+        configured.values().forEach(l -> authority.define(l.name(), l.ratePerSecond(), l.burst(), l.adaptive()));
         this.metrics = metrics;
         this.granted = metrics.counter("tokens.granted");
         this.requests = metrics.counter("tokens.requests");
@@ -99,6 +99,11 @@ public final class DriverTokenAuthority {
     /** Tokens available in the global bucket now, or -1 if unknown. */
     public double level(String limiter) {
         return authority.level(limiter);
+    }
+
+    /** The rate the limiter grants at now (its R, lower after throttle answers, or where {@code rate=auto} has got to), or -1. */
+    public double currentRate(String limiter) {
+        return authority.currentRate(limiter);
     }
 
     private AtomicLong counter(String limiter) {

@@ -171,6 +171,7 @@ class OptionMapsPropertyTest {
     static List<Key> rateLimitKeys(String p) {
         return List.of(pattern(p + "name", a("orders", "api:v1", "a.b-c_d"), "bad name!", "x".repeat(201), "a/b"),
             decimal(p + "rate", 0, 1e12, true), integer(p + "burst", 1, 1_000_000_000_000_000L),
+            decimal(p + "maxRate", 0, 1e12, true), enumeration(p + "throttleScope", "bucket", "jvm"),
             enumeration(p + "mode", "auto", "local", "leased"), enumeration(p + "authority", "inprocess", "cluster", "jdbc"),
             duration(p + "leasePeriod", Duration.ofMillis(20), Duration.ofMinutes(10)), integer(p + "expectedClients", 1, 100_000),
             pattern(p + "jdbc.url", JDBC_URLS, BAD_JDBC_URLS), text(p + "jdbc.user", "app", "quota"),
@@ -218,7 +219,10 @@ class OptionMapsPropertyTest {
             integer(p + "batchSize", 1, 100_000), bool(p + "continueOnError"),
             pattern(p + "deadLetterPath", a("/tmp/dlq", "file:///tmp/dlq", "relative/dlq"), "s3://bucket/dlq",
                 "nosuchfs://x/dlq", "/tmp/dl\u0000q"),
-            bool(p + "metricsLog"), duration(p + "breakerMaxWait", Duration.ZERO, Duration.ofDays(1)));
+            bool(p + "metricsLog"), duration(p + "outageMaxWait", Duration.ZERO, Duration.ofDays(1)),
+            // auto (any case) or a number: compared ignoring case, as an enumeration's value
+            new Key(p + "concurrency", Kind.ENUM, r -> oneOf(r, "auto", "AUTO", "1", "16", "256"),
+                r -> oneOf(r, "0", "257", "-1", "many")));
     }
 
     static List<Key> pluginKeys() {
@@ -226,7 +230,10 @@ class OptionMapsPropertyTest {
         return List.of(integer(p + "rpc.threads", 1, 64), duration(p + "breaker.pollInterval", Duration.ofMillis(10), Duration.ofSeconds(30)),
             integer(p + "breaker.halfOpenTrials", 0, 10_000), duration(p + "breaker.trialTimeout", Duration.ofMillis(100), Duration.ofHours(1)),
             integer(p + "ledger.maxKeys", 1, 1_000_000_000L), duration(p + "ledger.ttl", Duration.ofSeconds(1), Duration.ofDays(365)),
+            pattern(p + "ledger.location", a("/var/lib/job/ledger", "/tmp/orders-ledger", "jdbc:postgresql://db:5432/app",
+                "jdbc:h2:file:/data/ledger"), "relative/ledger", "ledger", "jdbc:postgresql", "/tmp/le\u0000dger"),
             decimal(p + "limiter.orders.rate", 1e-6, 1e9, false), integer(p + "limiter.orders.burst", 1, Long.MAX_VALUE / 4),
+            decimal(p + "limiter.orders.maxRate", 1e-6, 1e9, false),
             decimal(p + "limiter.api-2.rate", 1e-6, 1e9, false), integer(p + "limiter.api-2.burst", 1, Long.MAX_VALUE / 4));
     }
 

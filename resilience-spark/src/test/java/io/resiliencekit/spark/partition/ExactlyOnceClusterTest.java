@@ -208,8 +208,14 @@ class ExactlyOnceClusterTest {
         r.assertExactlyOnce();
         // records 0..59 went out before the JVM died (rec-13 is poison: a 400 is not stored, so 59 replays)
         assertThat(r.replays()).as("records sent before the kill were sent again").isGreaterThanOrEqualTo(59);
-        // the killed attempt left no line (its JVM died in the middle); a later attempt finished partition 0
-        assertThat(r.report().lines()).noneSatisfy(m -> assertThat(m.partition() == 0 && m.attempt() == 0).isTrue());
+        // the killed attempt's own line died with its JVM: the driver reports it as lost, with Spark's reason
+        assertThat(r.report().lines()).filteredOn(m -> m.partition() == 0 && m.attempt() == 0).singleElement()
+            .satisfies(m -> {
+                assertThat(m.status()).isEqualTo("lost");
+                assertThat(m.error()).isEqualTo("org.apache.spark.ExecutorLostFailure");
+                assertThat(m.rowsIn()).isZero();
+            });
+        assertThat(r.report().lostAttempts()).isEqualTo(1);
         // the killed attempt had dead-lettered rec-13 before it died: never published, only the retry's letter is
         assertThat(r.published()).hasSize(POISON.size());
         assertThat(r.published()).filteredOn(d -> d.key().endsWith(":rec-13")).singleElement()

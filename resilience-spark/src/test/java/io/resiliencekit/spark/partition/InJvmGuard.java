@@ -38,8 +38,19 @@ final class InJvmGuard implements IdempotencyGuard {
             }
 
             @Override
-            public void complete(Object value) {
+            public long fencingToken() {
+                return 1L;
+            }
+
+            @Override
+            public void checkHeld() {
+                // one JVM: nobody takes a hold over
+            }
+
+            @Override
+            public boolean complete(Object value) {
                 STATE.put(key, "COMPLETED");
+                return true;
             }
 
             @Override

@@ -161,7 +161,7 @@ class PartitionHelpersLocalTest {
             assertThat(d.key()).startsWith("rk:run-1:p" + at.partition() + ":");
             assertThat(d.classification()).isEqualTo("PERMANENT");
             assertThat(d.errorClass()).isEqualTo(io.resiliencekit.classify.PermanentFailureException.class.getName());
-            assertThat(d.message()).isEqualTo("bad record " + d.payload());
+            assertThat(d.message()).isEqualTo("permanent failure: bad record " + d.payload());   // why, then the error
             assertThat(d.stackTrace()).contains("PermanentFailureException", "\tat ");
             assertThat(d.attempts()).isEqualTo(1);          // permanent: not retried
             assertThat(d.firstFailureEpochMillis()).isPositive().isEqualTo(d.lastFailureEpochMillis());
@@ -260,7 +260,8 @@ class PartitionHelpersLocalTest {
                     TaskContext tc = TaskContext.get();
                     String out = client.post(FlakyApiServer.RECORDS_PATH, "{\"id\":\"" + id + "\"}", Partitions.currentIdempotencyKey());
                     if (tc.partitionId() == 0 && tc.attemptNumber() == 0 && CALLS_P0.incrementAndGet() >= 30) {
-                        throw new IllegalStateException("executor lost mid-partition (simulated)");
+                        // the attempt dies here: a failure that is final at once (a transient one would be called again)
+                        throw new io.resiliencekit.classify.PermanentFailureException("executor lost mid-partition (simulated)");
                     }
                     return out;
                 }));

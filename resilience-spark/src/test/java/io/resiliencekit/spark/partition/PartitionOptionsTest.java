@@ -47,6 +47,28 @@ class PartitionOptionsTest {
         PartitionOptions o = PartitionOptions.builder().runId("2024-06-01").jobId("j").batchSize(50)
             .continueOnError(true).deadLetterPath("/tmp/dlq").metricsLog(false).keyNamespace("orders").build();
         assertThat(PartitionOptions.fromOptions(o.toOptions())).isEqualTo(o);
+        PartitionOptions fixed = o.toBuilder().concurrency(8).outageMaxWait(java.time.Duration.ofSeconds(30)).build();
+        assertThat(PartitionOptions.fromOptions(fixed.toOptions())).isEqualTo(fixed);
+    }
+
+    @Test
+    void concurrencyIsAutoOrANumberAndTheOutageWaitADuration() {
+        PartitionOptions defaults = PartitionOptions.fromOptions(Map.of("partition.runId", "r"));
+        assertThat(defaults.concurrency()).isEqualTo(PartitionOptions.AUTO);
+        assertThat(defaults.toOptions()).containsEntry("partition.concurrency", "auto")
+            .containsEntry("partition.outageMaxWait", "5m");
+        assertThat(PartitionOptions.fromOptions(Map.of("partition.runId", "r", "partition.concurrency", "16")).concurrency())
+            .isEqualTo(16);
+        assertThat(PartitionOptions.fromOptions(Map.of("partition.runId", "r", "partition.outageMaxWait", "0s"))
+            .outageMaxWait()).isZero();
+        assertThatThrownBy(() -> PartitionOptions.fromOptions(Map.of("partition.runId", "r",
+            "partition.concurrency", "lots", "partition.outageMaxWait", "-1s")))
+            .isInstanceOf(ConfigException.class)
+            .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(2)
+                .anyMatch(p -> p.startsWith("partition.concurrency:"))
+                .anyMatch(p -> p.startsWith("partition.outageMaxWait:")));
+        assertThatThrownBy(() -> PartitionOptions.builder().runId("r").concurrency(257).build())
+            .hasMessageContaining("partition.concurrency: must be auto or a whole number between 1 and 256");
     }
 
     @Test

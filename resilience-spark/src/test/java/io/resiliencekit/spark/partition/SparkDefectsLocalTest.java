@@ -155,7 +155,9 @@ class SparkDefectsLocalTest {
                         }
                         return id;
                     }));
-            PartitionOptions failing = PartitionOptions.builder().runId("run-canary-2").build();
+            // outageMaxWait 0: every call fails, which the helpers would otherwise wait out as an outage for
+            // the default 5m before failing the task; this test is about what the failure says, not the wait
+            PartitionOptions failing = PartitionOptions.builder().runId("run-canary-2").outageMaxWait(java.time.Duration.ZERO).build();
             Throwable failure = catchThrowable(() -> SPARK.spark().createDataset(ids(5), Encoders.STRING()).repartition(1)
                 .foreachPartition(Partitions.<String>using(ResiliencePolicy.builder("canary-fail").noRetry().config(), failing)
                     .foreach(id -> {

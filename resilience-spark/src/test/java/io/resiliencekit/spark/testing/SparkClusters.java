@@ -81,8 +81,17 @@ public final class SparkClusters {
      * returns once both executors have registered, so the first job already spreads over both.
      */
     public static SparkSession localCluster(String appName, Map<String, String> extraConf) {
+        return localCluster(appName, CLUSTER_EXECUTORS, extraConf);
+    }
+
+    /**
+     * A {@code local-cluster[n,1,1024]} session ({@code executors} executor JVMs of 512 MB) plus
+     * {@code extraConf}, once they have all registered. One executor is enough where a test needs a JVM
+     * apart from the driver but not two of them (and saves a JVM start on a 2-core CI machine).
+     */
+    public static SparkSession localCluster(String appName, int executors, Map<String, String> extraConf) {
         Path home = sparkHome();
-        SparkConf conf = baseConf(appName, LOCAL_CLUSTER_MASTER);
+        SparkConf conf = baseConf(appName, "local-cluster[" + executors + ",1,1024]");
         conf.set("spark.executor.memory", "512m");
         conf.set("spark.executor.extraJavaOptions", jvmOpens() + " -XX:+UseSerialGC -Xss1m");
         // The worker reads these from its own environment too; set for the executor's launcher as well.
@@ -92,7 +101,7 @@ public final class SparkClusters {
         extraConf.forEach(conf::set);
         SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
         try {
-            awaitExecutors(spark, CLUSTER_EXECUTORS, EXECUTOR_WAIT);
+            awaitExecutors(spark, executors, EXECUTOR_WAIT);
         } catch (RuntimeException | Error e) {
             stop(spark);
             throw e;

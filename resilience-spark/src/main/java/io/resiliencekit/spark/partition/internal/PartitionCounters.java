@@ -1,17 +1,19 @@
 package io.resiliencekit.spark.partition.internal;
 
-import io.resiliencekit.event.ResilienceEvent;
 import io.resiliencekit.spark.partition.PartitionInfo;
 import io.resiliencekit.spark.partition.PartitionMetrics;
 
 /**
- * Mutable counters of one running partition. Written by the task thread only (the policy delivers
- * the events of the partition's calls to its caller's listener on the calling thread), so plain
- * fields. The thread-local only lets the user's function find the current record's key.
+ * Mutable counters of one running partition. Written by the task thread only: the events of a
+ * call are gathered in that call's {@link CallTrace} (on whichever thread decides them) and added
+ * here by the task thread when the call has ended, so plain fields.
+ *
+ * <p>The thread-local key only lets the user's function find the key of the record it is called
+ * for, on the task thread or on a helper thread of the task (calls in flight).
  */
 public final class PartitionCounters {
 
-    private static final ThreadLocal<PartitionCounters> CURRENT = new ThreadLocal<>();
+    private static final ThreadLocal<String> CURRENT_KEY = new ThreadLocal<>();
 
     public long rowsIn;
     public long succeeded;
@@ -22,31 +24,27 @@ public final class PartitionCounters {
     public long throttleWaitNanos;
     public long breakerRejections;
     public long breakerTransitions;
-    /** Idempotency key of the record (or batch) being processed, for the action to send along. */
-    public String currentKey;
 
-    public static PartitionCounters current() {
-        return CURRENT.get();
+    /** The idempotency key of the record (or batch) whose call runs on this thread; null outside a call. */
+    public static String currentKey() {
+        return CURRENT_KEY.get();
     }
 
-    public void bind() {
-        CURRENT.set(this);
-    }
-
-    public void unbind() {
-        if (CURRENT.get() == this) {
-            CURRENT.remove();
+    /** Sets the key the calling thread's action is running for ({@code null} clears it). */
+    static void currentKey(String key) {
+        if (key == null) {
+            CURRENT_KEY.remove();
+        } else {
+            CURRENT_KEY.set(key);
         }
     }
 
-    public void onEvent(ResilienceEvent e) {
-        switch (e.type()) {
-            case RETRY: retried++; break;
-            case THROTTLE_WAIT: throttleWaitNanos += e.delay().toNanos(); break;
-            case BREAKER_REJECTED: breakerRejections++; break;
-            case BREAKER_TRANSITION: breakerTransitions++; break;
-            default: break;
-        }
+    /** Adds what one call's events said. */
+    void add(CallTrace t) {
+        retried += t.retried;
+        throttleWaitNanos += t.throttleWaitNanos;
+        breakerRejections += t.breakerRejections;
+        breakerTransitions += t.breakerTransitions;
     }
 
     public PartitionMetrics toMetrics(String policy, PartitionInfo p, String status, String error, long durationNanos) {
