@@ -4,6 +4,7 @@ import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackages;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.fields;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.methods;
@@ -41,7 +42,7 @@ class ArchitectureTest {
     static final JavaClasses ALL = new ClassFileImporter()
         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
         .importPackages("io.resiliencekit")
-        .that(resideOutsideOfPackage("io.resiliencekit.examples.."));
+        .that(resideOutsideOfPackages("io.resiliencekit.examples..", "io.resiliencekit.spark.shaded.."));
 
     static final JavaClasses CORE = ALL.that(resideOutsideOfPackage("io.resiliencekit.spark.."));
 

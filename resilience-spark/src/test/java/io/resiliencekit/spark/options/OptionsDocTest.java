@@ -7,6 +7,7 @@ import io.resiliencekit.config.OptionSchema;
 import io.resiliencekit.http.HttpJsonClientConfig;
 import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.partition.PartitionOptions;
+import io.resiliencekit.spark.sink.SinkOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,6 +38,7 @@ class OptionsDocTest {
         sb.append(HttpJsonClientConfig.optionSchema().markdown("", 2));
         sb.append(PartitionOptions.optionSchema().markdown(PartitionOptions.PREFIX, 2));
         sb.append(PluginOptions.optionSchema().markdown(PluginOptions.PREFIX, 2));
+        sb.append(SinkOptions.optionSchema().markdown("", 2));
         return sb.toString().stripTrailing() + "\n";
     }
 
@@ -59,7 +61,7 @@ class OptionsDocTest {
     void everyOptionOfEverySectionIsDocumented() {
         String doc = generate();
         for (OptionSchema<?> s : new OptionSchema<?>[] {ResiliencePolicyConfig.optionSchema(),
-                HttpJsonClientConfig.optionSchema()}) {
+                HttpJsonClientConfig.optionSchema(), SinkOptions.optionSchema()}) {
             s.keys("").forEach(k -> assertThat(doc).contains("| `" + k + "` |"));
         }
         PartitionOptions.optionSchema().keys(PartitionOptions.PREFIX).forEach(k -> assertThat(doc).contains("| `" + k + "` |"));

@@ -22,6 +22,7 @@ import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.spi.RateLimiterFactory;
 import io.resiliencekit.ratelimit.TokenBucket;
 import io.resiliencekit.spark.ResilienceCluster;
+import io.resiliencekit.spark.testing.RateWindows;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;
@@ -117,21 +118,8 @@ class ClusterRateLimitDistributedTest {
             maxAdmitted = Math.max(maxAdmitted, i - j + 1);
         }
         long[] perSecond = server.receivedPerSecond();
-        int first = 0;
-        while (first < perSecond.length && perSecond[first] == 0) {
-            first++;
-        }
-        int last = perSecond.length - 1;
-        while (last > first && perSecond[last] == 0) {
-            last--;
-        }
-        long interior = 0;
-        for (int i = first + 1; i < last; i++) {
-            interior += perSecond[i];
-        }
-        int interiorSeconds = Math.max(1, last - first - 1);
         return new Run(executors, server.acceptedCount(), maxAdmitted, server.maxInWindow(Duration.ofSeconds(1)),
-                interior / (R * interiorSeconds), seconds, java.util.Arrays.toString(perSecond));
+                RateWindows.interiorUtilisation(perSecond, R), seconds, java.util.Arrays.toString(perSecond));
     }
 
     static final class Run {
