@@ -96,6 +96,9 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private long grantedTotal;
     private long droppedTotal;
     private long lastRequestAt = NONE;
+    // smoothed time a lease request takes to be answered: the renewal goes out that much earlier
+    // (twice it), so the next lease arrives before this one lapses instead of leaving a gap each term
+    private volatile long roundTripNanos;
     private long lastDemandAt = NONE;
     private long lastAttempts;
     private double demand;
@@ -397,6 +400,9 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         try {
             requests.incrementAndGet();
             response = authority.requestLease(request);
+            long rtt = ticker.nanoTime() - ts;
+            long prev = roundTripNanos;
+            roundTripNanos = prev == 0 ? rtt : (3 * prev + rtt) / 4;
         } catch (RuntimeException e) {
             synchronized (this) {
                 if (request.throttle() != null) {
@@ -497,7 +503,16 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
         }
         long now = ticker.nanoTime();
         scheduler.schedule(() -> expire(gen), expiresAt - now);
-        scheduler.schedule(() -> renewIfActive(gen), ts + r.leaseNanos() * 3 / 4 - now);
+        scheduler.schedule(() -> renewIfActive(gen), ts + r.leaseNanos() - renewalLead(r.leaseNanos()) - now);
+    }
+
+    /**
+     * How long before the lease lapses its renewal goes out: a quarter of the lease, or twice the
+     * measured round trip to the authority when that is longer (at most three quarters), so a slow
+     * authority (a loaded driver, a remote database) does not leave every lease's last part unused.
+     */
+    long renewalLead(long leaseNanos) {
+        return Math.min(leaseNanos * 3 / 4, Math.max(leaseNanos / 4, 2 * roundTripNanos));
     }
 
     private long attemptsNow() {

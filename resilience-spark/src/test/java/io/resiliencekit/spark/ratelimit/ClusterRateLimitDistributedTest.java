@@ -22,7 +22,7 @@ import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.spi.RateLimiterFactory;
 import io.resiliencekit.ratelimit.TokenBucket;
 import io.resiliencekit.spark.ResilienceCluster;
-import io.resiliencekit.spark.testing.RateWindows;
+import io.resiliencekit.testkit.RateWindows;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.testkit.FlakyApiServer;

@@ -6,7 +6,7 @@ import io.resiliencekit.deadletter.DeadLetter;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.idempotency.DriverLedger;
 import io.resiliencekit.spark.partition.DeadLetterFiles;
-import io.resiliencekit.spark.testing.RateWindows;
+import io.resiliencekit.testkit.RateWindows;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.testkit.FlakyApiServer;
 import java.nio.file.Path;

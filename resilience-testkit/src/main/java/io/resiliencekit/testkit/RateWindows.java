@@ -1,4 +1,4 @@
-package io.resiliencekit.spark.testing;
+package io.resiliencekit.testkit;
 
 /** How well a quota was used, from a simulator's requests per second. */
 public final class RateWindows {
