@@ -356,19 +356,18 @@ class CircuitBreakerTest {
             "CLOSED->FORCED_OPEN", "FORCED_OPEN->CLOSED");
     }
 
-    @Test
-    void successPathOfACleanFullWindowReadsNoClockAndAllocatesNothing() {
-        AtomicLong clockReads = new AtomicLong();
-        Ticker counting = new Ticker() {
+    /** The test's ticker, counting every clock read into {@code reads}. */
+    private Ticker countingReads(AtomicLong reads) {
+        return new Ticker() {
             @Override
             public long nanoTime() {
-                clockReads.incrementAndGet();
+                reads.incrementAndGet();
                 return ticker.nanoTime();
             }
 
             @Override
             public long epochMillis() {
-                clockReads.incrementAndGet();
+                reads.incrementAndGet();
                 return ticker.epochMillis();
             }
 
@@ -377,6 +376,12 @@ class CircuitBreakerTest {
                 ticker.sleepNanos(nanos);
             }
         };
+    }
+
+    @Test
+    void successPathOfACleanFullWindowReadsNoClockAndAllocatesNothing() {
+        AtomicLong clockReads = new AtomicLong();
+        Ticker counting = countingReads(clockReads);
         CircuitBreaker b = CircuitBreaker.of(base().countWindow(100).build(), counting);
         fail(b, 1);
         for (int i = 0; i < 200_000; i++) { // fill the window, push the failure out, warm up
@@ -410,24 +415,7 @@ class CircuitBreakerTest {
     @Test
     void successPathWithFailuresInTheWindowReadsNoClockInACountWindowAndAllocatesNothing() {
         AtomicLong clockReads = new AtomicLong();
-        Ticker counting = new Ticker() {
-            @Override
-            public long nanoTime() {
-                clockReads.incrementAndGet();
-                return ticker.nanoTime();
-            }
-
-            @Override
-            public long epochMillis() {
-                clockReads.incrementAndGet();
-                return ticker.epochMillis();
-            }
-
-            @Override
-            public void sleepNanos(long nanos) throws InterruptedException {
-                ticker.sleepNanos(nanos);
-            }
-        };
+        Ticker counting = countingReads(clockReads);
         CircuitBreaker count = CircuitBreaker.of(base().countWindow(100).minimumCalls(20).build(), counting);
         CircuitBreaker time = CircuitBreaker.of(base().timeWindow(Duration.ofSeconds(10)).minimumCalls(20).build(), ticker);
         com.sun.management.ThreadMXBean mx =
