@@ -68,19 +68,25 @@ public class IdempotencyBenchmark {
 
         @Setup
         public void setup() {
-            record = new LinkedHashMap<>();
-            record.put("orderId", 1234567L);
-            record.put("amount", new java.math.BigDecimal("19.90"));
-            record.put("currency", "EUR");
-            int i = 0;
-            while (CanonicalForm.bytes(record).length < recordBytes) {
-                record.put("field" + i, i % 2 == 0 ? "value-" + i : List.of(i, "x" + i));
-                i++;
-            }
+            record = record(recordBytes);
             prebuilt = record.toString();
             canonical = CanonicalForm.bytes(record);
             plain = java.util.Arrays.copyOf(canonical, recordBytes);
         }
+    }
+
+    /** An order-like record whose canonical form is at least {@code canonicalBytes} long (122 B and 1,014 B here). */
+    static Map<String, Object> record(int canonicalBytes) {
+        Map<String, Object> record = new LinkedHashMap<>();
+        record.put("orderId", 1234567L);
+        record.put("amount", new java.math.BigDecimal("19.90"));
+        record.put("currency", "EUR");
+        int i = 0;
+        while (CanonicalForm.bytes(record).length < canonicalBytes) {
+            record.put("field" + i, i % 2 == 0 ? "value-" + i : List.of(i, "x" + i));
+            i++;
+        }
+        return record;
     }
 
     /** A SHA-256 digest of this thread's own, made once, and the array its result goes into. */
