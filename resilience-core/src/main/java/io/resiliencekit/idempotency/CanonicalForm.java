@@ -344,6 +344,12 @@ public final class CanonicalForm {
         private final int[][] shapeOrder = new int[8][];
         private final byte[][][] shapeBytes = new byte[8][][]; // each key's encoding, in canonical order
         private int shapeNext;
+        // the last two JDK classes looked up and their kinds: a record's values are of few classes (List12,
+        // BigDecimal, HashMap...), and ClassValue.get costs more than encoding a small value
+        private Class<?> type0;
+        private Class<?> type1;
+        private int kind0;
+        private int kind1;
 
         Encoder(MessageDigest md) {
             this.md = md;
@@ -491,7 +497,7 @@ public final class CanonicalForm {
                 put('N');
                 return;
             }
-            switch (KINDS.get(type)) {
+            switch (kind(type)) {
                 case K_STRING:
                     string((String) v);
                     return;
@@ -575,6 +581,24 @@ public final class CanonicalForm {
                         + "numbers, booleans, byte[], records, or implement CanonicalForm.Canonical (toString() is not "
                         + "stable enough for a content hash)", null);
             }
+        }
+
+        private int kind(Class<?> type) {
+            if (type == type0) {
+                return kind0;
+            }
+            if (type == type1) {
+                return kind1;
+            }
+            int k = KINDS.get(type);
+            if (type.getClassLoader() != null) {
+                return k; // only the platform's own classes are kept: a thread's encoder must not pin an application's loader
+            }
+            type1 = type0;
+            kind1 = kind0;
+            type0 = type;
+            kind0 = k;
+            return k;
         }
 
         private void item(Object o, int depth, int index) {

@@ -221,7 +221,19 @@ public final class IdempotencyKeys implements Serializable {
         return key;
     }
 
-    // The allowed characters, checked without a regex Matcher: every store checks every key it is given.
+    // The allowed characters as a 128-bit set (chars 0-63 in the low word, 64-127 in the high one), checked
+    // without a regex Matcher or a chain of comparisons: every store checks every key it is given.
+    private static final long KEY_CHARS_LOW = charSet(0, "0123456789.-:/+=");
+    private static final long KEY_CHARS_HIGH = charSet(64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_@~");
+
+    private static long charSet(int base, String chars) {
+        long set = 0L;
+        for (int i = 0; i < chars.length(); i++) {
+            set |= 1L << (chars.charAt(i) - base);
+        }
+        return set;
+    }
+
     private static boolean isKey(String key) {
         int n = key.length();
         if (n == 0) {
@@ -229,9 +241,8 @@ public final class IdempotencyKeys implements Serializable {
         }
         for (int i = 0; i < n; i++) {
             char c = key.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
-                || c == '-' || c == ':' || c == '/' || c == '@' || c == '+' || c == '=' || c == '~';
-            if (!ok) {
+            long set = c < 64 ? KEY_CHARS_LOW : c < 128 ? KEY_CHARS_HIGH : 0L;
+            if ((set & (1L << c)) == 0) { // a shift takes the low six bits: c - 64 for the high word
                 return false;
             }
         }

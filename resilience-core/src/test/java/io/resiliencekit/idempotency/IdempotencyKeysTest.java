@@ -32,6 +32,23 @@ class IdempotencyKeysTest {
         assertThat(IdempotencyKeys.validate(k)).isEqualTo(k);
     }
 
+    /** The key check is a bit set, not the documented pattern: every char must get the pattern's answer. */
+    @Test
+    void acceptsExactlyTheDocumentedCharacters() {
+        java.util.regex.Pattern documented = java.util.regex.Pattern.compile("[A-Za-z0-9._\\-:/@+=~]+");
+        for (char c = 0; c < Character.MAX_VALUE; c++) {
+            String key = "k" + c + "y";
+            boolean accepted;
+            try {
+                IdempotencyKeys.validate(key);
+                accepted = true;
+            } catch (IllegalArgumentException e) {
+                accepted = false;
+            }
+            assertThat(accepted).as("char U+%04X", (int) c).isEqualTo(documented.matcher(key).matches());
+        }
+    }
+
     @Test
     void rejectsRunIdsThatBreakDeterminism() {
         assertThatThrownBy(() -> keys.forBusinessKey(" ", "x")).hasMessageContaining("blank");

@@ -10,6 +10,9 @@ import io.resiliencekit.idempotency.IdempotencyKeys;
 import io.resiliencekit.idempotency.InMemoryIdempotencyStore;
 import io.resiliencekit.idempotency.JdbcIdempotencyStore;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,21 +62,80 @@ public class IdempotencyBenchmark {
 
         public Map<String, Object> record;
         public String prebuilt;
+        public byte[] canonical;   // the bytes a content key hashes
+        public byte[] plain;       // exactly recordBytes bytes
         public final IdempotencyKeys keys = IdempotencyKeys.namespace("bench");
 
         @Setup
         public void setup() {
-            record = new LinkedHashMap<>();
-            record.put("orderId", 1234567L);
-            record.put("amount", new java.math.BigDecimal("19.90"));
-            record.put("currency", "EUR");
-            int i = 0;
-            while (CanonicalForm.bytes(record).length < recordBytes) {
-                record.put("field" + i, i % 2 == 0 ? "value-" + i : List.of(i, "x" + i));
-                i++;
-            }
+            record = record(recordBytes);
             prebuilt = record.toString();
+            canonical = CanonicalForm.bytes(record);
+            plain = java.util.Arrays.copyOf(canonical, recordBytes);
         }
+    }
+
+    /** An order-like record whose canonical form is at least {@code canonicalBytes} long (122 B and 1,014 B here). */
+    static Map<String, Object> record(int canonicalBytes) {
+        Map<String, Object> record = new LinkedHashMap<>();
+        record.put("orderId", 1234567L);
+        record.put("amount", new java.math.BigDecimal("19.90"));
+        record.put("currency", "EUR");
+        int i = 0;
+        while (CanonicalForm.bytes(record).length < canonicalBytes) {
+            record.put("field" + i, i % 2 == 0 ? "value-" + i : List.of(i, "x" + i));
+            i++;
+        }
+        return record;
+    }
+
+    /** A SHA-256 digest of this thread's own, made once, and the array its result goes into. */
+    @State(Scope.Thread)
+    public static class Digest {
+        public MessageDigest md;
+        public final byte[] out = new byte[32];
+
+        @Setup
+        public void setup() throws NoSuchAlgorithmException {
+            md = MessageDigest.getInstance("SHA-256");
+        }
+    }
+
+    /**
+     * Floor: the JDK's SHA-256 alone over the very bytes a content key hashes (its canonical form), with
+     * a digest made once and no allocation. A content key cannot cost less than this.
+     */
+    @Benchmark
+    public byte[] floorSha256OfCanonicalBytes(Records r, Digest d) throws DigestException {
+        d.md.update(r.canonical);
+        d.md.digest(d.out, 0, 32);
+        return d.out;
+    }
+
+    /** Floor: the JDK's SHA-256 alone over exactly {@code recordBytes} bytes (100 B, 1,000 B). */
+    @Benchmark
+    public byte[] floorSha256OfRecordBytes(Records r, Digest d) throws DigestException {
+        d.md.update(r.plain);
+        d.md.digest(d.out, 0, 32);
+        return d.out;
+    }
+
+    /** What a digest looked up per call costs on top of the floor ({@code getInstance} + a fresh digest array). */
+    @Benchmark
+    public byte[] sha256GetInstancePerCall(Records r) throws NoSuchAlgorithmException {
+        return MessageDigest.getInstance("SHA-256").digest(r.canonical);
+    }
+
+    /** The key from canonical bytes already built: digest + the key string (a content key less its encoding). */
+    @Benchmark
+    public String keyForCanonicalBytes(Records r) {
+        return r.keys.forBytes("batch-42", r.canonical);
+    }
+
+    /** The canonical encoding alone, into a growing array (plus the copy {@code bytes} returns). */
+    @Benchmark
+    public byte[] canonicalBytesOnly(Records r) {
+        return CanonicalForm.bytes(r.record);
     }
 
     @Benchmark
