@@ -114,27 +114,62 @@ final class CallEngine {
 
     // ------------------------------------------------------------------------------- synchronous
 
+    /**
+     * The fast path: the first attempt, when every stage lets it through at once and it succeeds.
+     * It is kept small (well under the JIT's inlining limit of 325 bytecodes) so that it inlines
+     * into the caller; everything rare (a context, a refusal, a timed or checked call, a failure) is
+     * out of line.
+     */
     <T> T call(CallContext context, CheckedSupplier<T> action, ResiliencePolicy.Caller site) {
         if (context != CallContext.NONE && needsSlowStart(context)) {
-            return new Execution<T>(this, context, site).runSync(action);
+            return slowCall(context, action, site);
         }
-        // Fast path: the first attempt, when every stage lets it through at once.
         BreakerStage b = breaker;
         if (b != null && !b.breaker.isClosed()) {
-            return new Execution<T>(this, context, site).runSync(action);
+            return slowCall(context, action, site);
         }
         RateLimitStage l = limit;
         if (l != null && !l.tryEnter()) {
-            return new Execution<T>(this, context, site).runSync(action);
+            return slowCall(context, action, site);
         }
         boolean timed = timeEveryCall || (site == null ? sampled() : site.sampled());
+        if (timed || checkResults) {
+            return timedOrCheckedFirstAttempt(context, action, site, timed);
+        }
+        T result;
+        try {
+            result = action.get();
+        } catch (Exception e) {
+            return afterFailedFirstAttempt(context, action, site, e, null, false, -1L, ticker.nanoTime());
+        } catch (Error e) {
+            Execution.firstAttemptError(this);
+            throw e;
+        }
+        if (b != null) {
+            b.breaker.onSuccess(-1L); // a success while CLOSED causes no transition: nothing for the site to hear
+        }
+        if (site == null) {
+            metrics.recordFirstTrySuccess();
+        } else {
+            site.countFirstTrySuccess();
+        }
+        return result;
+    }
+
+    private <T> T slowCall(CallContext context, CheckedSupplier<T> action, ResiliencePolicy.Caller site) {
+        return new Execution<T>(this, context, site).runSync(action);
+    }
+
+    /** The first attempt of a call that is timed (1 in {@code latencySampling}) or whose result is checked. */
+    private <T> T timedOrCheckedFirstAttempt(CallContext context, CheckedSupplier<T> action,
+                                             ResiliencePolicy.Caller site, boolean timed) {
         long start = timed ? ticker.nanoTime() : 0L;
         T result;
         try {
             result = action.get();
         } catch (Exception e) {
-            return new Execution<T>(this, context, site).afterFirstAttempt(e, null, false,
-                timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+            return afterFailedFirstAttempt(context, action, site, e, null, false,
+                timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime());
         } catch (Error e) {
             Execution.firstAttemptError(this);
             throw e;
@@ -145,17 +180,18 @@ final class CallEngine {
                 failed = classifier.isFailureResult(result);
             } catch (RuntimeException checkFailed) {
                 // a failureIfResult predicate threw: the attempt failed, permanently (see Execution#onValue)
-                return new Execution<T>(this, context, site).afterFirstAttempt(checkFailed, null, true,
-                    timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+                return afterFailedFirstAttempt(context, action, site, checkFailed, null, true,
+                    timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime());
             }
             if (failed) {
-                return new Execution<T>(this, context, site).afterFirstAttempt(null, result, false,
-                    timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime()).runSync(action);
+                return afterFailedFirstAttempt(context, action, site, null, result, false,
+                    timed ? ticker.nanoTime() - start : -1L, timed ? start : ticker.nanoTime());
             }
         }
         long d = timed ? ticker.nanoTime() - start : -1L;
+        BreakerStage b = breaker;
         if (b != null) {
-            b.breaker.onSuccess(d); // a success while CLOSED causes no transition: nothing for the site to hear
+            b.breaker.onSuccess(d);
         }
         if (timed) {
             metrics.recordLatency(d);
@@ -166,6 +202,13 @@ final class CallEngine {
             site.countFirstTrySuccess();
         }
         return result;
+    }
+
+    private <T> T afterFailedFirstAttempt(CallContext context, CheckedSupplier<T> action, ResiliencePolicy.Caller site,
+                                          Throwable failure, Object failedResult, boolean resultCheckFailed,
+                                          long durationNanos, long startNanos) {
+        return new Execution<T>(this, context, site)
+            .afterFirstAttempt(failure, failedResult, resultCheckFailed, durationNanos, startNanos).runSync(action);
     }
 
     private boolean needsSlowStart(CallContext context) {
