@@ -69,6 +69,12 @@ public final class BucketLedger {
     private final LinkedHashMap<String, Client> clients = new LinkedHashMap<>(16, 0.75f, true);
     private final TreeMap<Long, Bin> bins = new TreeMap<>();
     private Bin recentBin; // most grants land in the bin of the one before: no lookup, no boxing
+    private Bin freeBins;  // removed bins nothing refers to, to be used again
+    private int freeCount;
+    private static final int MAX_FREE_BINS = 64;
+    // fallback reservations moved out of lapsed bins end on a coarser grid (16 bins, about a quarter lease): a
+    // little later, never earlier, and the leases of a whole lease period lapsing make a few bins, not one each
+    private static final int FALLBACK_GRID_SHIFT = 4;
     private DemandIndex demand; // made on first use, dropped when no client is active
 
     private static final class Client {
@@ -97,7 +103,7 @@ public final class BucketLedger {
 
     /** Everything that happens to the bucket in one interval of time [index << shift, (index + 1) << shift). */
     private static final class Bin {
-        final long index;
+        long index;
         long outstanding;    // lease tokens that return to the pool at the bin's end
         double rateEnding;   // reserved fallback rate that ends at the bin's end
         long burstEnding;
@@ -109,6 +115,8 @@ public final class BucketLedger {
         long fallbackBurst;
         long fallbackEnd = NONE;
         Bin movedTo;
+        boolean target;      // some bin's movedTo: never reused
+        Bin nextFree;
         int clients;
         // their demands by slot (a few distinct slots in practice), taken out of the demand index at the bin's start
         int slotCount;
@@ -118,6 +126,24 @@ public final class BucketLedger {
 
         Bin(long index) {
             this.index = index;
+        }
+
+        /** A bin used again for another interval (its slot arrays kept), so a grant in a new bin allocates nothing. */
+        Bin reuse(long newIndex) {
+            index = newIndex;
+            outstanding = 0;
+            rateEnding = 0;
+            burstEnding = 0;
+            started = false;
+            removed = false;
+            fallbackRate = 0;
+            fallbackBurst = 0;
+            fallbackEnd = NONE;
+            movedTo = null;
+            nextFree = null;
+            clients = 0;
+            slotCount = 0;
+            return this;
         }
 
         void addDemand(int slot, long clients, long units) {
@@ -473,7 +499,14 @@ public final class BucketLedger {
         }
         Bin b = bins.get(index);
         if (b == null) {
-            b = new Bin(index);
+            if (freeBins != null) {
+                b = freeBins;
+                freeBins = b.nextFree;
+                freeCount--;
+                b.reuse(index);
+            } else {
+                b = new Bin(index);
+            }
             bins.put(index, b);
         }
         recentBin = b;
@@ -542,10 +575,17 @@ public final class BucketLedger {
             reservedBurst -= b.burstEnding;
             if (b.clients > 0) {
                 // silent past their leases (they did not say they went idle): their fallback stays aside until it could have ended
-                Bin e = binOf(Math.max(b.fallbackEnd, end));
+                long grid = binShift + FALLBACK_GRID_SHIFT;
+                long until = Math.max(b.fallbackEnd, end);
+                Bin e = binOf(((until >> grid) + 1 << grid) - 1);
                 e.rateEnding += b.fallbackRate;
                 e.burstEnding += b.fallbackBurst;
+                e.target = true;
                 b.movedTo = e;
+            } else if (!b.target && freeCount < MAX_FREE_BINS) {
+                b.nextFree = freeBins; // no client and no other bin refers to it
+                freeBins = b;
+                freeCount++;
             }
             if (bins.isEmpty()) {
                 // no drift from adding and removing doubles
@@ -742,6 +782,7 @@ public final class BucketLedger {
         Bin b = new Bin(NONE);
         b.removed = true;
         b.movedTo = storedBin(index);
+        b.movedTo.target = true;
         return b;
     }
 
