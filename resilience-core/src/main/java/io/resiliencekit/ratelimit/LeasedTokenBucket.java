@@ -103,6 +103,9 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private long lastAttempts;
     private double demand;
     private long activityMark;
+    // attempts when the last request went out: a renewal is due if the client was busy since it asked
+    // (with a slow authority the renewal time may come as soon as the answer does, before any use of it)
+    private long requestMark;
     private int consecutiveFailures;
     // throttle answers not yet reported to the authority
     private ThrottleSignal pendingThrottle;
@@ -382,6 +385,7 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
                 idle = false; // busy again since: an ordinary request
             }
             lastRequestAt = ts;
+            requestMark = attemptsNow();
             long held = permits.get();
             double d = measureDemand(ts, held);
             // Hand back what demand will not use, so stale tokens do not keep capacity from other clients:
@@ -564,7 +568,7 @@ public final class LeasedTokenBucket implements RateLimiter, AutoCloseable {
     private void renewIfActive(long gen) {
         boolean active;
         synchronized (this) {
-            active = gen == generation && attemptsNow() != activityMark;
+            active = gen == generation && attemptsNow() != requestMark;
         }
         if (active) {
             renewSoon();

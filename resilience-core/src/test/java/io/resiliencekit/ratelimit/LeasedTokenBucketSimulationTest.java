@@ -128,6 +128,32 @@ class LeasedTokenBucketSimulationTest {
         }
     }
 
+    /**
+     * Issue 10 follow-up: with an authority round trip longer than a quarter lease, the renewal (sent a
+     * quarter lease before the lapse) answered only after the lease had ended, so the end of every
+     * lease went unused. The documented defaults (burst one second of R, lease period 1 s: leases of
+     * 500 ms) and a round trip of 40% of the lease (200 ms, +-10% seeded jitter, half of it before the
+     * authority grants). Each client wants its share of R, spread evenly over time (a pipeline keeping
+     * R busy): over the run they must get at least 95% of R, and never more than R*w + B.
+     */
+    @Test
+    void Q_slowAuthorityLeavesNoGapAtTheEndOfEveryLease_clientsUseAtLeast95PercentOfR() {
+        long lease = 500_000_000L;
+        LeaseSimulation s = new LeaseSimulation(R, B, CLIENTS, LEASE, lease * 2 / 5, 42);
+        assertThat(s.leaseNanos()).as("default lease").isEqualTo(lease);
+        s.run(60_000, LeasedTokenBucketSimulationTest::evenShareOfR, null);
+
+        assertWindowsBounded(s, 0, 60_000);
+        assertThat(s.admitted(0, 60_000)).as("admitted in 60 s at R = %s", R).isGreaterThanOrEqualTo((long) (0.95 * R * 60));
+    }
+
+    /** R / CLIENTS attempts a second per client, spread evenly (client c offset by c ms). */
+    static int evenShareOfR(int client, long ms) {
+        double perMs = R / CLIENTS / 1000;
+        long t = ms + client;
+        return (int) (Math.floor((t + 1) * perMs) - Math.floor(t * perMs));
+    }
+
     static void assertWindowsBounded(LeaseSimulation s, long fromMs, long toMs, double r, long b) {
         for (int w : new int[] {1000, 10_000}) {
             assertThat(s.maxInWindow(w, fromMs, toMs)).as("R=%s window %d ms", r, w)

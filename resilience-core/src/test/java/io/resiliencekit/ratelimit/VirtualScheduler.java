@@ -10,6 +10,7 @@ final class VirtualScheduler implements LeaseScheduler {
     private final long executeLatencyNanos;
     private final PriorityQueue<Task> queue = new PriorityQueue<>();
     private long seq;
+    private java.util.function.Consumer<Runnable> runner = Runnable::run;
 
     private static final class Task implements Comparable<Task> {
         final long at;
@@ -34,6 +35,11 @@ final class VirtualScheduler implements LeaseScheduler {
         this.executeLatencyNanos = executeLatencyNanos;
     }
 
+    /** How due tasks are run (default: inline); a slow-authority model runs them where they can block on virtual time. */
+    void runWith(java.util.function.Consumer<Runnable> runner) {
+        this.runner = runner;
+    }
+
     @Override
     public synchronized void execute(Runnable task) {
         queue.add(new Task(ticker.nanoTime() + executeLatencyNanos, seq++, task));
@@ -54,7 +60,7 @@ final class VirtualScheduler implements LeaseScheduler {
                 }
                 queue.poll();
             }
-            t.r.run();
+            runner.accept(t.r);
         }
     }
 }

@@ -25,8 +25,12 @@ import java.util.TreeMap;
  *
  * <p>Cost, for C clients: a grant is O(log C) (a sorted map of time bins, a Fenwick tree of
  * demands, an access-ordered map of clients) and allocates at most a bin; lapsed leases are
- * released a time bin at a time ({@link #binNanos()} wide), each client of the bin touched once;
- * clients not heard from for {@link #KNOWN_CLIENT_TTL_NANOS} are forgotten, oldest first.
+ * released a time bin at a time ({@link #binNanos()} wide) from the bin's sums (tokens, fallback
+ * rate and burst, demands by slot), without touching its clients: releasing every lease of C
+ * clients costs O(bins), not O(C). A client's state follows from its bin (not started: its lease
+ * runs; started: its fallback is kept aside; ended: kept aside in the bin it moved to), and is
+ * undone from those sums when it is heard from again. Clients not heard from for
+ * {@link #KNOWN_CLIENT_TTL_NANOS} are forgotten, oldest first.
  */
 public final class BucketLedger {
 
@@ -41,8 +45,9 @@ public final class BucketLedger {
 
     private static final long NONE = Long.MIN_VALUE;
     private static final int IDLE = 0;
-    private static final int ACTIVE = 1;   // holds a lease; in the bin of its lease's end
-    private static final int RESERVED = 2; // silent after its lease; its fallback kept aside; in the bin of its end
+    private static final int ACTIVE = 1;   // was granted a lease; in the bin of its lease's end (see Client.bin)
+    // the stored form (v2) also knew RESERVED = 2: silent after its lease, its fallback kept aside in the bin of its end
+    private static final int RESERVED = 2;
 
     // ---- definition
     private double rate;        // R, or the ceiling of rate=auto; 0 until defined
@@ -64,13 +69,17 @@ public final class BucketLedger {
     private final LinkedHashMap<String, Client> clients = new LinkedHashMap<>(16, 0.75f, true);
     private final TreeMap<Long, Bin> bins = new TreeMap<>();
     private Bin recentBin; // most grants land in the bin of the one before: no lookup, no boxing
+    private Bin freeBins;  // removed bins nothing refers to, to be used again
+    private int freeCount;
+    private static final int MAX_FREE_BINS = 64;
+    // fallback reservations moved out of lapsed bins end on a coarser grid (16 bins, about a quarter lease): a
+    // little later, never earlier, and the leases of a whole lease period lapsing make a few bins, not one each
+    private static final int FALLBACK_GRID_SHIFT = 4;
     private DemandIndex demand; // made on first use, dropped when no client is active
 
     private static final class Client {
         final String id;
         int state = IDLE;
-        boolean reserving;   // ACTIVE past its bin's start: its fallback already kept aside
-        boolean forgotten;   // dropped from the clients map while its reservation still runs
         long outstanding;
         long releaseAt = NONE;
         double demand;
@@ -82,9 +91,10 @@ public final class BucketLedger {
         double fallbackRate;
         long fallbackBurst;
         long fallbackEnd = NONE;
+        // ACTIVE: the bin of its lease's end. Its state follows from the bin: not started, its lease runs (it
+        // counts in the bin's sums and the demand index); started, its fallback is kept aside; removed, its
+        // fallback is kept aside until the end of bin.movedTo (nothing, once that one is removed too).
         Bin bin;
-        Client prev;
-        Client next;
 
         Client(String id) {
             this.id = id;
@@ -93,16 +103,76 @@ public final class BucketLedger {
 
     /** Everything that happens to the bucket in one interval of time [index << shift, (index + 1) << shift). */
     private static final class Bin {
-        final long index;
+        long index;
         long outstanding;    // lease tokens that return to the pool at the bin's end
         double rateEnding;   // reserved fallback rate that ends at the bin's end
         long burstEnding;
         boolean started;
         boolean removed;
-        Client head;
+        // the sums of the clients whose lease ends here (not heard from since): their fallback, kept aside from the
+        // bin's start and, at its end, until movedTo's end (no earlier than the latest of their fallback ends)
+        double fallbackRate;
+        long fallbackBurst;
+        long fallbackEnd = NONE;
+        Bin movedTo;
+        boolean target;      // some bin's movedTo: never reused
+        Bin nextFree;
+        int clients;
+        // their demands by slot (a few distinct slots in practice), taken out of the demand index at the bin's start
+        int slotCount;
+        int[] slots;
+        long[] slotClients;
+        long[] slotUnits;
 
         Bin(long index) {
             this.index = index;
+        }
+
+        /** A bin used again for another interval (its slot arrays kept), so a grant in a new bin allocates nothing. */
+        Bin reuse(long newIndex) {
+            index = newIndex;
+            outstanding = 0;
+            rateEnding = 0;
+            burstEnding = 0;
+            started = false;
+            removed = false;
+            fallbackRate = 0;
+            fallbackBurst = 0;
+            fallbackEnd = NONE;
+            movedTo = null;
+            nextFree = null;
+            clients = 0;
+            slotCount = 0;
+            return this;
+        }
+
+        void addDemand(int slot, long clients, long units) {
+            for (int i = 0; i < slotCount; i++) {
+                if (slots[i] == slot) {
+                    slotClients[i] += clients;
+                    slotUnits[i] += units;
+                    if (slotClients[i] == 0) { // keep the arrays short: drop the emptied slot
+                        slotCount--;
+                        slots[i] = slots[slotCount];
+                        slotClients[i] = slotClients[slotCount];
+                        slotUnits[i] = slotUnits[slotCount];
+                    }
+                    return;
+                }
+            }
+            if (slots == null) {
+                slots = new int[2];
+                slotClients = new long[2];
+                slotUnits = new long[2];
+            } else if (slotCount == slots.length) {
+                slots = java.util.Arrays.copyOf(slots, slotCount * 2);
+                slotClients = java.util.Arrays.copyOf(slotClients, slotCount * 2);
+                slotUnits = java.util.Arrays.copyOf(slotUnits, slotCount * 2);
+            }
+            slots[slotCount] = slot;
+            slotClients[slotCount] = clients;
+            slotUnits[slotCount] = units;
+            slotCount++;
         }
     }
 
@@ -206,7 +276,7 @@ public final class BucketLedger {
         forgetSilent(now);
 
         Client c = clients.computeIfAbsent(r.clientId(), Client::new);
-        if (c.state == ACTIVE) {
+        if (c.state == ACTIVE && !c.bin.removed) {
             control.onSpent(Math.max(0, c.outstanding - r.heldTokens())); // what it admitted since it last asked
         }
         detach(c, now, lease);
@@ -259,9 +329,7 @@ public final class BucketLedger {
         c.fallbackBurst = fallbackBurstOf(fallbackRate);
         c.fallbackEnd = now + fallbackNanos(lease);
         c.state = ACTIVE;
-        c.reserving = false;
-        attach(c, c.releaseAt);
-        binOf(c.releaseAt).outstanding += c.outstanding;
+        attach(c, binOf(c.releaseAt));
         return new LeaseResponse(grant, lease, known, share, null, current, fallbackRate, fallbackNanos(lease),
             pauseLeft(now));
     }
@@ -372,28 +440,32 @@ public final class BucketLedger {
 
     /** Takes the client out of its bin, undoing what it held there: its lease tokens, its reservation. */
     private void detach(Client c, long now, long lease) {
-        if (c.state == ACTIVE) {
-            Bin b = c.bin;
-            unlink(c);
-            b.outstanding -= c.outstanding;
-            outstanding -= c.outstanding;
-            if (c.reserving) {
+        Bin b = c.bin;
+        if (c.state == ACTIVE && b != null) {
+            if (!b.removed) {
+                b.clients--;
+                b.outstanding -= c.outstanding;
+                outstanding -= c.outstanding;
+                b.fallbackRate -= c.fallbackRate;
+                b.fallbackBurst -= c.fallbackBurst;
+                if (b.started) {
+                    linger(c, now, lease); // its fallback was kept aside at the bin's start
+                } else {
+                    b.addDemand(c.slot, -1, -c.demandUnits);
+                    deactivate(c);
+                }
+            } else if (b.movedTo != null && !b.movedTo.removed) {
+                // silent past its lease: its fallback is kept aside until the end of the bin it moved to
+                Bin e = b.movedTo;
+                e.rateEnding -= c.fallbackRate;
+                e.burstEnding -= c.fallbackBurst;
                 linger(c, now, lease);
             }
-            deactivate(c);
-        } else if (c.state == RESERVED) {
-            Bin b = c.bin;
-            unlink(c);
-            b.rateEnding -= c.fallbackRate;
-            b.burstEnding -= c.fallbackBurst;
-            linger(c, now, lease);
         }
+        c.slot = -1; // out of the demand index: by deactivate, or with its bin's sums at the bin's start
         c.outstanding = 0;
-        c.reserving = false;
         c.state = IDLE;
-        if (c.bin != null) {
-            unlink(c);
-        }
+        c.bin = null;
     }
 
     /**
@@ -406,33 +478,17 @@ public final class BucketLedger {
         b.burstEnding += c.fallbackBurst;
     }
 
-    private void attach(Client c, long at) {
-        Bin b = binOf(at);
+    /** Adds an active client (in the demand index, holding {@code c.outstanding}) to the sums of its lease's bin. */
+    private void attach(Client c, Bin b) {
         c.bin = b;
-        c.prev = null;
-        c.next = b.head;
-        if (b.head != null) {
-            b.head.prev = c;
+        b.clients++;
+        b.outstanding += c.outstanding;
+        b.fallbackRate += c.fallbackRate;
+        b.fallbackBurst += c.fallbackBurst;
+        b.fallbackEnd = Math.max(b.fallbackEnd, c.fallbackEnd);
+        if (c.slot >= 0) {
+            b.addDemand(c.slot, 1, c.demandUnits);
         }
-        b.head = c;
-    }
-
-    private static void unlink(Client c) {
-        Bin b = c.bin;
-        if (b == null) {
-            return;
-        }
-        if (c.prev != null) {
-            c.prev.next = c.next;
-        } else {
-            b.head = c.next;
-        }
-        if (c.next != null) {
-            c.next.prev = c.prev;
-        }
-        c.prev = null;
-        c.next = null;
-        c.bin = null;
     }
 
     private Bin binOf(long t) {
@@ -443,7 +499,14 @@ public final class BucketLedger {
         }
         Bin b = bins.get(index);
         if (b == null) {
-            b = new Bin(index);
+            if (freeBins != null) {
+                b = freeBins;
+                freeBins = b.nextFree;
+                freeCount--;
+                b.reuse(index);
+            } else {
+                b = new Bin(index);
+            }
             bins.put(index, b);
         }
         recentBin = b;
@@ -466,7 +529,7 @@ public final class BucketLedger {
         refillTo(now);
     }
 
-    /** Past this many clients deactivated by one advance, the demand index is rebuilt once instead (O(S), not O(k log S)). */
+    /** Past this many demand slots taken out by one advance, the demand index is rebuilt once instead (O(S), not O(k log S)). */
     private static final int BULK_AFTER = 64;
 
     private void advanceBins(long now) {
@@ -482,15 +545,21 @@ public final class BucketLedger {
             if (!b.started) {
                 refillTo(start);
                 b.started = true;
-                for (Client c = b.head; c != null; c = c.next) {
-                    if (c.state == ACTIVE && !c.reserving) {
-                        c.reserving = true;
-                        reservedRate += c.fallbackRate;
-                        reservedBurst += c.fallbackBurst;
-                        if (++deactivated == BULK_AFTER && demand != null) {
+                if (b.clients > 0) {
+                    // its clients' leases may be over from here on: their fallback is kept aside, their demand leaves the index
+                    reservedRate += b.fallbackRate;
+                    reservedBurst += b.fallbackBurst;
+                    if (demand != null && b.slotCount > 0) {
+                        deactivated += b.slotCount;
+                        if (deactivated >= BULK_AFTER) {
                             demand.beginBulk();
                         }
-                        deactivate(c);
+                        for (int i = 0; i < b.slotCount; i++) {
+                            demand.remove(b.slots[i], b.slotClients[i], b.slotUnits[i]);
+                        }
+                        if (demand.count() == 0) {
+                            demand = null;
+                        }
                     }
                 }
                 level = Math.max(0, Math.min(level, capacity()));
@@ -504,24 +573,19 @@ public final class BucketLedger {
             outstanding -= b.outstanding;
             reservedRate = Math.max(0, reservedRate - b.rateEnding);
             reservedBurst -= b.burstEnding;
-            Client c = b.head;
-            while (c != null) {
-                Client next = c.next;
-                c.prev = null;
-                c.next = null;
-                c.bin = null;
-                if (c.state == ACTIVE) {
-                    c.outstanding = 0;
-                    // silent past its lease (it did not say it went idle): keep its fallback aside until it could have ended
-                    c.state = RESERVED;
-                    attach(c, Math.max(c.fallbackEnd, end));
-                    Bin e = c.bin;
-                    e.rateEnding += c.fallbackRate;
-                    e.burstEnding += c.fallbackBurst;
-                } else {
-                    c.state = IDLE;
-                }
-                c = next;
+            if (b.clients > 0) {
+                // silent past their leases (they did not say they went idle): their fallback stays aside until it could have ended
+                long grid = binShift + FALLBACK_GRID_SHIFT;
+                long until = Math.max(b.fallbackEnd, end);
+                Bin e = binOf(((until >> grid) + 1 << grid) - 1);
+                e.rateEnding += b.fallbackRate;
+                e.burstEnding += b.fallbackBurst;
+                e.target = true;
+                b.movedTo = e;
+            } else if (!b.target && freeCount < MAX_FREE_BINS) {
+                b.nextFree = freeBins; // no client and no other bin refers to it
+                freeBins = b;
+                freeCount++;
             }
             if (bins.isEmpty()) {
                 // no drift from adding and removing doubles
@@ -555,8 +619,7 @@ public final class BucketLedger {
             if (now - c.lastSeen <= ttl) {
                 break;
             }
-            // its lease ended long ago; a reservation still in its bin ends there by itself
-            c.forgotten = true;
+            // its lease ended long ago; a reservation still in its bin's sums ends there by itself
             it.remove();
         }
     }
@@ -574,7 +637,7 @@ public final class BucketLedger {
 
     private void deactivate(Client c) {
         if (c.slot >= 0) {
-            demand.remove(c.slot, c.demandUnits);
+            demand.remove(c.slot, 1, c.demandUnits);
             c.slot = -1;
             if (demand.count() == 0) {
                 demand = null;
@@ -600,35 +663,32 @@ public final class BucketLedger {
     /** A compact text form, for authorities that store the ledger (one JDBC row per bucket). */
     public String encode() {
         StringBuilder sb = new StringBuilder(160 + clients.size() * 96);
-        sb.append("v2 ").append(rate).append(' ').append(burst).append(' ').append(adaptive).append(' ').append(level)
+        sb.append("v3 ").append(rate).append(' ').append(burst).append(' ').append(adaptive).append(' ').append(level)
             .append(' ').append(last).append(' ').append(outstanding).append(' ').append(reservedRate).append(' ')
             .append(reservedBurst).append(' ').append(pausedUntil).append(' ').append(binShift).append(' ').append(lastLease).append(' ')
             .append(control.encode());
-        // lingering reservations have no client: one line per bin with its sums
+        // the bins with their sums (clients forgotten while their reservation runs are only there)
         for (Bin b : bins.values()) {
             sb.append("\nb ").append(b.index).append(' ').append(b.started).append(' ').append(b.outstanding).append(' ')
-                .append(b.rateEnding).append(' ').append(b.burstEnding);
-        }
-        for (Client c : clients.values()) {
-            appendClient(sb, c);
-        }
-        // clients forgotten while their reservation still runs stay in their bin
-        for (Bin b : bins.values()) {
-            for (Client c = b.head; c != null; c = c.next) {
-                if (c.forgotten) {
-                    appendClient(sb.append("\nz"), c);
-                }
+                .append(b.rateEnding).append(' ').append(b.burstEnding).append(' ').append(b.clients).append(' ')
+                .append(b.fallbackRate).append(' ').append(b.fallbackBurst).append(' ').append(b.fallbackEnd).append(' ')
+                .append(b.slotCount);
+            for (int i = 0; i < b.slotCount; i++) {
+                sb.append(' ').append(b.slots[i]).append(' ').append(b.slotClients[i]).append(' ').append(b.slotUnits[i]);
             }
         }
+        for (Client c : clients.values()) {
+            Bin b = c.state == ACTIVE ? c.bin : null;
+            long bin = b == null || b.removed ? NONE : b.index;
+            long moved = b != null && b.removed && b.movedTo != null && !b.movedTo.removed ? b.movedTo.index : NONE;
+            sb.append("\nc ").append(URLEncoder.encode(c.id, StandardCharsets.UTF_8)).append(' ')
+                .append(bin == NONE && moved == NONE ? IDLE : c.state).append(' ')
+                .append(bin == NONE ? 0 : c.outstanding).append(' ').append(c.releaseAt).append(' ')
+                .append(c.demand).append(' ').append(c.lastSeen).append(' ').append(c.lastRequestAt).append(' ')
+                .append(c.fallbackRate).append(' ').append(c.fallbackBurst).append(' ').append(c.fallbackEnd).append(' ')
+                .append(bin).append(' ').append(moved).append(' ').append(c.shareCarry);
+        }
         return sb.toString();
-    }
-
-    private static void appendClient(StringBuilder sb, Client c) {
-        sb.append("\nc ").append(URLEncoder.encode(c.id, StandardCharsets.UTF_8)).append(' ').append(c.state).append(' ')
-            .append(c.reserving).append(' ').append(c.outstanding).append(' ').append(c.releaseAt).append(' ')
-            .append(c.demand).append(' ').append(c.lastSeen).append(' ').append(c.lastRequestAt).append(' ')
-            .append(c.fallbackRate).append(' ').append(c.fallbackBurst).append(' ').append(c.fallbackEnd).append(' ')
-            .append(c.bin == null ? NONE : c.bin.index).append(' ').append(c.shareCarry);
     }
 
     public static BucketLedger decode(String text) {
@@ -641,7 +701,8 @@ public final class BucketLedger {
         if ("v1".equals(h[0]) && h.length == 5) {
             return decodeV1(lines, h);
         }
-        if (!"v2".equals(h[0]) || h.length != 12 + RateControl.ENCODED_FIELDS) {
+        boolean v2 = "v2".equals(h[0]);
+        if (!(v2 || "v3".equals(h[0])) || h.length != 12 + RateControl.ENCODED_FIELDS) {
             throw new IllegalStateException("unreadable token bucket ledger (version " + h[0] + ")");
         }
         l.rate = Double.parseDouble(h[1]);
@@ -656,6 +717,7 @@ public final class BucketLedger {
         l.binShift = Integer.parseInt(h[10]);
         l.lastLease = Long.parseLong(h[11]);
         l.control.copyFrom(RateControl.decode(h, 12));
+        java.util.Map<Long, Bin> lapsed = new java.util.HashMap<>(); // a removed bin standing for each bin moved to
         for (int i = 1; i < lines.length; i++) {
             String[] f = lines[i].split(" ");
             if (f[0].equals("b")) {
@@ -664,50 +726,102 @@ public final class BucketLedger {
                 b.outstanding = Long.parseLong(f[3]);
                 b.rateEnding = Double.parseDouble(f[4]);
                 b.burstEnding = Long.parseLong(f[5]);
+                if (!v2) {
+                    b.clients = Integer.parseInt(f[6]);
+                    b.fallbackRate = Double.parseDouble(f[7]);
+                    b.fallbackBurst = Long.parseLong(f[8]);
+                    b.fallbackEnd = Long.parseLong(f[9]);
+                    int n = Integer.parseInt(f[10]);
+                    for (int k = 0; k < n; k++) {
+                        b.addDemand(Integer.parseInt(f[11 + 3 * k]), Long.parseLong(f[12 + 3 * k]), Long.parseLong(f[13 + 3 * k]));
+                    }
+                }
                 l.bins.put(b.index, b);
                 continue;
             }
-            boolean forgotten = f[0].equals("z");
-            int o = forgotten ? 1 : 0;
-            Client c = new Client(URLDecoder.decode(f[1 + o], StandardCharsets.UTF_8));
-            c.state = Integer.parseInt(f[2 + o]);
-            c.reserving = Boolean.parseBoolean(f[3 + o]);
-            c.outstanding = Long.parseLong(f[4 + o]);
-            c.releaseAt = Long.parseLong(f[5 + o]);
-            c.demand = Double.parseDouble(f[6 + o]);
-            c.lastSeen = Long.parseLong(f[7 + o]);
-            c.lastRequestAt = Long.parseLong(f[8 + o]);
-            c.fallbackRate = Double.parseDouble(f[9 + o]);
-            c.fallbackBurst = Long.parseLong(f[10 + o]);
-            c.fallbackEnd = Long.parseLong(f[11 + o]);
-            long bin = Long.parseLong(f[12 + o]);
-            c.shareCarry = Double.parseDouble(f[13 + o]);
+            if (v2) {
+                l.decodeV2Client(f, lapsed);
+                continue;
+            }
+            Client c = new Client(URLDecoder.decode(f[1], StandardCharsets.UTF_8));
+            c.state = Integer.parseInt(f[2]);
+            c.outstanding = Long.parseLong(f[3]);
+            c.releaseAt = Long.parseLong(f[4]);
+            c.demand = Double.parseDouble(f[5]);
+            c.lastSeen = Long.parseLong(f[6]);
+            c.lastRequestAt = Long.parseLong(f[7]);
+            c.fallbackRate = Double.parseDouble(f[8]);
+            c.fallbackBurst = Long.parseLong(f[9]);
+            c.fallbackEnd = Long.parseLong(f[10]);
+            long bin = Long.parseLong(f[11]);
+            long moved = Long.parseLong(f[12]);
+            c.shareCarry = Double.parseDouble(f[13]);
             if (bin != NONE) {
-                Bin b = l.bins.get(bin);
-                if (b == null) {
-                    throw new IllegalStateException("unreadable token bucket ledger (client in a missing bin)");
+                c.bin = l.storedBin(bin);
+                if (!c.bin.started) {
+                    l.activate(c); // the bin's sums already count it
                 }
-                l.attachTo(c, b);
+            } else if (moved != NONE) {
+                c.bin = lapsed.computeIfAbsent(moved, l::lapsedInto);
             }
-            if (c.state == ACTIVE && !c.reserving) {
-                l.activate(c);
-            }
-            if (forgotten) {
-                c.forgotten = true;
-            } else {
-                l.clients.put(c.id, c);
-            }
+            l.clients.put(c.id, c);
         }
         return l;
     }
 
-    private void attachTo(Client c, Bin b) {
-        c.bin = b;
-        c.next = b.head;
-        if (b.head != null) {
-            b.head.prev = c;
+    private Bin storedBin(long index) {
+        Bin b = bins.get(index);
+        if (b == null) {
+            throw new IllegalStateException("unreadable token bucket ledger (client in a missing bin)");
         }
-        b.head = c;
+        return b;
+    }
+
+    /** A removed bin whose clients' fallback is kept aside until the end of the stored bin {@code index}. */
+    private Bin lapsedInto(long index) {
+        Bin b = new Bin(NONE);
+        b.removed = true;
+        b.movedTo = storedBin(index);
+        b.movedTo.target = true;
+        return b;
+    }
+
+    /** A client of the second stored form (clients linked into bins, no sums per bin): its part of the sums. */
+    private void decodeV2Client(String[] f, java.util.Map<Long, Bin> lapsed) {
+        boolean forgotten = f[0].equals("z");
+        int o = forgotten ? 1 : 0;
+        Client c = new Client(URLDecoder.decode(f[1 + o], StandardCharsets.UTF_8));
+        c.state = Integer.parseInt(f[2 + o]);
+        c.outstanding = Long.parseLong(f[4 + o]);
+        c.releaseAt = Long.parseLong(f[5 + o]);
+        c.demand = Double.parseDouble(f[6 + o]);
+        c.lastSeen = Long.parseLong(f[7 + o]);
+        c.lastRequestAt = Long.parseLong(f[8 + o]);
+        c.fallbackRate = Double.parseDouble(f[9 + o]);
+        c.fallbackBurst = Long.parseLong(f[10 + o]);
+        c.fallbackEnd = Long.parseLong(f[11 + o]);
+        long bin = Long.parseLong(f[12 + o]);
+        c.shareCarry = Double.parseDouble(f[13 + o]);
+        if (bin != NONE && c.state == ACTIVE) {
+            Bin b = storedBin(bin);
+            long held = c.outstanding;
+            if (!b.started) {
+                activate(c);
+            }
+            c.outstanding = 0; // the bin's stored tokens already count it
+            attach(c, b);
+            c.outstanding = held;
+        } else if (bin != NONE && c.state == RESERVED) {
+            c.state = ACTIVE;
+            c.outstanding = 0;
+            c.bin = lapsed.computeIfAbsent(bin, this::lapsedInto);
+        } else {
+            c.state = IDLE;
+            c.outstanding = 0;
+        }
+        if (!forgotten) {
+            clients.put(c.id, c);
+        }
     }
 
     /** The first stored form: clients with lease ends, no reservations, a fixed rate. */
@@ -732,10 +846,9 @@ public final class BucketLedger {
             if (c.outstanding > 0 && c.releaseAt != NONE && c.releaseAt > l.last) {
                 c.state = ACTIVE;
                 c.fallbackEnd = c.releaseAt; // the first form kept nothing aside
-                l.attach(c, c.releaseAt);
-                l.binOf(c.releaseAt).outstanding += c.outstanding;
                 l.outstanding += c.outstanding;
                 l.activate(c);
+                l.attach(c, l.binOf(c.releaseAt));
             } else {
                 c.outstanding = 0;
             }

@@ -64,9 +64,10 @@ final class DemandIndex {
         total += units;
     }
 
-    void remove(int slot, long units) {
-        update(slot, -1, -units);
-        count--;
+    /** Takes out {@code clients} clients of slot {@code slot} whose demands sum to {@code units}. */
+    void remove(int slot, long clients, long units) {
+        update(slot, -clients, -units);
+        count -= clients;
         total -= units;
     }
 

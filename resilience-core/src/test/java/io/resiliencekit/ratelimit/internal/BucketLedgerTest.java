@@ -259,6 +259,34 @@ class BucketLedgerTest {
         }
     }
 
+    /**
+     * The second stored form (clients linked into their bins) is still read: this one was written by the
+     * ledger before the bins kept sums (client a silent past its lease, its fallback kept aside; c just past
+     * its lease; b in its lease), and the figures after it are the ones that ledger gave.
+     */
+    @Test
+    void theSecondStoredForm_isStillRead_andKeepsTheSameReservations() {
+        String v2 = "v2 100.0 100 false 70.0 1930000000 0 150.0 15 -9223372036854775808 22 500000000 100.0 0.1 100.0 NaN -9223372036854775808 -9223372036854775808 1500000000 false 0 0 -9223372036854775808\n" +
+            "b 506 false 0 0.0 0\n" +
+            "b 14305 false 0 100.0 10\n" +
+            "b 14615 false 0 50.0 5\n" +
+            "c a 2 true 0 625000000 40.0 0 0 100.0 10 60000000000 14305 0.0\n" +
+            "c c 2 true 0 1925000000 40.0 1300000000 1300000000 50.0 5 61300000000 14615 0.0\n" +
+            "c b 1 false 0 2125000000 40.0 1500000000 1500000000 33.333333333333336 3 61500000000 506 0.0";
+        BucketLedger l = BucketLedger.decode(v2);
+        assertThat(l.knownClients()).isEqualTo(3);
+        assertThat(l.reservedRate()).isEqualTo(150.0);
+        assertThat(l.level()).isEqualTo(70.0);
+        l.grant(new LeaseRequest("b", "d", 100, 100, 1_000_000_000L, 0, 100, 50), 1930 * MS);
+        l.grant(new LeaseRequest("b", "a", 100, 100, 1_000_000_000L, 0, 100, 50), 1940 * MS);
+        assertThat(l.reservedRate()).as("a heard again: its fallback kept a grace longer").isEqualTo(150.0);
+        l.expire(2100 * MS);
+        assertThat(l.reservedRate()).as("only c's fallback left").isEqualTo(50.0);
+        l.expire(62_000 * MS);
+        assertThat(l.reservedRate()).isZero();
+        assertThat(l.totalOutstanding()).isZero();
+    }
+
     @Test
     void theFirstStoredForm_isStillRead() {
         String v1 = "v1 100.0 100 40.0 5000000000\nclient-1 60 5900000000 50.0 5000000000 5000000000";

@@ -26,8 +26,8 @@ class DemandIndexTest {
         }
         bulk.beginBulk();
         for (int i = 0; i < n; i += 3) {
-            one.remove(slots[i], units[i]);
-            bulk.remove(slots[i], units[i]);
+            one.remove(slots[i], 1, units[i]);
+            bulk.remove(slots[i], 1, units[i]);
         }
         assertThatThrownBy(() -> bulk.waterLevel(1000)).isInstanceOf(IllegalStateException.class);
         bulk.endBulk();
