@@ -43,7 +43,7 @@ class GuideSnippetsTest {
                 checked.add(doc.getFileName() + "#" + m.group(2));
             }
         }
-        assertThat(checked).as("snippets found").contains("guide-retry-and-circuit-breaker.md#basic");
+        assertThat(checked).as("snippets found").contains("guide-retry-and-circuit-breaker.md#basic", "guide-sink.md#connect-write");
     }
 
     /** Each line without its leading white space, so a region may sit indented inside a method. */

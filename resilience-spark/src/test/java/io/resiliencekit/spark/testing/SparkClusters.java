@@ -204,7 +204,7 @@ public final class SparkClusters {
     }
 
     /** The real test classpath, also when surefire runs from a manifest-only jar. */
-    static List<Path> testClasspath() throws IOException {
+    public static List<Path> testClasspath() throws IOException {
         String cp = System.getProperty("surefire.test.class.path");
         if (cp == null || cp.isBlank()) {
             cp = System.getProperty("java.class.path");
