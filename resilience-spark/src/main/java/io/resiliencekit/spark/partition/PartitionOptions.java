@@ -103,7 +103,8 @@ public final class PartitionOptions implements Serializable {
         concurrencyType(), AUTO, PartitionOptions::concurrency,
         "Calls of one task in flight at once, through the asynchronous engine: auto adapts them to keep the "
             + "policy's rate limit busy at the latency the task measures (1 without a rate limiter, with a "
-            + "resource, or in the batch forms); map keeps record order either way.");
+            + "resource not declared thread-safe, or in the batch forms; the http sink is thread-safe); map keeps "
+            + "record order either way.");
     static final OptionSchema.Option<PartitionOptions, Duration> OUTAGE_MAX_WAIT = D.option("outageMaxWait",
         OptionType.duration(Duration.ZERO, Duration.ofDays(1)), DEFAULT_OUTAGE_MAX_WAIT, PartitionOptions::outageMaxWait,
         "How long, in all, a record waits out failures that are not its fault (breaker open, the dependency "

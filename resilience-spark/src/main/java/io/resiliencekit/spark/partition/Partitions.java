@@ -50,6 +50,7 @@ public final class Partitions<T> {
     private RecordFunction<T, ?> payloadFn;
     private Redactor redactor;
     private PartitionMetricsAccumulator accumulator;
+    private boolean threadSafeResource;
 
     private Partitions(ResiliencePolicyConfig policy, PartitionOptions options) {
         this.policy = policy;
@@ -121,6 +122,25 @@ public final class Partitions<T> {
         return this;
     }
 
+    /**
+     * Declares the resource safe to use from several threads at once (the JDK {@code HttpClient},
+     * {@code HttpJsonClient}, a connection pool): the task opens one and shares it between its calls
+     * in flight, and {@code partition.concurrency=auto} keeps the rate limit busy as in the forms
+     * without a resource. Without it a resource serves one call at a time: {@code auto} means one
+     * call in flight, and a number N opens one resource per call in flight. The batch forms keep
+     * {@code auto} at one call in flight either way (a batch is big already).
+     *
+     * <pre>{@code
+     * // OrdersApi: an AutoCloseable over HttpJsonClient, which is thread-safe
+     * orders.foreachPartition(Partitions.<Order>using(policy, opts).threadSafeResource()
+     *     .foreach(info -> new OrdersApi(apiConfig), (api, o) -> api.post(o.json(), Partitions.currentIdempotencyKey())));
+     * }</pre>
+     */
+    public Partitions<T> threadSafeResource() {
+        this.threadSafeResource = true;
+        return this;
+    }
+
     /** Sends each partition's metrics line to the driver. */
     public Partitions<T> metrics(PartitionMetricsAccumulator acc) {
         this.accumulator = acc;
@@ -187,7 +207,7 @@ public final class Partitions<T> {
 
     private <C extends AutoCloseable, R> PartitionRunner<C, T, R> runner(ResourceFactory<C> resource, ResourceFunction<C, T, R> perRecord,
                                                                          BatchFunction<C, T, R> perBatch, Object userFn) {
-        return runner(resource, false, perRecord, perBatch, userFn);
+        return runner(resource, threadSafeResource, perRecord, perBatch, userFn);
     }
 
     /** A form without a resource: its calls share nothing, so several may be in flight (partition.concurrency=auto). */
@@ -196,7 +216,7 @@ public final class Partitions<T> {
         return runner(ResourceFactory.none(), true, perRecord, null, userFn);
     }
 
-    private <C extends AutoCloseable, R> PartitionRunner<C, T, R> runner(ResourceFactory<C> resource, boolean resourceFree,
+    private <C extends AutoCloseable, R> PartitionRunner<C, T, R> runner(ResourceFactory<C> resource, boolean sharedResource,
                                                                          ResourceFunction<C, T, R> perRecord,
                                                                          BatchFunction<C, T, R> perBatch, Object userFn) {
         List<String> problems = new ArrayList<>();
@@ -224,7 +244,7 @@ public final class Partitions<T> {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new PartitionRunner<>(policy, options, resource, resourceFree, perRecord, perBatch, keyFn, contentFn, payloadFn,
+        return new PartitionRunner<>(policy, options, resource, sharedResource, perRecord, perBatch, keyFn, contentFn, payloadFn,
             redactor, accumulator);
     }
 

@@ -26,6 +26,10 @@ import java.util.List;
  *         }
  *     }
  *
+ *     public boolean threadSafe() {
+ *         return true;                                                // QueueClient may be shared by threads
+ *     }
+ *
  *     public void close() {
  *         client.close();
  *     }
@@ -33,12 +37,22 @@ import java.util.List;
  * // df.write().format("resilient").option("sink", QueueSink.class.getName()).option("custom.queueUrl", url)...
  * }</pre>
  *
- * <p>One instance per task (and one on the driver for the health check); an instance is used by
- * one thread at a time.
+ * <p>Threads: a sink is used by one thread at a time unless it says it is {@link #threadSafe()}.
+ * A task keeps several calls in flight ({@code partition.concurrency}, default {@code auto}: as many
+ * as the rate limit needs at the latency the task measures). A thread-safe sink is opened once per
+ * task and every call in flight of the task calls its {@link #write} (from helper threads of the
+ * task, possibly at the same time). A sink that is not (the default, so sinks written before this
+ * existed behave as they did): one instance per task and one call in flight under {@code auto};
+ * with {@code partition.concurrency=N} up to N instances per task, one per call in flight, each
+ * opened when first needed and all closed when the task ends. The driver opens one more for the
+ * health check.
  */
 public interface RecordSink extends AutoCloseable {
 
-    /** Prepares the sink; on the driver before {@link #healthCheck()}, on executors once per task. */
+    /**
+     * Prepares the sink; on the driver before {@link #healthCheck()}, on executors once per instance
+     * (once per task for a {@link #threadSafe()} sink, once per call in flight otherwise).
+     */
     void open(SinkContext context) throws Exception;
 
     /**
@@ -61,6 +75,17 @@ public interface RecordSink extends AutoCloseable {
      * does in its transaction), so the data source needs no idempotency store for it.
      */
     default boolean deduplicatesByKey() {
+        return false;
+    }
+
+    /**
+     * True if one instance may run {@link #write} from several threads at once (its client is
+     * thread-safe, as the JDK {@code HttpClient} is, and it keeps no unguarded per-call state): the
+     * task then shares it between its calls in flight, and {@code partition.concurrency=auto} keeps
+     * enough of them in flight to use the rate limit. The default, false, keeps one call in flight
+     * per instance (see the class comment). The built-in {@code http} sink is thread-safe.
+     */
+    default boolean threadSafe() {
         return false;
     }
 

@@ -95,6 +95,52 @@ class PartitionRunnerRegressionTest {
     }
 
     /**
+     * The sink's calls in flight (issue 12, W1) rest on this: a resource declared thread-safe is
+     * opened once per task and shared by its calls in flight, with {@code auto} adapting as in the
+     * resource-free forms; an undeclared one keeps {@code auto} at one call in flight (and one
+     * resource). Settings: as Q6 (a local limiter of 2,000/s, default concurrency, 20 ms per
+     * request), one partition of 200 records, a resource that counts its opens and closes.
+     */
+    @Test
+    void aThreadSafeResourceIsSharedByTheCallsInFlight_anUndeclaredOneServesOneCallAtATime() throws Exception {
+        try (FlakyApiServer api = FlakyApiServer.builder().randomSlow(1.0, Duration.ofMillis(20)).start()) {
+            HttpJsonClient client = client(api);
+            ResiliencePolicyConfig policy = ResiliencePolicy.builder("shared-resource")
+                .rateLimiter(RateLimiters.local("shared-resource", 2_000, 50)).config();
+            for (boolean threadSafe : new boolean[] {true, false}) {
+                String tag = "resource-" + threadSafe;
+                PartitionOptions opts = PartitionOptions.builder().runId(tag).build();
+                Partitions<String> helper = Partitions.<String>using(policy, opts);
+                if (threadSafe) {
+                    helper.threadSafeResource();
+                }
+                SPARK.jsc().parallelize(ids(200).stream().map(id -> tag + "-" + id).collect(Collectors.toList()), 1)
+                    .foreachPartition(helper.foreachRdd(info -> {
+                        IN_FLIGHT.computeIfAbsent(tag + "-opened", t -> new AtomicInteger()).incrementAndGet();
+                        return () -> IN_FLIGHT.computeIfAbsent(tag + "-closed", t -> new AtomicInteger()).incrementAndGet();
+                    }, (resource, id) -> {
+                        int now = IN_FLIGHT.computeIfAbsent(tag, t -> new AtomicInteger()).incrementAndGet();
+                        MOST_IN_FLIGHT.computeIfAbsent(tag, t -> new AtomicInteger()).accumulateAndGet(now, Math::max);
+                        try {
+                            return client.post(FlakyApiServer.RECORDS_PATH, "{\"id\":\"" + id + "\"}",
+                                Partitions.currentIdempotencyKey());
+                        } finally {
+                            IN_FLIGHT.get(tag).decrementAndGet();
+                        }
+                    }));
+                assertThat(IN_FLIGHT.get(tag + "-opened").get()).as(tag + ": resources opened").isEqualTo(1);
+                assertThat(IN_FLIGHT.get(tag + "-closed").get()).as(tag + ": resources closed").isEqualTo(1);
+                if (threadSafe) {
+                    assertThat(MOST_IN_FLIGHT.get(tag).get()).as("calls in flight on the shared resource").isGreaterThanOrEqualTo(4);
+                } else {
+                    assertThat(MOST_IN_FLIGHT.get(tag).get()).as("an undeclared resource: one call at a time").isEqualTo(1);
+                }
+            }
+            assertThat(api.effectsPerRecordId()).hasSize(400).allSatisfy((k, v) -> assertThat(v).isEqualTo(1));
+        }
+    }
+
+    /**
      * Defect 7: a dead letter records when the record first and last failed. Settings: 3 attempts,
      * 50 ms doubling without jitter (so the times are far apart), no rate limiter (one call at a time);
      * one record of twenty always fails with a reset. It fails a first time with no other call to tell

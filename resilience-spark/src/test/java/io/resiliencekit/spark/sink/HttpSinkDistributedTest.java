@@ -53,7 +53,39 @@ class HttpSinkDistributedTest {
 
     @Test
     void aWriteThroughTheFlakySimulatorIsExactlyOnceDeadLettersPoisonAndHoldsTheRate() throws Exception {
-        run(ROWS, R, B, true);
+        try (FlakyApiServer server = flaky().start()) {
+            Written w = write(server, ROWS, 4, R, B, true);
+            assertThat(w.utilisation).as("at least 95% of R").isGreaterThanOrEqualTo(0.95);
+            writeAgain(server, w);
+        }
+    }
+
+    /** W1: an API answering in this time caps one call at a time per task far below {@link #W1_R}. */
+    static final Duration W1_LATENCY = Duration.ofMillis(100);
+    static final double W1_R = 50;
+    static final int W1_B = 5;
+    static final int W1_ROWS = 600;
+
+    /**
+     * Regression (issue 12, done-when 1: the 100,000-row write reached 0.12 of R): the sink opened
+     * one {@link RecordSink} per task and so ran one call at a time per task, even with the
+     * documented default {@code partition.concurrency=auto}. Against an API that answers every
+     * request in 100 ms, two task slots (local-cluster[2,1,1024]) at one call each reach at most
+     * about 2 / (100 ms + the ledger's round trips), under 20 rows/s (0.36 of R before the fix), so
+     * R = 50/s is out of reach unless each task keeps several calls in flight (auto: about 9). The
+     * low R keeps the test's own load small. Two partitions, one per task slot, so both tasks run
+     * through the whole write and the seconds measured are the steady state this is about (a task
+     * that starts mid-write first ramps its calls in flight up, which the 100,000-row benchmark
+     * with many tasks includes). Settings: those of the test above (the quota, dead letters, the
+     * run id); {@code partition.concurrency} is left at its default on purpose. 600 rows take 12 s
+     * at R.
+     */
+    @Test
+    void W1_theSinkKeepsSeveralCallsInFlightPerTaskSoASlowApiStillGetsTheWholeQuota() throws Exception {
+        try (FlakyApiServer server = flaky().randomSlow(1.0, W1_LATENCY).start()) {
+            Written w = write(server, W1_ROWS, 2, W1_R, W1_B, true);
+            assertThat(w.utilisation).as("at least 95% of R over the interior full seconds").isGreaterThanOrEqualTo(0.95);
+        }
     }
 
     /**
@@ -65,83 +97,97 @@ class HttpSinkDistributedTest {
     @EnabledIfSystemProperty(named = "sink.benchmark.rows", matches = "[0-9]+")
     void benchmark() throws Exception {
         double rate = Double.parseDouble(System.getProperty("sink.benchmark.rate", "1000"));
-        run(Integer.getInteger("sink.benchmark.rows"), rate, (int) (rate / 10), false);
+        try (FlakyApiServer server = flaky().start()) {
+            write(server, Integer.getInteger("sink.benchmark.rows"), 4, rate, (int) (rate / 10), false);
+        }
     }
 
-    /** {@code again}: the verify test (quota utilisation asserted, then the same run written again). */
-    private void run(int n, double r, int b, boolean again) throws Exception {
+    /** The flaky simulator: 5% 503, 2% connection resets, three poison rows (400). */
+    static FlakyApiServer.Builder flaky() {
+        return FlakyApiServer.builder().seed(12).randomUnavailable(0.05).randomResets(0.02).poisonIds(POISON);
+    }
+
+    /** What a write left at the simulator, for the checks each test adds. */
+    record Written(Map<String, String> options, Dataset<Row> rows, double utilisation) {
+    }
+
+    /**
+     * Writes {@code n} rows in {@code partitions} tasks at R = {@code r} and checks what every write must give: the poison rows
+     * dead-lettered, delivered + dead-lettered = input, each row's effect exactly once, at most
+     * R*w+B requests in any 1 s window. {@code warm}: a small write first (its own rows, its own
+     * server) so the quota is measured in steady state.
+     */
+    private Written write(FlakyApiServer server, int n, int partitions, double r, int b, boolean warm) throws Exception {
         Path dlq = tmp.resolve("dlq-" + n);
-        try (FlakyApiServer server = FlakyApiServer.builder().seed(12).randomUnavailable(0.05).randomResets(0.02)
-                .poisonIds(POISON).start()) {
-            Dataset<Row> rows = SPARK.spark().range(0, n, 1, 4).selectExpr("concat('r-', CAST(id AS STRING)) AS id",
-                    "id * 3 AS amount", "'EUR' AS currency");
-            Map<String, String> options = options(server, dlq, r, b, "orders-" + n);
+        Dataset<Row> rows = SPARK.spark().range(0, n, 1, partitions).selectExpr("concat('r-', CAST(id AS STRING)) AS id",
+                "id * 3 AS amount", "'EUR' AS currency");
+        Map<String, String> options = options(server, dlq, r, b, "orders-" + n);
 
-            if (again) {
-                // warm the executor JVMs (classes, JIT, the ledger's and the limiter's first round trips) so the
-                // quota is measured in steady state: a small write of other rows to a server of its own
-                try (FlakyApiServer warmServer = FlakyApiServer.builder().start()) {
-                    Map<String, String> warm = new HashMap<>(options);
-                    warm.put("http.baseUri", warmServer.baseUri().toString());
-                    warm.put("partition.runId", "warm-up");
-                    warm.put("partition.deadLetterPath", tmp.resolve("dlq-warm").toString());
-                    SPARK.spark().range(0, 40, 1, 4).selectExpr("concat('w-', CAST(id AS STRING)) AS id",
-                            "id * 3 AS amount", "'EUR' AS currency").write().format("resilient").options(warm)
-                            .mode("append").save();
-                    assertThat(warmServer.acceptedCount()).isEqualTo(40);
-                }
+        if (warm) {
+            // warm the executor JVMs (classes, JIT, the ledger's and the limiter's first round trips) so the
+            // quota is measured in steady state: a small write of other rows to a server of its own
+            try (FlakyApiServer warmServer = FlakyApiServer.builder().start()) {
+                Map<String, String> warmOptions = new HashMap<>(options);
+                warmOptions.put("http.baseUri", warmServer.baseUri().toString());
+                warmOptions.put("partition.runId", "warm-up-" + n);
+                warmOptions.put("partition.deadLetterPath", tmp.resolve("dlq-warm-" + n).toString());
+                SPARK.spark().range(0, 40, 1, 4).selectExpr("concat('w-', CAST(id AS STRING)) AS id",
+                        "id * 3 AS amount", "'EUR' AS currency").write().format("resilient").options(warmOptions)
+                        .mode("append").save();
+                assertThat(warmServer.acceptedCount()).isEqualTo(40);
             }
-            long start = System.nanoTime();
-            java.util.concurrent.ScheduledExecutorService progress = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-            if (!again) {   // the benchmark: a line every 30 s, so a long run that is cut short still says its rate
-                progress.scheduleAtFixedRate(() -> System.out.printf("  progress: %.0f s, accepted %d, received %d%n",
-                        (System.nanoTime() - start) / 1e9, server.acceptedCount(), server.receivedCount()), 30, 30,
-                        java.util.concurrent.TimeUnit.SECONDS);
-            }
-            try {
-                rows.write().format("resilient").options(options).mode("append").save();
-            } finally {
-                progress.shutdownNow();
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-
-            List<DeadLetter> letters = DeadLetterFiles.read(dlq.toString());
-            Set<String> dead = letters.stream().map(l -> String.valueOf(l.payload()))
-                    .map(p -> p.replaceAll(".*\"id\":\"(r-[0-9]+)\".*", "$1")).collect(Collectors.toCollection(TreeSet::new));
-            long[] perSecond = server.receivedPerSecond();
-            double utilisation = RateWindows.interiorUtilisation(perSecond, r);
-            long bound = (long) (r * 1.2) + b;   // R*w+B over w = 1 s plus 200 ms of delivery jitter (as issue 5's test)
-            System.out.printf("http sink: %d rows in %.1fs (%.0f rows/s); received %d, accepted %d, dead letters %s, "
-                    + "max in 1 s %d (bound %d), interior utilisation %.3f of R=%.0f, per second %s%n", n, seconds, n / seconds,
-                    server.receivedCount(), server.acceptedCount(), dead, server.maxInWindow(Duration.ofSeconds(1)), bound,
-                    utilisation, r, n > 2000 ? "" : java.util.Arrays.toString(perSecond));
-            letters.stream().filter(l -> !POISON.contains(l.payload() == null ? "" : String.valueOf(l.payload())
-                    .replaceAll(".*\"id\":\"(r-[0-9]+)\".*", "$1"))).limit(3)
-                    .forEach(l -> System.out.println("  non-poison dead letter: " + l.errorClass() + " " + l.message()));
-
-            assertThat(dead).as("poison rows are dead-lettered").containsAll(POISON);
-            assertThat(server.acceptedCount() + letters.size()).as("delivered + dead-lettered = input").isEqualTo(n);
-            assertThat(server.effectsPerRecordId().values()).as("each row's effect exactly once").containsOnly(1);
-            assertThat(server.effectsPerRecordId().keySet()).doesNotContainAnyElementsOf(POISON);
-            assertThat(server.maxInWindow(Duration.ofSeconds(1))).as("R*w+B").isLessThanOrEqualTo(bound);
-            if (!again) {
-                return;   // the benchmark measures throughput, which at R = 2000/s is the sink's, not the quota's
-            }
-            assertThat(utilisation).as("at least 95% of R").isGreaterThanOrEqualTo(0.95);
-            // the same run again: the driver's ledger holds every completed key, so no delivered row is sent again
-            DriverLedger ledger = ResilienceCluster.driverServices().component(DriverLedger.class).orElseThrow();
-            long accepted = server.acceptedCount();
-            long received = server.receivedCount();
-            long hits = ledger.hits();
-            Map<String, String> second = new HashMap<>(options);
-            second.put("partition.deadLetterPath", tmp.resolve("dlq-again").toString());
-            rows.write().format("resilient").options(second).mode("append").save();
-            System.out.printf("same run again: %d more requests (the dead-lettered rows, tried again), ledger answered "
-                    + "COMPLETED %d times%n", server.receivedCount() - received, ledger.hits() - hits);
-            assertThat(server.acceptedCount()).as("no new effect").isEqualTo(accepted);
-            assertThat(server.effectsPerRecordId().values()).as("still exactly once").containsOnly(1);
-            assertThat(ledger.hits() - hits).as("every delivered row skipped by the ledger").isGreaterThanOrEqualTo(accepted);
         }
+        long start = System.nanoTime();
+        java.util.concurrent.ScheduledExecutorService progress = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        if (!warm) {   // the benchmark: a line every 30 s, so a long run that is cut short still says its rate
+            progress.scheduleAtFixedRate(() -> System.out.printf("  progress: %.0f s, accepted %d, received %d%n",
+                    (System.nanoTime() - start) / 1e9, server.acceptedCount(), server.receivedCount()), 30, 30,
+                    java.util.concurrent.TimeUnit.SECONDS);
+        }
+        try {
+            rows.write().format("resilient").options(options).mode("append").save();
+        } finally {
+            progress.shutdownNow();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        List<DeadLetter> letters = DeadLetterFiles.read(dlq.toString());
+        Set<String> dead = letters.stream().map(l -> String.valueOf(l.payload()))
+                .map(p -> p.replaceAll(".*\"id\":\"(r-[0-9]+)\".*", "$1")).collect(Collectors.toCollection(TreeSet::new));
+        long[] perSecond = server.receivedPerSecond();
+        double utilisation = RateWindows.interiorUtilisation(perSecond, r);
+        long bound = (long) (r * 1.2) + b;   // R*w+B over w = 1 s plus 200 ms of delivery jitter (as issue 5's test)
+        System.out.printf("http sink: %d rows in %.1fs (%.0f rows/s); received %d, accepted %d, dead letters %s, "
+                + "max in 1 s %d (bound %d), interior utilisation %.3f of R=%.0f, per second %s%n", n, seconds, n / seconds,
+                server.receivedCount(), server.acceptedCount(), n > 2000 ? letters.size() : dead,
+                server.maxInWindow(Duration.ofSeconds(1)), bound, utilisation, r,
+                n > 2000 ? "" : java.util.Arrays.toString(perSecond));
+        letters.stream().filter(l -> !POISON.contains(l.payload() == null ? "" : String.valueOf(l.payload())
+                .replaceAll(".*\"id\":\"(r-[0-9]+)\".*", "$1"))).limit(3)
+                .forEach(l -> System.out.println("  non-poison dead letter: " + l.errorClass() + " " + l.message()));
+
+        assertThat(dead).as("poison rows are dead-lettered").containsAll(POISON);
+        assertThat(server.acceptedCount() + letters.size()).as("delivered + dead-lettered = input").isEqualTo(n);
+        assertThat(server.effectsPerRecordId().values()).as("each row's effect exactly once").containsOnly(1);
+        assertThat(server.effectsPerRecordId().keySet()).doesNotContainAnyElementsOf(POISON);
+        assertThat(server.maxInWindow(Duration.ofSeconds(1))).as("R*w+B").isLessThanOrEqualTo(bound);
+        return new Written(options, rows, utilisation);
+    }
+
+    /** The same run again: the driver's ledger holds every completed key, so no delivered row is sent again. */
+    private void writeAgain(FlakyApiServer server, Written w) {
+        DriverLedger ledger = ResilienceCluster.driverServices().component(DriverLedger.class).orElseThrow();
+        long accepted = server.acceptedCount();
+        long received = server.receivedCount();
+        long hits = ledger.hits();
+        Map<String, String> second = new HashMap<>(w.options());
+        second.put("partition.deadLetterPath", tmp.resolve("dlq-again").toString());
+        w.rows().write().format("resilient").options(second).mode("append").save();
+        System.out.printf("same run again: %d more requests (the dead-lettered rows, tried again), ledger answered "
+                + "COMPLETED %d times%n", server.receivedCount() - received, ledger.hits() - hits);
+        assertThat(server.acceptedCount()).as("no new effect").isEqualTo(accepted);
+        assertThat(server.effectsPerRecordId().values()).as("still exactly once").containsOnly(1);
+        assertThat(ledger.hits() - hits).as("every delivered row skipped by the ledger").isGreaterThanOrEqualTo(accepted);
     }
 
     static Map<String, String> options(FlakyApiServer server, Path dlq, double r, int b, String runId) {

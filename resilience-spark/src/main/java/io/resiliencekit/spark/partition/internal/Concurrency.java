@@ -14,9 +14,10 @@ package io.resiliencekit.spark.partition.internal;
  * follows any faster answer at once and rises by 0.2% per call otherwise. The limit grows by at most
  * one per call, so a slow first call does not open the floodgates, and shrinks at once. Every task
  * aims at the whole R (it does not know how many others share it); the limiter's permits keep the
- * sum at R. {@code auto} without a rate limiter of known rate, with a per-partition resource or in
- * the batch forms is 1: no rate to keep busy, a resource may not be safe to share between calls,
- * and a batch is big already.
+ * sum at R. {@code auto} without a rate limiter of known rate, with a resource not declared
+ * thread-safe ({@code Partitions.threadSafeResource()}) or in the batch forms is 1: no rate to keep
+ * busy, a resource may not be safe to share between calls (and one per call might surprise its
+ * owner: a connection each), and a batch is big already.
  */
 final class Concurrency {
 
@@ -40,7 +41,7 @@ final class Concurrency {
     /**
      * @param configured {@code partition.concurrency}: a number, or 0 for auto
      * @param rate the policy's rate limit in permits per second when auto may adapt to it (a known
-     *     rate, a form without a resource, per record), else 0
+     *     rate, a form without a resource or with a thread-safe one, per record), else 0
      */
     static Concurrency of(int configured, double rate) {
         if (configured > 0) {

@@ -79,7 +79,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
     private final ResiliencePolicyConfig spec;
     private final PartitionOptions options;
     private final ResourceFactory<C> resources;
-    private final boolean resourceFree;
+    private final boolean sharedResource;
     private final ResourceFunction<C, T, R> perRecord;
     private final BatchFunction<C, T, R> perBatch;
     private final KeyFunction<T> keyFn;
@@ -89,17 +89,19 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
     private final PartitionMetricsAccumulator accumulator;
 
     /**
-     * @param resourceFree true when the form has no resource ({@link ResourceFactory#none()}): calls
-     *     may then share it freely, so {@code partition.concurrency=auto} may adapt
+     * @param sharedResource true when the calls in flight may share one resource: the forms without
+     *     one ({@link ResourceFactory#none()}) and a resource declared thread-safe; then one is opened
+     *     per task and {@code partition.concurrency=auto} may adapt. False: one resource per call in
+     *     flight, and {@code auto} is one call in flight
      */
     public PartitionRunner(ResiliencePolicyConfig spec, PartitionOptions options, ResourceFactory<C> resources,
-                           boolean resourceFree, ResourceFunction<C, T, R> perRecord, BatchFunction<C, T, R> perBatch,
+                           boolean sharedResource, ResourceFunction<C, T, R> perRecord, BatchFunction<C, T, R> perBatch,
                            KeyFunction<T> keyFn, ContentFunction<T> contentFn, RecordFunction<T, ?> payloadFn,
                            Redactor redactor, PartitionMetricsAccumulator accumulator) {
         this.spec = spec;
         this.options = options;
         this.resources = resources;
-        this.resourceFree = resourceFree;
+        this.sharedResource = sharedResource;
         this.perRecord = perRecord;
         this.perBatch = perBatch;
         this.keyFn = keyFn;
@@ -195,7 +197,7 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
             this.caller = policy.caller(e -> currentTrace.onEvent(e));
             this.batchSize = perBatch == null ? 1 : options.batchSize();
             this.rules = new OutageRules(policy, options.outageMaxWait());
-            this.concurrency = Concurrency.of(options.concurrency(), resourceFree && perBatch == null ? knownRate(spec) : 0);
+            this.concurrency = Concurrency.of(options.concurrency(), sharedResource && perBatch == null ? knownRate(spec) : 0);
         }
 
         private void start() {
@@ -557,6 +559,9 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
         }
 
         private C takeResource() throws Exception {
+            if (sharedResource) {
+                return resource;   // thread-safe (or none): every call in flight uses the task's one
+            }
             C r = idleResources.poll();
             if (r != null) {
                 return r;
@@ -602,7 +607,9 @@ public final class PartitionRunner<C extends AutoCloseable, T, R> implements Ser
 
         private void onEnded(Unit<C, T, R> u) {
             if (u.resource != null) {
-                idleResources.push(u.resource);
+                if (!sharedResource) {
+                    idleResources.push(u.resource);
+                }
                 u.resource = null;
             }
             if (u.outcomeFailed) {

@@ -13,7 +13,11 @@ import java.net.ConnectException;
 import java.net.http.HttpTimeoutException;
 import java.util.List;
 
-/** The built-in {@code http} sink: one JSON POST per row with its {@code Idempotency-Key}. */
+/**
+ * The built-in {@code http} sink: one JSON POST per row with its {@code Idempotency-Key}. Thread-safe
+ * (its fields are set before the task's first call and {@link HttpJsonClient} is), so one instance
+ * serves every call in flight of a task.
+ */
 final class HttpRecordSink implements RecordSink {
 
     private final HttpJsonClientConfig config;
@@ -58,6 +62,11 @@ final class HttpRecordSink implements RecordSink {
             throw new SinkUnavailableException("http sink health check: " + target + " failed: "
                 + Secrets.scrub(String.valueOf(e.getMessage())) + " (" + e.getClass().getSimpleName() + ")");
         }
+    }
+
+    @Override
+    public boolean threadSafe() {
+        return true;
     }
 
     @Override

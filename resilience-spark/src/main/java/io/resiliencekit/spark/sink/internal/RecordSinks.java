@@ -12,7 +12,11 @@ final class RecordSinks {
     }
 
     static RecordSink open(SinkSettings settings, PartitionInfo partition) throws Exception {
-        RecordSink sink = create(settings);
+        return open(create(settings), settings, partition);
+    }
+
+    /** Opens {@code sink}, made by {@link #create}; closes it if it cannot be opened. */
+    static RecordSink open(RecordSink sink, SinkSettings settings, PartitionInfo partition) throws Exception {
         try {
             sink.open(new SinkContext(settings.sink().custom(), settings.codec().schema(), settings.partition().runId(), partition));
             return sink;

@@ -1,6 +1,7 @@
 package io.resiliencekit.spark.sink.internal;
 
 import io.resiliencekit.idempotency.IdempotencyKeys;
+import io.resiliencekit.spark.partition.PartitionInfo;
 import io.resiliencekit.spark.partition.PartitionMetrics;
 import io.resiliencekit.spark.partition.PartitionMetricsAccumulator;
 import io.resiliencekit.spark.partition.Partitions;
@@ -84,7 +85,7 @@ final class SinkDataWriter implements DataWriter<InternalRow> {
     @Override
     public WriterCommitMessage commit() throws java.io.IOException {
         PartitionMetricsAccumulator lines = new PartitionMetricsAccumulator();   // this task's line, read back below
-        Opened opened = new Opened();
+        Opened opened = new Opened(RecordSinks.create(settings));
         try {
             task(lines, opened).call(records.iterator());
         } catch (RuntimeException | java.io.IOException e) {
@@ -94,23 +95,29 @@ final class SinkDataWriter implements DataWriter<InternalRow> {
         } finally {
             List<PartitionMetrics> l = lines.value();
             metrics = l.isEmpty() ? null : l.get(l.size() - 1);
-            if (opened.sink instanceof JdbcRecordSink j) {
-                keysFoundInLedger = j.keysFoundInLedger();
-            }
+            keysFoundInLedger = opened.keysFoundInLedger();
             records.clear();
         }
         return new SinkCommitMessage(partitionId, metrics, keysFoundInLedger);
     }
 
-    /** The public partition helper over this task's records: the one call loop of the library. */
+    /**
+     * The public partition helper over this task's records: the one call loop of the library, with
+     * its calls in flight. A thread-safe sink is the task's one resource, shared by those calls, so
+     * {@code partition.concurrency=auto} adapts to the rate limit; any other sink is opened once per
+     * call in flight ({@code auto} is then one call in flight, as the helpers do for any resource).
+     */
     private ForeachPartitionFunction<SinkRecord> task(PartitionMetricsAccumulator lines, Opened opened) {
         SinkSettings s = settings;
-        ResourceFactory<RecordSink> open = info -> opened.sink = RecordSinks.open(s, info);
+        ResourceFactory<RecordSink> open = info -> opened.open(s, info);
         Partitions<SinkRecord> helper = Partitions.<SinkRecord>using(s.policy(), s.partition())
             .keyBy(SinkRecord::localKey)
             .contentBy(r -> r.json().getBytes(StandardCharsets.UTF_8))   // the fingerprint a reused key is checked against
             .payloadBy(SinkRecord::json)
             .metrics(lines);
+        if (opened.threadSafe()) {
+            helper.threadSafeResource();
+        }
         if (s.partition().batchSize() > 1) {
             return helper.foreachBatch(open, (sink, batch) -> {
                 sink.write(batch);
@@ -123,10 +130,44 @@ final class SinkDataWriter implements DataWriter<InternalRow> {
         });
     }
 
-    /** Holds the task's opened sink for its counters; never serialized with a sink in it. */
+    /**
+     * The task's sinks, for their counters: the first is made before the helper starts (it says
+     * whether it is thread-safe) and opened as the first resource; the helper closes every one it
+     * opened. Opened on the task thread only; never serialized with a sink in it.
+     */
     static final class Opened implements Serializable {
         private static final long serialVersionUID = 1L;
-        transient RecordSink sink;
+        private transient RecordSink first;
+        private final transient boolean threadSafe;
+        private final transient List<RecordSink> sinks = new ArrayList<>();
+
+        Opened(RecordSink first) {
+            this.first = first;
+            this.threadSafe = first.threadSafe();
+        }
+
+        boolean threadSafe() {
+            return threadSafe;
+        }
+
+        RecordSink open(SinkSettings settings, PartitionInfo partition) throws Exception {
+            RecordSink sink = first != null ? first : RecordSinks.create(settings);
+            first = null;
+            RecordSinks.open(sink, settings, partition);
+            sinks.add(sink);
+            return sink;
+        }
+
+        /** Rows the JDBC sinks of this task found written already (their keys in the ledger). */
+        long keysFoundInLedger() {
+            long n = 0;
+            for (RecordSink sink : sinks) {
+                if (sink instanceof JdbcRecordSink j) {
+                    n += j.keysFoundInLedger();
+                }
+            }
+            return n;
+        }
     }
 
     @Override
