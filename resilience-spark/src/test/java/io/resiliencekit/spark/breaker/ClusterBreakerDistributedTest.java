@@ -25,7 +25,6 @@ import io.resiliencekit.policy.ResiliencePolicy;
 import io.resiliencekit.policy.ResiliencePolicyConfig;
 import io.resiliencekit.breaker.CircuitBreakerConfig;
 import io.resiliencekit.CircuitState;
-import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.testkit.DownMode;
@@ -43,10 +42,10 @@ class ClusterBreakerDistributedTest {
     static final int TRIALS_PER_JVM = 2;
     static final int RECORDS = 600;
 
+    /** The plugin with its defaults (the board polled every 200 ms): the shared local-cluster. */
     @RegisterExtension
     static final SparkSessionExtension SPARK = SparkSessionExtension.localCluster()
-            .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS)
-            .conf(PluginOptions.BREAKER_POLL_INTERVAL, "100ms");
+            .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS);
 
     static ResiliencePolicyConfig config(String name) {
         return config(name, Scope.AUTO);

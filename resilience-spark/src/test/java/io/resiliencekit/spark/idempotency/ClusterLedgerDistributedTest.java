@@ -52,7 +52,7 @@ class ClusterLedgerDistributedTest {
             .conf("spark.excludeOnFailure.application.maxFailedExecutorsPerNode", "10")
             .conf("spark.scheduler.excludeOnFailure.unschedulableTaskSetTimeout", "10s");
 
-    static final ServiceKey<String, String> ATTEMPTS = ServiceKey.of("test.attempts", String.class, String.class);
+    static final ServiceKey<String, String> ATTEMPTS = ServiceKey.of("ledger.attempts", String.class, String.class);
     static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
 
     @BeforeAll

@@ -46,13 +46,13 @@ class ExactlyOnceFaultsDistributedTest {
     static final int RECORDS = 120;
     static final int PARTITIONS = 4;
 
+    /** The plugin; Spark's defaults otherwise (on local-cluster a task is tried 4 times): the shared local-cluster. */
     @RegisterExtension
     static final SparkSessionExtension SPARK = SparkSessionExtension.localCluster()
-            .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS)
-            .conf("spark.task.maxFailures", "4");
+            .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS);
 
-    static final ServiceKey<String, String> ATTEMPTS = ServiceKey.of("test.attempts", String.class, String.class);
-    static final ServiceKey<String, Boolean> KILL_ONCE = ServiceKey.of("test.killOnce", String.class, Boolean.class);
+    static final ServiceKey<String, String> ATTEMPTS = ServiceKey.of("eofaults.attempts", String.class, String.class);
+    static final ServiceKey<String, Boolean> KILL_ONCE = ServiceKey.of("eofaults.killOnce", String.class, Boolean.class);
     static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
     static final AtomicBoolean KILLED = new AtomicBoolean();
 

@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -33,7 +34,9 @@ import org.apache.spark.sql.SparkSession;
  * try { ... } finally { SparkClusters.stop(spark); }
  * }</pre>
  *
- * <p>Most tests should use {@link SparkSessionExtension}, which does this once per test class.
+ * <p>Most tests should use {@link SparkSessionExtension}: {@code local()} starts a session per test
+ * class, {@code localCluster()} takes the JVM's shared local-cluster ({@link #sharedLocalCluster}),
+ * which test classes asking for the same conf reuse instead of starting their own (8-10 s each).
  *
  * <p>How local-cluster finds its classes: each worker builds the executor command from
  * {@code $SPARK_HOME/jars/*} (Spark's launcher {@code WorkerCommandBuilder}), and needs
@@ -66,11 +69,16 @@ public final class SparkClusters {
 
     private static Path builtHome;
 
+    /** The JVM's shared local-cluster and the conf it was started with (one SparkContext per JVM). */
+    private static SparkSession shared;
+    private static Map<String, String> sharedConf;
+
     private SparkClusters() {
     }
 
     /** A {@code local[2]} session with test-friendly settings plus {@code extraConf}. */
     public static SparkSession local(String appName, Map<String, String> extraConf) {
+        stopShared();
         SparkConf conf = baseConf(appName, "local[2]");
         extraConf.forEach(conf::set);
         return SparkSession.builder().config(conf).getOrCreate();
@@ -90,6 +98,42 @@ public final class SparkClusters {
      * apart from the driver but not two of them (and saves a JVM start on a 2-core CI machine).
      */
     public static SparkSession localCluster(String appName, int executors, Map<String, String> extraConf) {
+        stopShared();
+        return startLocalCluster(appName, executors, extraConf);
+    }
+
+    /**
+     * The JVM's shared {@code local-cluster[2,1,1024]} session with {@code extraConf}: the running one
+     * if it was started with the same conf (once both executors are registered again: a class before
+     * may have killed one, and its worker starts a replacement), else the running one is stopped and
+     * a new one started. Not to be stopped by the caller; {@link SharedClusterListener} stops it before
+     * a test class that does not use it, and at the end of the run. What a class leaves in the shared
+     * JVMs (limiters, breakers and policies by name, driver services, ledger keys) stays there for
+     * the next: every class must use names of its own.
+     */
+    public static synchronized SparkSession sharedLocalCluster(Map<String, String> extraConf) {
+        Map<String, String> key = new TreeMap<>(extraConf);
+        if (shared != null && !shared.sparkContext().isStopped() && key.equals(sharedConf)) {
+            awaitExecutors(shared, CLUSTER_EXECUTORS, EXECUTOR_WAIT);
+            return shared;
+        }
+        stopShared();
+        shared = startLocalCluster("shared local-cluster " + key, CLUSTER_EXECUTORS, extraConf);
+        sharedConf = key;
+        return shared;
+    }
+
+    /** Stops the shared local-cluster, if one runs. */
+    public static synchronized void stopShared() {
+        SparkSession s = shared;
+        shared = null;
+        sharedConf = null;
+        if (s != null) {
+            stop(s);
+        }
+    }
+
+    private static SparkSession startLocalCluster(String appName, int executors, Map<String, String> extraConf) {
         Path home = sparkHome();
         SparkConf conf = baseConf(appName, "local-cluster[" + executors + ",1,1024]");
         conf.set("spark.executor.memory", "512m");

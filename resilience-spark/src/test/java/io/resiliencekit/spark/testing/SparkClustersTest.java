@@ -3,20 +3,36 @@ package io.resiliencekit.spark.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import org.apache.spark.SparkEnv;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Proves the harness: local-cluster really runs tasks in two executor JVMs apart from the driver. */
+import io.resiliencekit.spark.ResilienceCluster;
+
+/**
+ * Proves the harness: local-cluster really runs tasks in two executor JVMs apart from the driver,
+ * and test classes asking for the same conf get the same running cluster.
+ */
 class SparkClustersTest {
 
+    /** The conf of most distributed tests (the plugin with its defaults): the shared local-cluster. */
     @RegisterExtension
-    static final SparkSessionExtension SPARK = SparkSessionExtension.localCluster();
+    static final SparkSessionExtension SPARK = SparkSessionExtension.localCluster()
+            .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS);
+
+    @Test
+    void aClassAskingForTheSameConfGetsTheRunningCluster() {
+        SparkSession again = SparkClusters.sharedLocalCluster(Map.of("spark.plugins", ResilienceCluster.PLUGIN_CLASS));
+        assertThat(again).isSameAs(SPARK.spark());
+        assertThat(again.sparkContext().isStopped()).isFalse();
+    }
 
     @Test
     void tasksRunInTwoSeparateExecutorJvms() {

@@ -10,7 +10,12 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * One real SparkSession per test class, started before the first test and stopped after the last.
+ * A real SparkSession for a test class: {@code local()} starts one before the first test and stops
+ * it after the last; {@code localCluster()} takes the JVM's shared local-cluster for this conf
+ * ({@link SparkClusters#sharedLocalCluster}), so classes that ask for the same conf run on the same
+ * driver and executor JVMs one after the other. Such a class must name its limiters, breakers,
+ * policies, driver services and run ids for itself (state in those JVMs outlives the class), must
+ * not stop the session, and must not assume executor ids (a class before may have killed one).
  *
  * <pre>{@code
  * class MyClusterTest {
@@ -42,7 +47,7 @@ public final class SparkSessionExtension implements BeforeAllCallback, AfterAllC
         return new SparkSessionExtension(false);
     }
 
-    /** {@code local-cluster[2,1,1024]}: two separate executor JVMs. */
+    /** {@code local-cluster[2,1,1024]}: two separate executor JVMs, shared with classes of the same conf. */
     public static SparkSessionExtension localCluster() {
         return new SparkSessionExtension(true);
     }
@@ -71,12 +76,19 @@ public final class SparkSessionExtension implements BeforeAllCallback, AfterAllC
     @Override
     public void beforeAll(ExtensionContext context) {
         String app = context.getRequiredTestClass().getSimpleName();
-        spark = cluster ? SparkClusters.localCluster(app, conf) : SparkClusters.local(app, conf);
+        spark = cluster ? SparkClusters.sharedLocalCluster(conf) : SparkClusters.local(app, conf);
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
-        SparkClusters.stop(spark);
+        if (!cluster) {
+            SparkClusters.stop(spark);
+        }
         spark = null;
+    }
+
+    /** The conf a shared local-cluster is keyed by; {@code null} for {@code local()}. */
+    Map<String, String> sharedClusterConf() {
+        return cluster ? new java.util.TreeMap<>(conf) : null;
     }
 }
