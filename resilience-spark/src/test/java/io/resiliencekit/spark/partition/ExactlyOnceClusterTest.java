@@ -11,6 +11,7 @@ import io.resiliencekit.idempotency.IdempotencyConfig;
 import io.resiliencekit.idempotency.InProgressMode;
 import io.resiliencekit.http.HttpJsonClient;
 import io.resiliencekit.retry.RetryConfig;
+import io.resiliencekit.spark.ResilienceCluster;
 import io.resiliencekit.spark.testing.SparkSessionExtension;
 import io.resiliencekit.testkit.FlakyApiServer;
 import java.nio.file.Path;
@@ -38,7 +39,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Done-when 2: each record's effect happens exactly once under Spark's own re-execution, in
- * {@code local-cluster[2,1,1024]} (two executor JVMs), with speculation on throughout.
+ * {@code local-cluster[2,1,1024]} (two executor JVMs), on the module's shared cluster (plain plugin
+ * conf). Speculation is not switched on: Spark never starts a speculative copy on a host where an
+ * attempt already runs, and every executor here runs on 127.0.0.1, so the speculative twin is made
+ * explicitly (the same run submitted twice at once, see {@code docs/architecture.md}).
  *
  * <p>Two layers, each tested: stable idempotency keys (business key + run id, never the attempt)
  * sent as {@code Idempotency-Key}, so a re-executed record reaches the API with the same key and the
@@ -53,13 +57,7 @@ class ExactlyOnceClusterTest {
 
     @RegisterExtension
     static final SparkSessionExtension SPARK = SparkSessionExtension.localCluster()
-        .conf("spark.speculation", "true")
-        .conf("spark.speculation.interval", "100ms")
-        .conf("spark.speculation.multiplier", "1.5")
-        .conf("spark.speculation.quantile", "0.5")
-        .conf("spark.speculation.minTaskRuntime", "300ms")
-        .conf("spark.task.maxFailures", "4")
-        .conf("spark.plugins", "io.resiliencekit.spark.ResiliencePlugin");
+        .conf("spark.plugins", ResilienceCluster.PLUGIN_CLASS);   // task retries: Spark's default 4
 
     @TempDir
     Path tmp;
@@ -188,8 +186,8 @@ class ExactlyOnceClusterTest {
     }
 
     /**
-     * Speculation is on, but Spark never places a speculative copy on a host where the original
-     * runs, and local-cluster has one host (checked: {@code speculativeTasks} stays 0). So the twin
+     * Spark never places a speculative copy on a host where the original runs, and local-cluster has
+     * one host (with speculation on, {@code speculativeTasks} stayed 0), so speculation is off and the twin
      * is made explicit: the same run (same runId, same data) is submitted twice at once, the first
      * copy slow in partition 2; both copies call with the same keys, at the same time.
      */
