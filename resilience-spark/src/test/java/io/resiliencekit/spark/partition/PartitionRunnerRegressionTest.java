@@ -141,6 +141,42 @@ class PartitionRunnerRegressionTest {
     }
 
     /**
+     * Q9 (found by the chaos benchmark after issue 10): a record waiting out a long retry delay at
+     * the head of a foreach task's window stopped the task's intake once twice the concurrency limit
+     * of later records had finished (the map forms had room for 1,024; foreach had none), so every
+     * 503 with {@code Retry-After: 1} stalled its task for most of a second: 26% of R in the chaos
+     * benchmark. Settings: a local limiter of 2,000/s, default concurrency (auto, which settles near
+     * 14 here), a retry delay of 1 s without jitter (a {@code Retry-After: 1}); one partition of 300
+     * records, the first failing once with a reset. While it waits, the other 299 must all finish;
+     * before the fix about 2 x 14 did.
+     */
+    @Test
+    void Q9_aRecordWaitingOutItsRetryDelayDoesNotStopTheTasksIntake() throws Exception {
+        String tag = "q9";
+        ResiliencePolicyConfig policy = ResiliencePolicy.builder("q9")
+            .retry(RetryConfig.builder().maxAttempts(3).backoff(Duration.ofSeconds(1), 2.0, Duration.ofSeconds(1))
+                .jitter(Jitter.NONE).build())
+            .rateLimiter(RateLimiters.local("q9", 2_000, 50)).config();
+        PartitionOptions opts = PartitionOptions.builder().runId("q9-run").build();
+        SPARK.jsc().parallelize(ids(300), 1).foreachPartition(Partitions.<String>using(policy, opts).foreachRdd(id -> {
+            if (id.equals("r-0")) {
+                if (IN_FLIGHT.computeIfAbsent(tag + "-attempts", t -> new AtomicInteger()).incrementAndGet() == 1) {
+                    throw new IOException("connection reset");
+                }
+                // the retry, a second later: how many of the others finished meanwhile
+                MOST_IN_FLIGHT.put(tag + "-done-before-retry",
+                    new AtomicInteger(IN_FLIGHT.computeIfAbsent(tag + "-done", t -> new AtomicInteger()).get()));
+                return id;
+            }
+            IN_FLIGHT.computeIfAbsent(tag + "-done", t -> new AtomicInteger()).incrementAndGet();
+            return id;
+        }));
+        assertThat(IN_FLIGHT.get(tag + "-attempts").get()).as("r-0's attempts").isEqualTo(2);
+        assertThat(MOST_IN_FLIGHT.get(tag + "-done-before-retry").get())
+            .as("records finished while r-0 waited out its 1 s retry delay").isEqualTo(299);
+    }
+
+    /**
      * Defect 7: a dead letter records when the record first and last failed. Settings: 3 attempts,
      * 50 ms doubling without jitter (so the times are far apart), no rate limiter (one call at a time);
      * one record of twenty always fails with a reset. It fails a first time with no other call to tell
