@@ -146,6 +146,8 @@ public final class FlakyApiServer implements AutoCloseable {
     private final AtomicLong pastLimiter = new AtomicLong();
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong replays = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
     private final LongAdder healthChecks = new LongAdder();
     private final Map<Fault, LongAdder> faults = new EnumMap<>(Fault.class);
     private final ConcurrentHashMap<String, AtomicInteger> attemptsPerKey = new ConcurrentHashMap<>();
@@ -527,6 +529,15 @@ public final class FlakyApiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The most {@code /records} requests this server was handling at once (from arrival until the
+     * answer is written): how many calls the clients kept in flight together. Independent of load
+     * and timing, unlike a rate, so a test can assert that a client overlaps its calls.
+     */
+    public int maxConcurrentRequests() {
+        return maxInFlight.get();
+    }
+
     /** Like {@link #maxInWindow(Duration)}, over accepted effects only. */
     public long maxAcceptedInWindow(Duration window) {
         return acceptedLog.maxInWindow(window);
@@ -555,6 +566,15 @@ public final class FlakyApiServer implements AutoCloseable {
     }
 
     private void handleRecords(HttpExchange ex) throws IOException {
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        try {
+            serveRecords(ex);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private void serveRecords(HttpExchange ex) throws IOException {
         long now = System.nanoTime();
         boolean respondedOrReset = false;
         try {
