@@ -1,5 +1,6 @@
 package io.resiliencekit.deadletter;
 
+import io.resiliencekit.config.Secrets;
 import io.resiliencekit.idempotency.internal.SqlDialect;
 import io.resiliencekit.time.Ticker;
 import java.sql.Connection;
@@ -51,8 +52,15 @@ public final class JdbcDeadLetterSink implements DeadLetterSink {
         try (Connection c = dataSource.getConnection()) {
             createTable(c, table);
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot create dead-letter table '" + table + "': " + e.getMessage(), e);
+            throw failed("cannot create dead-letter table '" + table + "'", e);
         }
+    }
+
+    // a driver's or pool's message may quote its JDBC url (user:password@host) or a failed row: scrubbed,
+    // the cause chain too, as JdbcIdempotencyStore does
+    private static IllegalStateException failed(String what, SQLException e) {
+        return new IllegalStateException(what + ": " + Secrets.scrub(e.getMessage()) + " (SQLState " + e.getSQLState() + ")",
+            Secrets.scrubbed(e));
     }
 
     public static Builder builder(DataSource dataSource) {
@@ -126,8 +134,7 @@ public final class JdbcDeadLetterSink implements DeadLetterSink {
                 c.setAutoCommit(auto);
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot write " + buffer.size() + " dead letters to table '" + table + "': "
-                + e.getMessage(), e);
+            throw failed("cannot write " + buffer.size() + " dead letters to table '" + table + "'", e);
         }
     }
 

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -114,6 +117,57 @@ class JdbcDeadLetterSinkTest {
              ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    /** What a driver or a pool may put in a connection failure: its url, with the password in it. */
+    static final String LEAKING_FAILURE = "Connection to jdbc:postgresql://dlq:hunter22@db.internal:5432/app refused;"
+        + " password=hunter22";
+
+    /** {@code ds}, whose {@code getConnection} fails with {@link #LEAKING_FAILURE} while {@code failing} is set. */
+    private static DataSource failingWhile(DataSource ds, AtomicBoolean failing) {
+        return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+                if (method.getName().equals("getConnection") && failing.get()) {
+                    throw new SQLException(LEAKING_FAILURE, "08001");
+                }
+                try {
+                    return method.invoke(ds, args);
+                } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                }
+            });
+    }
+
+    /**
+     * Regression (D1, found in review at stop 16): the sink put the driver's {@code SQLException}
+     * message, and the exception itself as the cause, into its own exception, so a JDBC url's
+     * password reached the task's failure, the logs and the driver. Now both are scrubbed, as in
+     * {@code JdbcIdempotencyStore}; the SQL state is kept.
+     */
+    @Test
+    void D1_aFailingDatabaseDoesNotLeakTheUrlsPasswordThroughTheSinksExceptions() {
+        AtomicBoolean failing = new AtomicBoolean(true);
+        DataSource ds = failingWhile(h2(), failing);
+        assertThatThrownBy(() -> JdbcDeadLetterSink.builder(ds).table("dead_letters_d1").build())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("cannot create dead-letter table 'dead_letters_d1'").hasMessageContaining("08001")
+            .satisfies(e -> assertNoSecretInChain(e));
+
+        failing.set(false);
+        try (JdbcDeadLetterSink sink = JdbcDeadLetterSink.builder(ds).table("dead_letters_d1").batchSize(10).build()) {
+            sink.write(Samples.letter(0));
+            failing.set(true);
+            assertThatThrownBy(sink::flush).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot write 1 dead letters").satisfies(e -> assertNoSecretInChain(e));
+            failing.set(false);   // close() flushes what is left
+        }
+    }
+
+    private static void assertNoSecretInChain(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t.getMessage())).doesNotContain("hunter22");
+            assertThat(t.toString()).doesNotContain("hunter22");
         }
     }
 
