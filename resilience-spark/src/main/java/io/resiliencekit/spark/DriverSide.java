@@ -70,19 +70,29 @@ final class DriverSide implements DriverPlugin {
     public Object receive(Object message) {
         // executors send byte[] (see RpcMessages: Spark's RPC must never need our classes)
         Object decoded = message instanceof byte[] ? RpcMessages.decode((byte[]) message) : message;
+        if (decoded instanceof RpcMessages.Batch) {
+            // the requests of one executor that waited at the same time (GroupedAsks), answered in order
+            RpcMessages.Request[] requests = ((RpcMessages.Batch) decoded).requests;
+            RpcMessages.Reply[] replies = new RpcMessages.Reply[requests.length];
+            for (int i = 0; i < requests.length; i++) {
+                replies[i] = answer(requests[i]);
+            }
+            return RpcMessages.encode(new RpcMessages.BatchReply(replies));
+        }
         if (!(decoded instanceof RpcMessages.Request)) {
             throw new IllegalArgumentException("resiliencekit plugin: unexpected message "
                     + (decoded == null ? "null" : decoded.getClass().getName()));
         }
-        RpcMessages.Request r = (RpcMessages.Request) decoded;
-        RpcMessages.Reply reply;
+        return RpcMessages.encode(answer((RpcMessages.Request) decoded));
+    }
+
+    private RpcMessages.Reply answer(RpcMessages.Request r) {
         try {
-            reply = RpcMessages.Reply.ok(services.dispatch(r.caller, r.service, r.payload));
+            return RpcMessages.Reply.ok(services.dispatch(r.caller, r.service, r.payload));
         } catch (ClusterCoordinationException e) {
             LOG.debug("request to {} from executor {} failed", r.service, r.caller, e);
-            reply = RpcMessages.Reply.failed(e.getMessage());
+            return RpcMessages.Reply.failed(e.getMessage());
         }
-        return RpcMessages.encode(reply);
     }
 
     @Override

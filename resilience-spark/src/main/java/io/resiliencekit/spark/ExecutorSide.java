@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Executor side of {@link ResiliencePlugin}: keeps the {@link PluginContext} so code in tasks can
  * reach the driver through {@link ResilienceCluster#coordinator()}.
  *
- * <p>Metrics: {@code rpc.asks}, {@code rpc.sends}, {@code rpc.failures} (counters).
+ * <p>Metrics: {@code rpc.asks}, {@code rpc.sends}, {@code rpc.failures}, {@code rpc.groups} (the
+ * messages that carried {@link ClusterCoordinator#askGrouped} requests) (counters).
  */
 final class ExecutorSide implements ExecutorPlugin {
 
@@ -70,7 +71,10 @@ final class ExecutorSide implements ExecutorPlugin {
         private final PluginContext ctx;
         private final PluginOptions options;
         private final ExecutorService pool;
+        private final ThreadPoolExecutor groupSender;
+        private final GroupedAsks grouped;
         private final Counter asks;
+        private final Counter groups;
         private final Counter sends;
         private final Counter failures;
         private final java.util.List<Runnable> shutdownActions = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -87,7 +91,16 @@ final class ExecutorSide implements ExecutorPlugin {
                     });
             p.allowCoreThreadTimeOut(true);
             this.pool = p;
+            ThreadPoolExecutor g = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "resiliencekit-rpc-group");
+                t.setDaemon(true);
+                return t;
+            });
+            g.allowCoreThreadTimeOut(true);
+            this.groupSender = g;
+            this.grouped = new GroupedAsks(this::sendGroup, g);
             this.asks = ctx.metricRegistry().counter("rpc.asks");
+            this.groups = ctx.metricRegistry().counter("rpc.groups");
             this.sends = ctx.metricRegistry().counter("rpc.sends");
             this.failures = ctx.metricRegistry().counter("rpc.failures");
         }
@@ -135,6 +148,34 @@ final class ExecutorSide implements ExecutorPlugin {
         }
 
         @Override
+        public <Q extends Serializable, R extends Serializable> R askGrouped(ServiceKey<Q, R> key, Q request) {
+            asks.inc();
+            RpcMessages.Reply r = grouped.ask(new RpcMessages.Request(ctx.executorID(), key.name(), request));
+            if (r.error != null) {
+                failures.inc();
+                throw new ClusterCoordinationException(key.name(), "driver answered: " + r.error, null);
+            }
+            return cast(key, r.value);
+        }
+
+        private RpcMessages.Reply[] sendGroup(RpcMessages.Request[] group) throws Exception {
+            groups.inc();
+            Object reply;
+            try {
+                reply = ctx.ask(RpcMessages.encode(new RpcMessages.Batch(group)));
+            } catch (Exception e) {
+                failures.inc();
+                throw e;
+            }
+            Object decoded = reply instanceof byte[] ? RpcMessages.decode((byte[]) reply) : reply;
+            if (!(decoded instanceof RpcMessages.BatchReply)) {
+                failures.inc();
+                throw new IllegalStateException("unexpected reply " + (decoded == null ? "null" : decoded.getClass().getName()));
+            }
+            return ((RpcMessages.BatchReply) decoded).replies;
+        }
+
+        @Override
         public <Q extends Serializable, R extends Serializable> CompletableFuture<R> askAsync(ServiceKey<Q, R> key, Q request) {
             return CompletableFuture.supplyAsync(() -> ask(key, request), pool);
         }
@@ -164,6 +205,7 @@ final class ExecutorSide implements ExecutorPlugin {
                 }
             }
             pool.shutdownNow();
+            groupSender.shutdownNow();
         }
     }
 }

@@ -89,6 +89,31 @@ final class RpcMessages {
         }
     }
 
+    /** Several requests of one executor in one message ({@link GroupedAsks}); answered by a {@link BatchReply}. */
+    static final class Batch implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final Request[] requests;
+
+        Batch(Request[] requests) {
+            this.requests = requests;
+        }
+
+        @Override
+        public String toString() {
+            return "Batch[" + requests.length + " requests]";
+        }
+    }
+
+    /** One {@link Reply} per request of a {@link Batch}, in its order. */
+    static final class BatchReply implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final Reply[] replies;
+
+        BatchReply(Reply[] replies) {
+            this.replies = replies;
+        }
+    }
+
     /** The service's answer, or the reason it failed (class and message, so no class is needed to read it). */
     static final class Reply implements Serializable {
         private static final long serialVersionUID = 1L;

@@ -29,6 +29,21 @@ public interface ClusterCoordinator {
      */
     <Q extends Serializable, R extends Serializable> R ask(ServiceKey<Q, R> key, Q request);
 
+    /**
+     * Like {@link #ask}, for requests that many threads make at once (a ledger claim per record):
+     * an executor sends the requests that wait at the same time in one RPC, so the driver and the
+     * RPC layer handle one message per group instead of one per request. Each request gets its own
+     * answer or error, as from {@link #ask}; requests are answered in the order they were made.
+     * The default, and a driver-local coordinator, asks one by one.
+     *
+     * <pre>{@code
+     * ClaimReply r = coordinator.askGrouped(LedgerMessages.CLAIM, claim);
+     * }</pre>
+     */
+    default <Q extends Serializable, R extends Serializable> R askGrouped(ServiceKey<Q, R> key, Q request) {
+        return ask(key, request);
+    }
+
     /** Like {@link #ask} on a background thread of the coordinator. */
     <Q extends Serializable, R extends Serializable> CompletableFuture<R> askAsync(ServiceKey<Q, R> key, Q request);
 

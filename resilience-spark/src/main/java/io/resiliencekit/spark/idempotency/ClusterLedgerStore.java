@@ -12,7 +12,8 @@ import io.resiliencekit.spi.IdempotencyStoreException;
 /**
  * An {@link IdempotencyStore} that is the application's ledger on the driver ({@link DriverLedger}),
  * reached over the plugin's RPC: every claim is one round trip to the driver, so all executors
- * agree on each key, and every hold is measured by the driver's clock (a renewal is one more round
+ * agree on each key (the claims and completions that wait at the same time share one message,
+ * {@link ClusterCoordinator#askGrouped}), and every hold is measured by the driver's clock (a renewal is one more round
  * trip per third of the hold). It is the ledger of the Spark application as a cluster: every policy with an
  * idempotency store of kind {@code auto} (the default) or {@code cluster} uses it when the plugin runs.
  *
@@ -34,7 +35,7 @@ public final class ClusterLedgerStore implements IdempotencyStore {
     @Override
     public ClaimResult claim(String key, String fingerprint, String holder, Duration hold) {
         try {
-            return coordinator.ask(LedgerMessages.CLAIM, new LedgerMessages.Claim(key, fingerprint, holder, hold.toMillis()))
+            return coordinator.askGrouped(LedgerMessages.CLAIM, new LedgerMessages.Claim(key, fingerprint, holder, hold.toMillis()))
                     .toResult();
         } catch (ClusterCoordinationException e) {
             throw failed("claim a key", e);
@@ -76,7 +77,7 @@ public final class ClusterLedgerStore implements IdempotencyStore {
 
     private boolean finish(String key, long fencingToken, boolean complete, byte[] outcome) {
         try {
-            return coordinator.ask(LedgerMessages.FINISH, new LedgerMessages.Finish(key, fencingToken, complete, outcome));
+            return coordinator.askGrouped(LedgerMessages.FINISH, new LedgerMessages.Finish(key, fencingToken, complete, outcome));
         } catch (ClusterCoordinationException e) {
             throw failed(complete ? "complete a key" : "release a key", e);
         }
