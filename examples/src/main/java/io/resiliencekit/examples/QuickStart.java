@@ -111,7 +111,8 @@ public final class QuickStart {
             out.printf(Locale.ROOT, "retries                   %,d (API faults injected: %s)%n", retries, faults);
             out.printf(Locale.ROOT, "breaker transitions       %,d (API down for %.1f s from t=%.1f s into the job; %,d calls refused by the open breaker)%n",
                 breakerTransitions, s.outageSeconds(), outageStartedAtSeconds, report.totals().breakerRejections());
-            out.printf(Locale.ROOT, "peak admitted rate        %,d requests in any 1 s window; R = %.0f/s, B = %d, bound R*1s+B = %.0f%n",
+            out.printf(Locale.ROOT, "peak admitted rate        %,d requests in any 1 s window; R = %.0f/s, B = %d, bound R*1s+B = %.0f"
+                + " (arrival times at the API: loopback jitter can bunch them by up to 2%%)%n",
                 peakAdmitted1s, s.rate(), s.burst(), s.rate() + s.burst());
             out.printf(Locale.ROOT, "elapsed                   %.1f s; ideal N/R = %.1f s; quota utilisation %.0f%%%n",
                 elapsedSeconds, idealSeconds, 100.0 * idealSeconds / elapsedSeconds);

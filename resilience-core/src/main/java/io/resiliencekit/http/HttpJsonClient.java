@@ -87,6 +87,11 @@ public final class HttpJsonClient implements Serializable {
             .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade dance on plain http
             .followRedirects(HttpClient.Redirect.NEVER) // a redirected POST must not silently become a GET
             .connectTimeout(connectTimeout)
+            // The client's own work (writing the request, parsing the answer) runs on the thread that
+            // triggers it (the caller's or the selector's) instead of hopping to a worker pool per
+            // request: at 2,000 requests a second the hops cost more CPU than the requests (the README
+            // example: 72% -> 87% of R on 2 cores). Safe here: every body handler is non-blocking.
+            .executor(Runnable::run)
             .build();
     }
 
