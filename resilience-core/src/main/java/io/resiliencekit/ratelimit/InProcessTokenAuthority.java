@@ -100,6 +100,28 @@ public final class InProcessTokenAuthority implements TokenAuthority {
         });
     }
 
+    /**
+     * Forgets, in every bucket, the clients whose ids {@code gone} accepts, because their process is
+     * known to have ended (Spark removed the executor): the fallback rate kept aside for them is
+     * released at once instead of when their fallback could have ended (see
+     * {@link BucketLedger#forget}). Never call it for a client that may still run (a silent or
+     * partitioned one): its fallback admissions would then go above {@code R*w + B}.
+     *
+     * @return how many clients were forgotten, summed over the buckets
+     */
+    public int forgetClients(java.util.function.Predicate<String> gone) {
+        long now = ticker.nanoTime();
+        int n = 0;
+        for (Entry e : buckets.values()) {
+            synchronized (e) {
+                if (!e.dropped) {
+                    n += e.ledger.forgetAll(gone, now);
+                }
+            }
+        }
+        return n;
+    }
+
     /** Tokens available in the named bucket right now (without refilling), or -1 if unknown; for tests and metrics. */
     public double level(String bucket) {
         return read(bucket, BucketLedger::level);

@@ -2,6 +2,7 @@ package io.resiliencekit.spark;
 
 import io.resiliencekit.spark.cluster.DriverServices;
 import io.resiliencekit.spark.idempotency.DriverLedger;
+import io.resiliencekit.spark.ratelimit.DriverTokenAuthority;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import org.slf4j.Logger;
@@ -10,7 +11,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Tells the driver's services when Spark removes an executor (its JVM died, was killed or
  * decommissioned): the ledger releases the keys that executor held, so the tasks Spark re-runs
- * elsewhere claim them at once instead of waiting for the holds to expire.
+ * elsewhere claim them at once instead of waiting for the holds to expire; the token authority
+ * forgets its limiter clients, so the fallback share kept aside for them (in case a client cut off
+ * from the driver still admits) goes back to the running executors at once instead of after up to
+ * a minute. Not for an executor removed for missed heartbeats: it may still run, so its
+ * reservation runs out by itself.
  *
  * <pre>{@code
  * sc.addSparkListener(new ExecutorLossListener(services));   // DriverSide does this
@@ -33,6 +38,18 @@ final class ExecutorLossListener extends SparkListener {
     @Override
     public void onExecutorRemoved(SparkListenerExecutorRemoved removed) {
         String executor = removed.executorId();
+        // the limiter: its share kept aside for a client that may still admit while cut off; an
+        // executor that stopped answering heartbeats may still run, so that one keeps its reservation
+        String reason = String.valueOf(removed.reason());
+        if (!reason.toLowerCase(java.util.Locale.ROOT).contains("heartbeat")) {
+            services.component(DriverTokenAuthority.class).ifPresent(authority -> {
+                int forgotten = authority.releaseClientsOf(executor);
+                if (forgotten > 0) {
+                    LOG.info("executor {} is gone ({}): its {} limiter client(s) forgotten, their share of the rate goes to"
+                        + " the executors still running", executor, reason, forgotten);
+                }
+            });
+        }
         services.component(DriverLedger.class).ifPresent(ledger -> {
             int released = ledger.releaseHoldsOf(executor);
             if (released > 0) {

@@ -38,7 +38,8 @@ final class SparkCluster implements Cluster {
         this.driver = driver;
         this.authority = new SparkTokenAuthority(coordinator);
         this.ledger = new ClusterLedgerStore(coordinator, options.ledgerTtl());
-        this.clientId = "executor-" + coordinator.executorId() + "@" + ProcessHandle.current().pid();
+        this.clientId = io.resiliencekit.spark.ratelimit.DriverTokenAuthority.clientIdOf(coordinator.executorId(),
+                ProcessHandle.current().pid());
     }
 
     @Override

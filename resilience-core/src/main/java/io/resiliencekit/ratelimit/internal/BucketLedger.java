@@ -6,8 +6,10 @@ import io.resiliencekit.spi.ThrottleSignal;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.TreeMap;
 
 /**
@@ -434,6 +436,71 @@ public final class BucketLedger {
         long now = Math.max(nowNanos, last);
         advance(now);
         forgetSilent(now);
+    }
+
+    /** {@link #forget(String, long)} for every client whose id {@code gone} accepts; returns how many. */
+    public int forgetAll(java.util.function.Predicate<String> gone, long nowNanos) {
+        List<String> ids = new ArrayList<>();
+        for (String id : clients.keySet()) {
+            if (gone.test(id)) {
+                ids.add(id);
+            }
+        }
+        int n = 0;
+        for (String id : ids) {
+            if (forget(id, nowNanos)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Forgets a client that is known to be gone (its process ended: the Spark driver was told its
+     * executor was removed), releasing at once the fallback kept aside for it. A client that is
+     * merely silent may still be admitting at its fallback rate, so its reservation runs out by
+     * itself (up to {@link #fallbackNanos}); a dead one admits nothing, and keeping its share aside
+     * would leave the survivors with {@code R - R/known} for up to a minute. The tokens it held are
+     * not given back: it may have spent them in the current window. Returns true if it was known.
+     */
+    public boolean forget(String clientId, long nowNanos) {
+        Client c = clients.get(clientId);
+        if (c == null) {
+            return false;
+        }
+        long now = last == NONE ? nowNanos : Math.max(nowNanos, last);
+        advance(now);
+        Bin b = c.bin;
+        if (c.state == ACTIVE && b != null) {
+            if (!b.removed) {
+                b.clients--;
+                b.outstanding -= c.outstanding;
+                outstanding -= c.outstanding;
+                b.fallbackRate -= c.fallbackRate;
+                b.fallbackBurst -= c.fallbackBurst;
+                if (b.started) {
+                    // kept aside since the bin's start: released now instead of at the end it moved to
+                    reservedRate = Math.max(0, reservedRate - c.fallbackRate);
+                    reservedBurst -= c.fallbackBurst;
+                } else {
+                    b.addDemand(c.slot, -1, -c.demandUnits);
+                    deactivate(c);
+                }
+            } else if (b.movedTo != null && !b.movedTo.removed) {
+                Bin e = b.movedTo;
+                e.rateEnding -= c.fallbackRate;
+                e.burstEnding -= c.fallbackBurst;
+                reservedRate = Math.max(0, reservedRate - c.fallbackRate);
+                reservedBurst -= c.fallbackBurst;
+            }
+        }
+        c.slot = -1;
+        c.outstanding = 0;
+        c.state = IDLE;
+        c.bin = null;
+        clients.remove(clientId);
+        level = Math.max(0, Math.min(level, capacity()));
+        return true;
     }
 
     // ------------------------------------------------------------------ clients in time bins

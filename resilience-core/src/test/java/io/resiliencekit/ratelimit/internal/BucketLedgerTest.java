@@ -87,6 +87,47 @@ class BucketLedgerTest {
         }
     }
 
+    /**
+     * Regression (Q10, found with the chaos benchmark: after one of two executors was SIGKILLed the
+     * job ran at exactly R/2 for about 45 s): the authority kept the dead client's fallback share
+     * aside until its fallback could have ended (a minute), as it must for a client that is only
+     * silent. A client known to be gone ({@link BucketLedger#forget}, called when Spark removes its
+     * executor) is forgotten at once, and the survivor gets the whole rate from its next renewal,
+     * while every window still holds at most {@code R*w + B}. Settings: the class's R, B and lease;
+     * two saturated clients renewing every 100 ms.
+     */
+    @Test
+    void Q10_aClientKnownToBeGone_isForgotten_soItsShareOfTheRateGoesBackAtOnce() {
+        Sim s = new Sim();
+        long now = 0;
+        for (int i = 0; i < 30; i++) {
+            now += 100 * MS;
+            for (int c = 0; c < 2; c++) {
+                s.ask(req("c" + c, 0, 1000, 2 * R), now);
+            }
+        }
+        // c1's process dies: it never asks again; c0 goes on
+        double keptAside = 0;
+        for (int i = 0; i < 50; i++) {
+            now += 100 * MS;
+            keptAside = s.ask(req("c0", 0, 1000, 2 * R), now).shareRate();
+        }
+        assertThat(keptAside).as("c0's share while c1's fallback is kept aside").isLessThan(0.6 * R);
+
+        assertThat(s.ledger.forget("c1", now)).isTrue();
+        LeaseResponse after = null;
+        for (int i = 0; i < 5; i++) {
+            now += 100 * MS;
+            after = s.ask(req("c0", 0, 1000, 2 * R), now);
+        }
+        assertThat(after.shareRate()).as("c0's share once c1 is forgotten").isGreaterThanOrEqualTo(0.95 * R);
+        assertThat(after.knownClients()).isEqualTo(1);
+        assertThat(s.ledger.forget("c1", now)).as("forgotten once").isFalse();
+        for (long w : new long[] {100 * MS, 1_000 * MS, 10_000 * MS}) {
+            assertThat(s.maxGrantedIn(w)).as("window %d ms", w / MS).isLessThanOrEqualTo((long) (R * w / 1e9) + B);
+        }
+    }
+
     @Test
     void sharesAreMaxMinFairByDemand_withinTheDemandIndexResolution() {
         SplittableRandom random = new SplittableRandom(7);

@@ -90,6 +90,23 @@ public final class DriverTokenAuthority {
         return resp;
     }
 
+    /** The client id an executor's limiters lease under (one per executor JVM). */
+    public static String clientIdOf(String executorId, long pid) {
+        return "executor-" + executorId + "@" + pid;
+    }
+
+    /**
+     * Forgets every limiter client of an executor Spark has removed, so the fallback rate kept
+     * aside for it (up to a minute, in case it still admits while cut off) goes back to the
+     * executors still running at once. Call it only for an executor whose process is gone.
+     *
+     * @return how many clients were forgotten, summed over the limiters
+     */
+    public int releaseClientsOf(String executorId) {
+        String prefix = "executor-" + executorId + "@";
+        return authority.forgetClients(id -> id.startsWith(prefix));
+    }
+
     /** Tokens granted so far for {@code limiter} (0 if never asked for). */
     public long granted(String limiter) {
         AtomicLong c = grantedByLimiter.get(limiter);
