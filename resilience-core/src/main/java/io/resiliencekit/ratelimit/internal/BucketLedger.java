@@ -281,7 +281,7 @@ public final class BucketLedger {
         if (c.state == ACTIVE && !c.bin.removed) {
             control.onSpent(Math.max(0, c.outstanding - r.heldTokens())); // what it admitted since it last asked
         }
-        detach(c, now, lease);
+        detach(c, now, lease, false);
         c.lastSeen = now;
         // The client can only have spent since its last request, so its report is the tighter bound.
         c.outstanding = r.heldTokens();
@@ -470,34 +470,7 @@ public final class BucketLedger {
         }
         long now = last == NONE ? nowNanos : Math.max(nowNanos, last);
         advance(now);
-        Bin b = c.bin;
-        if (c.state == ACTIVE && b != null) {
-            if (!b.removed) {
-                b.clients--;
-                b.outstanding -= c.outstanding;
-                outstanding -= c.outstanding;
-                b.fallbackRate -= c.fallbackRate;
-                b.fallbackBurst -= c.fallbackBurst;
-                if (b.started) {
-                    // kept aside since the bin's start: released now instead of at the end it moved to
-                    reservedRate = Math.max(0, reservedRate - c.fallbackRate);
-                    reservedBurst -= c.fallbackBurst;
-                } else {
-                    b.addDemand(c.slot, -1, -c.demandUnits);
-                    deactivate(c);
-                }
-            } else if (b.movedTo != null && !b.movedTo.removed) {
-                Bin e = b.movedTo;
-                e.rateEnding -= c.fallbackRate;
-                e.burstEnding -= c.fallbackBurst;
-                reservedRate = Math.max(0, reservedRate - c.fallbackRate);
-                reservedBurst -= c.fallbackBurst;
-            }
-        }
-        c.slot = -1;
-        c.outstanding = 0;
-        c.state = IDLE;
-        c.bin = null;
+        detach(c, now, lastLease, true);
         clients.remove(clientId);
         level = Math.max(0, Math.min(level, capacity()));
         return true;
@@ -505,8 +478,12 @@ public final class BucketLedger {
 
     // ------------------------------------------------------------------ clients in time bins
 
-    /** Takes the client out of its bin, undoing what it held there: its lease tokens, its reservation. */
-    private void detach(Client c, long now, long lease) {
+    /**
+     * Takes the client out of its bin, undoing what it held there: its lease tokens, its reservation.
+     * A fallback already kept aside for it stays aside a grace longer ({@link #linger}: it may have
+     * admitted until our answer reached it), unless the client is {@code gone}: then it is released now.
+     */
+    private void detach(Client c, long now, long lease, boolean gone) {
         Bin b = c.bin;
         if (c.state == ACTIVE && b != null) {
             if (!b.removed) {
@@ -516,7 +493,7 @@ public final class BucketLedger {
                 b.fallbackRate -= c.fallbackRate;
                 b.fallbackBurst -= c.fallbackBurst;
                 if (b.started) {
-                    linger(c, now, lease); // its fallback was kept aside at the bin's start
+                    endReservation(c, now, lease, gone); // its fallback was kept aside at the bin's start
                 } else {
                     b.addDemand(c.slot, -1, -c.demandUnits);
                     deactivate(c);
@@ -526,13 +503,23 @@ public final class BucketLedger {
                 Bin e = b.movedTo;
                 e.rateEnding -= c.fallbackRate;
                 e.burstEnding -= c.fallbackBurst;
-                linger(c, now, lease);
+                endReservation(c, now, lease, gone);
             }
         }
         c.slot = -1; // out of the demand index: by deactivate, or with its bin's sums at the bin's start
         c.outstanding = 0;
         c.state = IDLE;
         c.bin = null;
+    }
+
+    /** Ends the reservation kept aside for {@code c}: now if it is gone, else a grace from now. */
+    private void endReservation(Client c, long now, long lease, boolean gone) {
+        if (gone) {
+            reservedRate = Math.max(0, reservedRate - c.fallbackRate);
+            reservedBurst -= c.fallbackBurst;
+        } else {
+            linger(c, now, lease);
+        }
     }
 
     /**
