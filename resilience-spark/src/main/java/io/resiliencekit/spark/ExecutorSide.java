@@ -139,7 +139,11 @@ final class ExecutorSide implements ExecutorPlugin {
                 throw new ClusterCoordinationException(key.name(), "unexpected reply "
                         + (decoded == null ? "null" : decoded.getClass().getName()), null);
             }
-            RpcMessages.Reply r = (RpcMessages.Reply) decoded;
+            return valueOf(key, (RpcMessages.Reply) decoded);
+        }
+
+        /** The service's answer in {@code r}, or its error as an exception. */
+        private <R extends Serializable> R valueOf(ServiceKey<?, R> key, RpcMessages.Reply r) {
             if (r.error != null) {
                 failures.inc();
                 throw new ClusterCoordinationException(key.name(), "driver answered: " + r.error, null);
@@ -150,12 +154,7 @@ final class ExecutorSide implements ExecutorPlugin {
         @Override
         public <Q extends Serializable, R extends Serializable> R askGrouped(ServiceKey<Q, R> key, Q request) {
             asks.inc();
-            RpcMessages.Reply r = grouped.ask(new RpcMessages.Request(ctx.executorID(), key.name(), request));
-            if (r.error != null) {
-                failures.inc();
-                throw new ClusterCoordinationException(key.name(), "driver answered: " + r.error, null);
-            }
-            return cast(key, r.value);
+            return valueOf(key, grouped.ask(new RpcMessages.Request(ctx.executorID(), key.name(), request)));
         }
 
         private RpcMessages.Reply[] sendGroup(RpcMessages.Request[] group) throws Exception {
