@@ -31,11 +31,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * }</pre>
  *
  * <p>Its one clock is its ticker's monotonic time. Each key maps to one entry for as long as the
- * cache keeps it; the entry's state (held, done, gone) is replaced by compare-and-set, so a
- * duplicate's claim is one cache read and one clock read with no lock and no allocation, and a
- * completion one compare-and-set (the entry is kept a TTL past its hold from the start, so the cache
- * is written to again only when a completion comes later than that). When the size bound is reached Caffeine evicts the least useful entries; an
- * evicted key is claimable again, so size the bound above the number of keys one run produces.
+ * cache keeps it; the entry's state (held, done, gone) is replaced by compare-and-set. A claim keeps
+ * the entry a TTL past its hold; a completion sets the cache's expiry to the end of the key's TTL, so
+ * the cache's lookup (which checks that expiry) is a duplicate's whole TTL check: a duplicate's claim
+ * is one cache read, with no lock, no allocation and no clock read besides the cache's. When the size
+ * bound is reached Caffeine evicts the least useful entries; an evicted key is claimable again, so
+ * size the bound above the number of keys one run produces.
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
@@ -155,14 +156,17 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
     @Override
     public ClaimResult claim(String key, String fingerprint, String holder, Duration hold) {
-        IdempotencyKeys.validate(key);
+        // A key found here was validated when it was first claimed (only claim inserts): a duplicate skips the check.
+        Entry e = key == null ? null : entry(key);
+        if (e == null) {
+            IdempotencyKeys.validate(key);
+        }
         Objects.requireNonNull(holder, "holder");
-        long holdNanos = hold.toNanos();
-        for (;;) {
-            Entry e = entry(key);
+        Objects.requireNonNull(hold, "hold");
+        for (;; e = entry(key)) {
             if (e == null) {
                 long token = tokens.incrementAndGet();
-                long until = ticker.nanoTime() + holdNanos;
+                long until = ticker.nanoTime() + hold.toNanos();
                 Entry fresh = new Entry(new State(HELD, token, holder, fingerprint, until, null), until + ttlNanos);
                 e = map.putIfAbsent(key, fresh);
                 if (e == null) {
@@ -174,31 +178,25 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 map.remove(key, e); // being removed: finish that, then claim afresh
                 continue;
             }
-            long now = ticker.nanoTime();
             if (s.kind == DONE) {
-                if (now < s.untilNanos) {
-                    if (fingerprint != null && s.fingerprint != null && !fingerprint.equals(s.fingerprint)) {
-                        return ClaimResult.mismatch(s.fingerprint);
-                    }
-                    return s.answer; // made once at completion: a duplicate allocates nothing
+                // The cache keeps a completed key until the end of its TTL and no longer (see complete), and its
+                // lookup checks that expiry: found means remembered, with no clock read of our own.
+                if (fingerprint != null && s.fingerprint != null && !fingerprint.equals(s.fingerprint)) {
+                    return ClaimResult.mismatch(s.fingerprint);
                 }
-                // past its TTL: as if never seen, whatever the payload
-                State next = new State(HELD, tokens.incrementAndGet(), holder, fingerprint, now + holdNanos, null);
-                if (e.replace(s, next)) {
-                    retain(key, e, now + holdNanos + ttlNanos);
-                    return ClaimResult.claimed(next.token);
-                }
-                continue;
+                return s.answer; // made once at completion: a duplicate allocates nothing
             }
             if (fingerprint != null && s.fingerprint != null && !fingerprint.equals(s.fingerprint)) {
                 return ClaimResult.mismatch(s.fingerprint);
             }
+            long now = ticker.nanoTime();
             long left = s.untilNanos - now;
             if (left > 0 && !s.holder.equals(holder)) {
                 long leftMillis = TimeUnit.NANOSECONDS.toMillis(left);
                 return ClaimResult.inProgress(s.holder, ticker.epochMillis() + leftMillis, leftMillis);
             }
             // expired hold (its holder crashed or was paused) or a re-claim by the same holder: take it over
+            long holdNanos = hold.toNanos();
             State next = new State(HELD, tokens.incrementAndGet(), holder, fingerprint != null ? fingerprint : s.fingerprint,
                 now + holdNanos, null);
             if (e.replace(s, next)) {
@@ -208,11 +206,20 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         }
     }
 
-    /** Keeps the entry in the cache at least until {@code untilNanos} (a cache write: only when it must). */
+    /**
+     * Keeps a held entry in the cache at least until {@code untilNanos} (a cache write: only when it must). If
+     * the key was completed meanwhile, this write may have come after the completion's: the completion's
+     * expiry is put back, so a completed key is never kept past its TTL.
+     */
     private void retain(String key, Entry e, long untilNanos) {
         if (untilNanos > e.retainUntilNanos) {
             retention.setExpiresAfter(key, untilNanos - ticker.nanoTime(), TimeUnit.NANOSECONDS);
             e.retainUntilNanos = untilNanos;
+            State s = e.state;
+            if (s.kind == DONE) {
+                retention.setExpiresAfter(key, Math.max(0L, s.untilNanos - ticker.nanoTime()), TimeUnit.NANOSECONDS);
+                e.retainUntilNanos = s.untilNanos;
+            }
         }
     }
 
@@ -253,7 +260,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             State done = new State(DONE, s.token, null, s.fingerprint, ticker.nanoTime() + ttlNanos,
                 ClaimResult.completed(outcome));
             if (e.replace(s, done)) {
-                retain(key, e, done.untilNanos); // mostly a no-op: the entry was kept a TTL past its hold already
+                // The cache now keeps the key for its TTL, no longer (the claim kept it a TTL past its hold): a
+                // duplicate's claim takes the cache's lookup, which checks this expiry, as the TTL check.
+                retention.setExpiresAfter(key, ttlNanos, TimeUnit.NANOSECONDS);
+                e.retainUntilNanos = done.untilNanos;
                 return true;
             }
         }
