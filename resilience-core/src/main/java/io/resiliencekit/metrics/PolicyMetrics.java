@@ -1,5 +1,6 @@
 package io.resiliencekit.metrics;
 
+import io.resiliencekit.internal.StripedCounter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class PolicyMetrics {
 
-    private final FirstTryCounter firstTrySuccesses = new FirstTryCounter();
+    private final StripedCounter firstTrySuccesses = new StripedCounter();
     private final LongAdder slowCalls = new LongAdder();
     private final LongAdder slowSuccesses = new LongAdder();
     private final LongAdder slowAttempts = new LongAdder();

@@ -1,4 +1,4 @@
-package io.resiliencekit.metrics;
+package io.resiliencekit.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
-class FirstTryCounterTest {
+class StripedCounterTest {
 
     @Test
     void threadsThatShareCellsStillCountExactly() throws Exception {
-        FirstTryCounter counter = new FirstTryCounter(2); // 2 cells for 8 threads: most of them share one
+        StripedCounter counter = new StripedCounter(2); // 2 cells for 8 threads: most of them share one
         int threads = 8;
         int each = 50_000;
         CountDownLatch start = new CountDownLatch(1);
@@ -40,7 +40,7 @@ class FirstTryCounterTest {
 
     @Test
     void aThreadsCellIsItsOwnAndAtAMultipleOfTheIntervalOnceEveryInterval() {
-        FirstTryCounter counter = new FirstTryCounter(8);
+        StripedCounter counter = new StripedCounter(8);
         int cell = counter.cellOfCurrentThread();
         assertThat(counter.cellOfCurrentThread()).isEqualTo(cell);
         int mask = 15;
@@ -57,7 +57,7 @@ class FirstTryCounterTest {
 
     @Test
     void consecutiveThreadIdsSpreadOverTheCells() throws Exception {
-        FirstTryCounter counter = new FirstTryCounter(16);
+        StripedCounter counter = new StripedCounter(16);
         java.util.Set<Integer> cells = new java.util.HashSet<>();
         for (int t = 0; t < 8; t++) {
             int[] cell = new int[1];
