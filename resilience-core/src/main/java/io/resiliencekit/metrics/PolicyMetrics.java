@@ -1,13 +1,15 @@
 package io.resiliencekit.metrics;
 
+import io.resiliencekit.internal.StripedCounter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters and latency of one policy. Every counter is a {@link LongAdder}, so threads that count
- * at once do not fight over one cache line. A call that succeeds at the first attempt costs one
- * increment; everything else is counted on the slow path.
+ * Counters and latency of one policy. Every counter is striped (a {@link LongAdder}, or for the
+ * first-try successes a counter whose cells a thread can read), so threads that count at once do
+ * not fight over one cache line. A call that succeeds at the first attempt costs one increment;
+ * everything else is counted on the slow path.
  *
  * <pre>{@code
  * Map<String, Long> m = policy.metrics().snapshot();
@@ -16,7 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class PolicyMetrics {
 
-    private final LongAdder firstTrySuccesses = new LongAdder();
+    private final StripedCounter firstTrySuccesses = new StripedCounter();
     private final LongAdder slowCalls = new LongAdder();
     private final LongAdder slowSuccesses = new LongAdder();
     private final LongAdder slowAttempts = new LongAdder();
@@ -29,8 +31,19 @@ public final class PolicyMetrics {
     private final LongAdder duplicatesSkipped = new LongAdder();
     private final LatencyHistogram latency = new LatencyHistogram();
 
+    /**
+     * The calling thread's cell of the first-try count, for {@link #dueForTiming} and
+     * {@link #recordFirstTrySuccess(int)}: the engine reads it once per call.
+     */
+    public int firstTryCell() { return firstTrySuccesses.cellOfCurrentThread(); }
+    /**
+     * Whether the call starting now is one of the 1 in {@code mask + 1} that are timed: its thread's
+     * first-try count is at a multiple of {@code mask + 1} (a failed call counts nothing, so the call
+     * after it is timed too). This is the latency sampling, without a random draw per call.
+     */
+    public boolean dueForTiming(int cell, int mask) { return firstTrySuccesses.atMultiple(cell, mask); }
     /** The whole bookkeeping of a call that succeeded at once (the hot path). */
-    public void recordFirstTrySuccess() { firstTrySuccesses.increment(); }
+    public void recordFirstTrySuccess(int cell) { firstTrySuccesses.increment(cell); }
     /** Several first-try successes counted elsewhere (a single-threaded caller) and added at once. */
     public void recordFirstTrySuccesses(long n) { firstTrySuccesses.add(n); }
     /** A call that needed the slow path (a failure or a refusal); its outcome is recorded separately. */

@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -132,9 +131,10 @@ final class CallEngine {
         if (l != null && !l.tryEnter()) {
             return slowCall(context, action, site);
         }
-        boolean timed = timeEveryCall || (site == null ? sampled() : site.sampled());
+        int cell = site == null ? metrics.firstTryCell() : 0; // a Caller counts and samples on its own
+        boolean timed = timeEveryCall || (site == null ? sampled(cell) : site.sampled());
         if (timed || checkResults) {
-            return timedOrCheckedFirstAttempt(context, action, site, timed);
+            return timedOrCheckedFirstAttempt(context, action, site, timed, cell);
         }
         T result;
         try {
@@ -149,7 +149,7 @@ final class CallEngine {
             b.breaker.onSuccess(-1L); // a success while CLOSED causes no transition: nothing for the site to hear
         }
         if (site == null) {
-            metrics.recordFirstTrySuccess();
+            metrics.recordFirstTrySuccess(cell);
         } else {
             site.countFirstTrySuccess();
         }
@@ -162,7 +162,7 @@ final class CallEngine {
 
     /** The first attempt of a call that is timed (1 in {@code latencySampling}) or whose result is checked. */
     private <T> T timedOrCheckedFirstAttempt(CallContext context, CheckedSupplier<T> action,
-                                             ResiliencePolicy.Caller site, boolean timed) {
+                                             ResiliencePolicy.Caller site, boolean timed, int cell) {
         long start = timed ? ticker.nanoTime() : 0L;
         T result;
         try {
@@ -197,7 +197,7 @@ final class CallEngine {
             metrics.recordLatency(d);
         }
         if (site == null) {
-            metrics.recordFirstTrySuccess();
+            metrics.recordFirstTrySuccess(cell);
         } else {
             site.countFirstTrySuccess();
         }
@@ -215,8 +215,14 @@ final class CallEngine {
         return !context.attributes().isEmpty() || (guard != null && context.idempotencyKey() != null);
     }
 
+    /** The policy's own sampling (no Caller): see {@link PolicyMetrics#dueForTiming}. */
+    private boolean sampled(int cell) {
+        return samplingMask >= 0 && metrics.dueForTiming(cell, samplingMask);
+    }
+
+    /** The same, for a call on the slow path. */
     boolean sampled() {
-        return samplingMask >= 0 && (ThreadLocalRandom.current().nextInt() & samplingMask) == 0;
+        return sampled(metrics.firstTryCell());
     }
 
     /** A {@link ResiliencePolicy.Caller}'s sampling: every n-th call by its own plain counter. */
