@@ -101,7 +101,7 @@ class HttpSinkDistributedTest {
     /**
      * The issue's figure, 100,000 rows, for docs/benchmarks.md (not part of the build):
      * {@code mvn -B -ntp -pl resilience-spark -am test -Dtest=HttpSinkDistributedTest -Dsurefire.failIfNoSpecifiedTests=false
-     * -Dsink.benchmark.rows=100000 -Dsink.benchmark.rate=1000}
+     * -Dsink.benchmark.rows=100000 -Dsink.benchmark.rate=1000 -Dspark.test.jvm.flags=} (the last: the full JIT, see the parent pom)
      */
     @Test
     @EnabledIfSystemProperty(named = "sink.benchmark.rows", matches = "[0-9]+")
