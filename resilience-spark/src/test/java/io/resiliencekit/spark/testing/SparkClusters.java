@@ -137,7 +137,7 @@ public final class SparkClusters {
         Path home = sparkHome();
         SparkConf conf = baseConf(appName, "local-cluster[" + executors + ",1,1024]");
         conf.set("spark.executor.memory", "512m");
-        conf.set("spark.executor.extraJavaOptions", jvmOpens() + " -XX:+UseSerialGC -Xss1m");
+        conf.set("spark.executor.extraJavaOptions", jvmOpens() + " -XX:+UseSerialGC -Xss1m " + jvmFlags());
         // The worker reads these from its own environment too; set for the executor's launcher as well.
         conf.set("spark.executorEnv.SPARK_SCALA_VERSION", scalaVersion());
         conf.set("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1");
@@ -186,6 +186,12 @@ public final class SparkClusters {
     }
 
     /** The Java 17 {@code --add-opens} flags for Spark JVMs. */
+    /** The build's {@code spark.test.jvm.flags} (C1 only, see the parent pom), for executors as for the test JVM; none outside the build. */
+    static String jvmFlags() {
+        String v = System.getProperty("spark.test.jvm.flags");
+        return v == null ? "" : v;
+    }
+
     public static String jvmOpens() {
         String v = System.getProperty("spark.test.jvm.opens");
         return v == null || v.isBlank() ? DEFAULT_OPENS : v;
