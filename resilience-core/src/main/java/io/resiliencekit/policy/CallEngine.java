@@ -63,6 +63,7 @@ final class CallEngine {
     private final int samplingMask;
     /** How many first-try successes a {@link ResiliencePolicy.Caller} may keep before adding them to the metrics. */
     final int callerFlushEvery;
+    final GiveUpLog giveUps;
 
     CallEngine(String name, Ticker ticker, PolicyMetrics metrics, EventPublisher events, FailureClassifier classifier,
                RetryConfig retry, RetryBudget budget, IdempotencyGuard guard, RateLimiter limiter, Duration maxWait,
@@ -94,6 +95,7 @@ final class CallEngine {
         int sampling = Integer.highestOneBit(Math.max(0, latencySampling));
         this.samplingMask = sampling == 0 ? -1 : sampling - 1;
         this.callerFlushEvery = callerFlushEvery(budget == null ? null : retry);
+        this.giveUps = new GiveUpLog(ticker);
     }
 
     /**

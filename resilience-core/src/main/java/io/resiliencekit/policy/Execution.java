@@ -390,7 +390,7 @@ final class Execution<T> {
     private CallFailedException giveUp(FailureKind kind, String reason) {
         Throwable failure = lastFailure;
         e.publish(site, EventType.GIVE_UP, attempts, Duration.ZERO, reason, failure);
-        LOG.warn("policy '{}' gave up after {} attempt(s) ({}): {}", e.name, attempts, reason,
+        e.giveUps.gaveUp(LOG, e.name, attempts, reason,
             failure == null ? "result classified as failure" : failure.getClass().getName());
         return new CallFailedException(e.name, attempts, kind, reason, failure, summary(failure));
     }
