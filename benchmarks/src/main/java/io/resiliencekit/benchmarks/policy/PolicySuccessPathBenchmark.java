@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * on its first attempt and succeeds on the retry (2% of calls fail once), so the breakers' windows
  * always hold failures. Retries there wait zero time in every library: Failsafe's and
  * resilience4j's with a zero delay, resiliencekit's with a ticker whose sleep returns at once
- * (its builder does not accept a zero delay yet), so the rows measure the libraries, not a sleep.
+ * (a zero delay is accepted since issue 8; the ticker keeps the rows comparable with the runs
+ * recorded before it), so the rows measure the libraries, not a sleep.
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar PolicySuccessPath -f 1 -wi 3 -w 1s -i 5 -r 1s -t 1 -prof gc
