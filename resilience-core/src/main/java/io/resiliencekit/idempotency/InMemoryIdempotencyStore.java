@@ -95,7 +95,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     private final ConcurrentMap<String, Entry> map;
     private final Cache<String, Entry> cache;
     private final Policy<String, Entry> policy;
-    private final Policy.VarExpiration<String, Entry> retention;
     private final AtomicLong tokens = new AtomicLong();
     private final State gone = new State(GONE, 0L, null, null, 0L, null);
 
@@ -125,7 +124,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             .build();
         this.map = cache.asMap();
         this.policy = cache.policy();
-        this.retention = policy.expireVariably().orElseThrow();
     }
 
     /** How long the cache keeps an entry: a completed key at least for its TTL, a held one a TTL past its hold. */
@@ -207,20 +205,26 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
 
     /**
-     * Keeps a held entry in the cache at least until {@code untilNanos} (a cache write: only when it must). If
-     * the key was completed meanwhile, this write may have come after the completion's: the completion's
-     * expiry is put back, so a completed key is never kept past its TTL.
+     * Keeps a held entry in the cache at least until {@code untilNanos} (a cache write: only when it must).
+     * See {@link #reExpire}: a renewal that comes just after its holder's completion keeps the completion's
+     * expiry, since the expiry is always derived from the entry's state of that moment.
      */
     private void retain(String key, Entry e, long untilNanos) {
         if (untilNanos > e.retainUntilNanos) {
-            retention.setExpiresAfter(key, untilNanos - ticker.nanoTime(), TimeUnit.NANOSECONDS);
+            reExpire(key, e);
             e.retainUntilNanos = untilNanos;
-            State s = e.state;
-            if (s.kind == DONE) {
-                retention.setExpiresAfter(key, Math.max(0L, s.untilNanos - ticker.nanoTime()), TimeUnit.NANOSECONDS);
-                e.retainUntilNanos = s.untilNanos;
-            }
         }
+    }
+
+    /**
+     * Has the cache derive {@code e}'s expiry again from its state ({@link #retainNanos}, on the cache's
+     * clock), if {@code e} is still the key's entry. A replace of the entry by itself is a cache update
+     * (Caffeine calls {@code expireAfterUpdate}) under the entry's lock, so two of them for one key never
+     * interleave; and an entry that has meanwhile been evicted and replaced by another holder's is left
+     * alone (a write by key would cut that holder's retention to this one's).
+     */
+    private void reExpire(String key, Entry e) {
+        map.replace(key, e, e);
     }
 
     /** The entry whose current hold has {@code token}, and that state; null if the token does not hold the key. */
@@ -260,9 +264,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             State done = new State(DONE, s.token, null, s.fingerprint, ticker.nanoTime() + ttlNanos,
                 ClaimResult.completed(outcome));
             if (e.replace(s, done)) {
-                // The cache now keeps the key for its TTL, no longer (the claim kept it a TTL past its hold): a
-                // duplicate's claim takes the cache's lookup, which checks this expiry, as the TTL check.
-                retention.setExpiresAfter(key, ttlNanos, TimeUnit.NANOSECONDS);
+                // The cache now keeps the key until the end of its TTL, no longer (the claim kept it a TTL past
+                // its hold): a duplicate's claim takes the cache's lookup, which checks this expiry, as the TTL check.
+                reExpire(key, e);
                 e.retainUntilNanos = done.untilNanos;
                 return true;
             }

@@ -37,13 +37,16 @@ public final class PolicyMetrics {
      */
     public int firstTryCell() { return firstTrySuccesses.cellOfCurrentThread(); }
     /**
-     * Whether the call starting now is one of the 1 in {@code mask + 1} that are timed: its thread's
-     * first-try count is at a multiple of {@code mask + 1} (a failed call counts nothing, so the call
-     * after it is timed too). This is the latency sampling, without a random draw per call.
+     * Whether the call starting now is one of the about 1 in {@code 2^bits} that are timed, decided
+     * from its cell of the first-try count ({@link StripedCounter#dueOneIn}; a failed call counts
+     * nothing, so the call after it decides the same). This is the latency sampling, without a random
+     * draw per call.
      */
-    public boolean dueForTiming(int cell, int mask) { return firstTrySuccesses.atMultiple(cell, mask); }
-    /** The whole bookkeeping of a call that succeeded at once (the hot path). */
+    public boolean dueForTiming(int cell, int bits) { return firstTrySuccesses.dueOneIn(cell, bits); }
+    /** The whole bookkeeping of a call that succeeded at once (the hot path), for the cell read before it. */
     public void recordFirstTrySuccess(int cell) { firstTrySuccesses.increment(cell); }
+    /** The same, for a caller that did not read its cell. */
+    public void recordFirstTrySuccess() { firstTrySuccesses.add(1); }
     /** Several first-try successes counted elsewhere (a single-threaded caller) and added at once. */
     public void recordFirstTrySuccesses(long n) { firstTrySuccesses.add(n); }
     /** A call that needed the slow path (a failure or a refusal); its outcome is recorded separately. */

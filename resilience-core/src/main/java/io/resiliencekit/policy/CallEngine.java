@@ -7,6 +7,7 @@ import io.resiliencekit.classify.FailureClassifier;
 import io.resiliencekit.event.EventPublisher;
 import io.resiliencekit.event.EventType;
 import io.resiliencekit.event.ResilienceEvent;
+import io.resiliencekit.internal.StripedCounter;
 import io.resiliencekit.logging.MdcScope;
 import io.resiliencekit.metrics.PolicyMetrics;
 import io.resiliencekit.retry.RetryConfig;
@@ -60,7 +61,8 @@ final class CallEngine {
     final AttemptStage[] stages;
     private final SplittableRandom seeded;
     private final boolean timeEveryCall;
-    private final int samplingMask;
+    /** log2 of metrics.latencySampling (a power of two at most it), 1 or more; -1: no sampling. */
+    private final int samplingBits;
     /** How many first-try successes a {@link ResiliencePolicy.Caller} may keep before adding them to the metrics. */
     final int callerFlushEvery;
     final GiveUpLog giveUps;
@@ -93,7 +95,7 @@ final class CallEngine {
         this.seeded = retry == null ? null : retry.seed().map(s -> new SplittableRandom(s ^ seedSalt)).orElse(null);
         this.timeEveryCall = latencySampling == 1 || (breaker != null && breaker.needsTiming());
         int sampling = Integer.highestOneBit(Math.max(0, latencySampling));
-        this.samplingMask = sampling == 0 ? -1 : sampling - 1;
+        this.samplingBits = sampling <= 1 ? -1 : Integer.numberOfTrailingZeros(sampling); // 1: timeEveryCall
         this.callerFlushEvery = callerFlushEvery(budget == null ? null : retry);
         this.giveUps = new GiveUpLog(ticker);
     }
@@ -133,7 +135,7 @@ final class CallEngine {
         if (l != null && !l.tryEnter()) {
             return slowCall(context, action, site);
         }
-        int cell = site == null ? metrics.firstTryCell() : 0; // a Caller counts and samples on its own
+        int cell = site == null ? metrics.firstTryCell() : -1; // a Caller counts and samples on its own
         boolean timed = timeEveryCall || (site == null ? sampled(cell) : site.sampled());
         if (timed || checkResults) {
             return timedOrCheckedFirstAttempt(context, action, site, timed, cell);
@@ -219,7 +221,7 @@ final class CallEngine {
 
     /** The policy's own sampling (no Caller): see {@link PolicyMetrics#dueForTiming}. */
     private boolean sampled(int cell) {
-        return samplingMask >= 0 && metrics.dueForTiming(cell, samplingMask);
+        return samplingBits > 0 && metrics.dueForTiming(cell, samplingBits);
     }
 
     /** The same, for a call on the slow path. */
@@ -227,9 +229,9 @@ final class CallEngine {
         return sampled(metrics.firstTryCell());
     }
 
-    /** A {@link ResiliencePolicy.Caller}'s sampling: every n-th call by its own plain counter. */
+    /** A {@link ResiliencePolicy.Caller}'s sampling: about 1 call in n by its own plain counter ({@link StripedCounter#oneIn}). */
     boolean sampledEvery(int clock) {
-        return samplingMask >= 0 && (clock & samplingMask) == 0;
+        return samplingBits > 0 && StripedCounter.oneIn(clock, samplingBits);
     }
 
     boolean timeEveryCall() {

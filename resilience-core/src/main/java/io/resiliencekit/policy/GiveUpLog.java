@@ -7,8 +7,8 @@ import org.slf4j.Logger;
 /**
  * A policy's "gave up" warnings, at most one per {@link #INTERVAL_NANOS}: an outage makes every call
  * give up at once (a thousand a second at the rates we serve), and a warning each would bury the
- * log. The first give-up after a quiet interval is logged at WARN with the number of give-ups not
- * logged since the last warning; the others at DEBUG. Every give-up is still an event
+ * log. The first give-up at least 10 s after the last warning is logged at WARN, with the number of
+ * give-ups logged at DEBUG since; the others go to DEBUG. Every give-up is still an event
  * ({@code GIVE_UP}) and a {@link io.resiliencekit.CallFailedException} for the caller.
  */
 final class GiveUpLog {

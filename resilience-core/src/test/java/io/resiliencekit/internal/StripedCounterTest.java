@@ -39,20 +39,47 @@ class StripedCounterTest {
     }
 
     @Test
-    void aThreadsCellIsItsOwnAndAtAMultipleOfTheIntervalOnceEveryInterval() {
+    void aThreadsCellIsItsOwnAndAboutOneCountInTwoToTheBitsIsDue() {
         StripedCounter counter = new StripedCounter(8);
         int cell = counter.cellOfCurrentThread();
         assertThat(counter.cellOfCurrentThread()).isEqualTo(cell);
-        int mask = 15;
         int due = 0;
-        for (int i = 0; i < 160; i++) {
-            if (counter.atMultiple(cell, mask)) {
+        for (int i = 0; i < 6400; i++) {
+            if (counter.dueOneIn(cell, 6)) {
                 due++;
             }
             counter.increment(cell);
         }
-        assertThat(due).isEqualTo(10);
-        assertThat(counter.sum()).isEqualTo(160);
+        assertThat(due).as("1 in 64 of 6,400 counts").isBetween(98, 102);
+        assertThat(counter.sum()).isEqualTo(6400);
+    }
+
+    @Test
+    void everyPositionOfAShortPeriodIsDue() {
+        // a caller whose calls alternate (or cycle through 4, 8, 16 kinds) must see each kind sampled
+        for (int period : new int[] {2, 4, 8, 16, 64}) {
+            int[] dueAt = new int[period];
+            for (long count = 0; count < 64L * 200; count++) {
+                if (StripedCounter.oneIn(count, 6)) {
+                    dueAt[(int) (count % period)]++;
+                }
+            }
+            double share = 200.0 / period;   // 200 samples in all
+            for (int position = 0; position < period; position++) {
+                assertThat((double) dueAt[position]).as("period %d, position %d", period, position)
+                    .isBetween(share / 2, share * 2);
+            }
+        }
+    }
+
+    @Test
+    void theCellCountIsAPowerOfTwoFromTwoTo64() {
+        for (int wanted : new int[] {Integer.MIN_VALUE, 0, 1, 2, 3, 8, 9, 64, 65, 1 << 30, Integer.MAX_VALUE}) {
+            StripedCounter c = new StripedCounter(wanted);
+            int cell = c.cellOfCurrentThread();
+            c.increment(cell);
+            assertThat(c.sum()).as("wanted %d", wanted).isEqualTo(1);
+        }
     }
 
     @Test

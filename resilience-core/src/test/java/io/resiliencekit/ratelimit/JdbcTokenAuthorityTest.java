@@ -202,11 +202,12 @@ class JdbcTokenAuthorityTest {
             // last seconds left out (the same measure as the cluster rate test)
             double utilisation = RateWindows.interiorUtilisation(server.receivedPerSecond(), rate);
             System.out.printf(Locale.ROOT, "utilisation of R over the full seconds: %.3f%n", utilisation);
-            // A sanity floor, not the figure: how close to R the clients get is a speed goal, measured
-            // and recorded in docs/benchmarks.md (0.94 to 1.0 here); on a loaded machine a real-time
-            // 95% floor fails without any defect (0.941 once at load 5). Half of R is what two clients
-            // that never learn of each other's idleness, or a lease lost every term, would show.
-            assertThat(utilisation).as("mean of the full seconds / R (sanity floor)").isGreaterThanOrEqualTo(0.5);
+            // A sanity floor, not the figure. How close to R the clients get is a speed goal: printed,
+            // recorded in docs/benchmarks.md, and asserted at 95% on virtual time by the lease
+            // simulations (LeasedTokenBucketSimulationTest), where no machine's load can move it. On real
+            // time a 95% floor fails without a defect (0.941 once at load 5); 0.6 still fails a client
+            // that loses its share or gets no lease for a term in two.
+            assertThat(utilisation).as("mean of the full seconds / R (sanity floor)").isGreaterThanOrEqualTo(0.6);
             assertThat(requestsPerClientPerSecond).isLessThan(20);
         } finally {
             processes.forEach(Process::destroyForcibly);

@@ -2,6 +2,7 @@ package io.resiliencekit.breaker.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The last {@code size} outcomes. Outcomes are numbered by {@link #outcomes} (a striped counter);
@@ -12,9 +13,9 @@ import java.lang.invoke.VarHandle;
  * <ul>
  *   <li><b>counting</b>: a success increments the striped counter (no lock). The usual mode.
  *   <li><b>clean</b>: the window is full and holds no mark, so a success that replaces the oldest
- *       success changes nothing: it is not even counted (no write at all). In the counting mode,
- *       one success in {@value #SETTLE_EVERY} of each thread checks, without a lock, whether the
- *       last mark has slid out, and switches to clean if so.
+ *       success changes nothing: it is not even counted (no write at all). About one success in
+ *       {@value #SETTLE_EVERY} of the counting mode checks, without a lock, whether the last mark
+ *       has slid out, and switches to clean if so.
  *   <li><b>locked</b>: the next successes might open the breaker (the window is short of
  *       {@code minimumCalls} and its failures already reach a threshold at {@code minimumCalls}),
  *       so each success goes through {@link #record}.
@@ -36,7 +37,7 @@ public final class CountWindow extends OutcomeWindow {
     private static final long LOCKED = 0L;
     private static final long CLEAN = -1L;
 
-    /** One counting success in this many, of each thread, checks for cleanliness. */
+    /** A counting success checks for cleanliness with probability 1 / this. */
     static final int SETTLE_EVERY = 64;
 
     private static final VarHandle MODE;
@@ -70,9 +71,8 @@ public final class CountWindow extends OutcomeWindow {
     public boolean tryRecordFastSuccess() {
         long m = mode;
         if (m > 0) {
-            int cell = outcomes.cellOfCurrentThread();
-            outcomes.increment(cell);
-            if (outcomes.atMultiple(cell, SETTLE_EVERY - 1) && outcomes.sum() >= m) {
+            outcomes.increment();
+            if ((ThreadLocalRandom.current().nextInt() & (SETTLE_EVERY - 1)) == 0 && outcomes.sum() >= m) {
                 // Fails if a failure or a clear changed the mode meanwhile: that mode stands.
                 MODE.compareAndSet(this, m, CLEAN);
             }

@@ -1,6 +1,6 @@
 package io.resiliencekit.breaker.internal;
 
-import io.resiliencekit.internal.StripedCounter;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Recent call outcomes of a closed breaker, split in two so successes stay cheap at real failure
@@ -17,7 +17,7 @@ import io.resiliencekit.internal.StripedCounter;
 public abstract class OutcomeWindow {
 
     /** Every outcome recorded since the window was made (fast successes, and all of {@link #record}). */
-    protected final StripedCounter outcomes = new StripedCounter();
+    protected final LongAdder outcomes = new LongAdder();
 
     protected final OpeningRule rule;
 

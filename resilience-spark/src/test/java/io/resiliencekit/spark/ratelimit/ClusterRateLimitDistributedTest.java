@@ -30,8 +30,8 @@ import io.resiliencekit.testkit.FlakyApiServer;
 /**
  * Done-when 1 of issue 5: in local-cluster (two executor JVMs) one limiter of rate R holds at the
  * simulator, never above R*w + B in any 1 s window (its utilisation is printed, with a sanity floor
- * of half of R; the 95% figure is a benchmark); the same workload through a naive per-task limiter
- * of rate R exceeds it.
+ * of 0.6 of R; 95% is asserted on virtual time by the lease simulations); the same workload through
+ * a naive per-task limiter of rate R exceeds it.
  */
 class ClusterRateLimitDistributedTest {
 
@@ -82,7 +82,7 @@ class ClusterRateLimitDistributedTest {
                 + serverBound).isLessThanOrEqualTo(serverBound);
         // A sanity floor, not the figure (see JdbcTokenAuthorityTest): the utilisation is printed and
         // recorded in docs/benchmarks.md; a real-time 95% floor is a timed assertion that a loaded runner fails.
-        assertThat(cluster.interiorUtilisation).as("mean of full seconds / R (sanity floor)").isGreaterThanOrEqualTo(0.5);
+        assertThat(cluster.interiorUtilisation).as("mean of full seconds / R (sanity floor)").isGreaterThanOrEqualTo(0.6);
         assertThat(naiveRun.executors).hasSize(2);
         assertThat(naiveRun.maxAdmittedIn1s).as("naive per-task limiters exceed R*w+B").isGreaterThan(bound);
         assertThat(naiveRun.maxIn1s).as("...also at the simulator, jitter allowance included").isGreaterThan(serverBound);

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * on local-cluster (two executor JVMs) against the flaky simulator delivers every row's effect
  * exactly once (counted at the simulator by record id), dead-letters the poison rows, holds the
  * cluster-wide rate (at most R*w+B per 1 s window, with the stated delivery jitter; the share of R
- * used is printed, with a sanity floor of half), and a second write of the same run id makes no
+ * used is printed, with a sanity floor of 0.6), and a second write of the same run id makes no
  * request at all (the driver's ledger).
  *
  * <p>Settings and why: {@code rateLimit.rate/burst/authority=cluster} (the quota under test),
@@ -58,7 +58,7 @@ class HttpSinkDistributedTest {
             Written w = write(server, ROWS, 4, R, B, true);
             // A sanity floor, not the figure: the rate the sink reaches is measured by the benchmark below
             // (docs/benchmarks.md); a real-time 95% floor is a timed assertion that a loaded runner fails.
-            assertThat(w.utilisation).as("share of R used (sanity floor)").isGreaterThanOrEqualTo(0.5);
+            assertThat(w.utilisation).as("share of R used (sanity floor)").isGreaterThanOrEqualTo(0.6);
             writeAgain(server, w);
         }
     }

@@ -185,13 +185,13 @@ public final class SparkClusters {
         }
     }
 
-    /** The Java 17 {@code --add-opens} flags for Spark JVMs. */
-    /** The build's {@code spark.test.jvm.flags} (C1 only, see the parent pom), for executors as for the test JVM; none outside the build. */
+    /** The build's {@code spark.test.jvm.flags} (C1 only, see the parent pom) for the executors; none outside the build. */
     static String jvmFlags() {
         String v = System.getProperty("spark.test.jvm.flags");
         return v == null ? "" : v;
     }
 
+    /** The Java 17 {@code --add-opens} flags for Spark JVMs. */
     public static String jvmOpens() {
         String v = System.getProperty("spark.test.jvm.opens");
         return v == null || v.isBlank() ? DEFAULT_OPENS : v;
