@@ -4,6 +4,7 @@ import io.resiliencekit.spark.breaker.ExecutorBreakerBoard;
 import io.resiliencekit.spark.cluster.ClusterCoordinator;
 import io.resiliencekit.spark.cluster.PluginOptions;
 import io.resiliencekit.spark.idempotency.ClusterLedgerStore;
+import io.resiliencekit.spark.ratelimit.DriverTokenAuthority;
 import io.resiliencekit.spark.ratelimit.SparkTokenAuthority;
 import io.resiliencekit.spark.retry.ClusterRetryBudget;
 import io.resiliencekit.spi.BreakerBoard;
@@ -38,8 +39,7 @@ final class SparkCluster implements Cluster {
         this.driver = driver;
         this.authority = new SparkTokenAuthority(coordinator);
         this.ledger = new ClusterLedgerStore(coordinator, options.ledgerTtl());
-        this.clientId = io.resiliencekit.spark.ratelimit.DriverTokenAuthority.clientIdOf(coordinator.executorId(),
-                ProcessHandle.current().pid());
+        this.clientId = DriverTokenAuthority.clientIdOf(coordinator.executorId(), ProcessHandle.current().pid());
     }
 
     @Override

@@ -92,7 +92,12 @@ public final class DriverTokenAuthority {
 
     /** The client id an executor's limiters lease under (one per executor JVM). */
     public static String clientIdOf(String executorId, long pid) {
-        return "executor-" + executorId + "@" + pid;
+        return clientIdPrefixOf(executorId) + pid;
+    }
+
+    /** What every client id of {@code executorId} starts with, whatever its JVM's pid. */
+    private static String clientIdPrefixOf(String executorId) {
+        return "executor-" + executorId + "@";
     }
 
     /**
@@ -103,7 +108,7 @@ public final class DriverTokenAuthority {
      * @return how many clients were forgotten, summed over the limiters
      */
     public int releaseClientsOf(String executorId) {
-        String prefix = "executor-" + executorId + "@";
+        String prefix = clientIdPrefixOf(executorId);
         return authority.forgetClients(id -> id.startsWith(prefix));
     }
 
