@@ -14,6 +14,8 @@ import org.slf4j.Logger;
 final class GiveUpLog {
 
     static final long INTERVAL_NANOS = 10_000_000_000L;
+    /** The one wording of a give-up, at WARN and at DEBUG alike. */
+    private static final String GAVE_UP = "policy '{}' gave up after {} attempt(s) ({}): {}";
 
     private final Ticker ticker;
     /** When the next warning may be logged; Long.MIN_VALUE before the first. */
@@ -33,16 +35,16 @@ final class GiveUpLog {
         if ((next == Long.MIN_VALUE || now - next >= 0) && nextWarnAt.compareAndSet(next, now + INTERVAL_NANOS)) {
             long more = notLogged.getAndSet(0);
             if (more == 0) {
-                log.warn("policy '{}' gave up after {} attempt(s) ({}): {}", policy, attempts, reason, failure);
+                log.warn(GAVE_UP, policy, attempts, reason, failure);
             } else {
-                log.warn("policy '{}' gave up after {} attempt(s) ({}): {}; {} more gave up since the last warning"
-                    + " (logged at DEBUG)", policy, attempts, reason, failure, more);
+                log.warn(GAVE_UP + "; {} more gave up since the last warning (logged at DEBUG)", policy, attempts, reason,
+                    failure, more);
             }
             return;
         }
         notLogged.incrementAndGet();
         if (log.isDebugEnabled()) {
-            log.debug("policy '{}' gave up after {} attempt(s) ({}): {}", policy, attempts, reason, failure);
+            log.debug(GAVE_UP, policy, attempts, reason, failure);
         }
     }
 }
